@@ -1,0 +1,45 @@
+# The two commands: `make run` and `make test`. Everything else is plumbing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Debian packages the test suite drives for real (mail stack and browser).
+TEST_DEBS := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-pop3d \
+             dovecot-lmtpd dovecot-pgsql dovecot-sqlite chromium chromium-driver sqlite3 postgresql-client
+
+.PHONY: run test setup system-deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+## make run: SQLite in instance/, first superadmin printed once, panel on 127.0.0.1
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) admin bootstrap
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'app:app'
+
+## make test: installs what the suite needs, then runs all of it on PostgreSQL and SQLite
+system-deps:
+	@missing=$$(for p in $(TEST_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages (run as root or install them): $$missing" >&2; exit 1; fi; \
+	  echo "installing: $$missing"; \
+	  echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test: system-deps setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

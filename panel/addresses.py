@@ -1,0 +1,101 @@
+"""Syntax and normal form of domains and e-mail addresses.
+
+Stored form: lower-case ASCII. Unicode domains become IDNA 2008 A-labels
+(Postfix 3.7's PostgreSQL client talks LATIN1, so nothing else is safe).
+Local parts follow RFC 5321's dot-atom; quoted local parts are refused on
+purpose: Postfix and Dovecot lookups would need their quotes round-tripped.
+"""
+from __future__ import annotations
+
+import re
+
+import idna
+
+LOCAL_MAX = 64
+DOMAIN_MAX = 253
+ADDRESS_MAX = 254
+
+# RFC 5321 atext: letters, digits and !#$%&'*+-/=?^_`{|}~ ; dots between atoms.
+_ATEXT = r"[a-z0-9!#$%&'*+\-/=?^_`{|}~]+"
+_LOCAL_RE = re.compile(rf"^{_ATEXT}(\.{_ATEXT})*$")
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+class AddressError(ValueError):
+    """Malformed domain or address; the message is user-facing."""
+
+
+def _refuse_controls(value: str, what: str) -> None:
+    if any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in value):
+        raise AddressError(f"{what} must not contain spaces or control characters")
+
+
+def normalize_domain(value: str) -> str:
+    """Return the lower-case ASCII form of a domain, or raise AddressError."""
+    if not isinstance(value, str) or not value.strip():
+        raise AddressError("a domain is required")
+    value = value.strip()
+    _refuse_controls(value, "a domain")
+    value = value.rstrip(".") if value.endswith(".") and not value.endswith("..") else value
+    try:
+        ascii_form = value.lower() if value.isascii() else idna.encode(value, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise AddressError(f"not a valid internationalised domain: {exc}") from None
+    if len(ascii_form) > DOMAIN_MAX:
+        raise AddressError(f"a domain is at most {DOMAIN_MAX} characters")
+    labels = ascii_form.split(".")
+    if len(labels) < 2:
+        raise AddressError("a domain needs at least two labels, like example.org")
+    for label in labels:
+        if not _LABEL_RE.match(label):
+            raise AddressError(f"invalid domain label {label!r}")
+    if labels[-1].isdigit():
+        raise AddressError("the top-level label cannot be numeric")
+    return ascii_form
+
+
+def normalize_local_part(value: str) -> str:
+    if not value:
+        raise AddressError("the part before @ is empty")
+    _refuse_controls(value, "an address")
+    if not value.isascii():
+        raise AddressError("the part before @ must be ASCII")
+    value = value.lower()
+    if len(value) > LOCAL_MAX:
+        raise AddressError(f"the part before @ is at most {LOCAL_MAX} characters")
+    if not _LOCAL_RE.match(value):
+        raise AddressError("the part before @ has a character or dot that is not allowed")
+    return value
+
+
+def split_address(value: str) -> tuple[str, str]:
+    """Normalise ``local@domain``; return (local_part, domain)."""
+    if not isinstance(value, str) or not value.strip():
+        raise AddressError("an address is required")
+    value = value.strip()
+    _refuse_controls(value, "an address")
+    if value.count("@") != 1:
+        raise AddressError("an address needs exactly one @")
+    local, domain = value.split("@")
+    local = normalize_local_part(local)
+    domain = normalize_domain(domain)
+    if len(local) + 1 + len(domain) > ADDRESS_MAX:
+        raise AddressError(f"an address is at most {ADDRESS_MAX} characters")
+    return local, domain
+
+
+def normalize_address(value: str) -> str:
+    local, domain = split_address(value)
+    return f"{local}@{domain}"
+
+
+def normalize_alias_address(value: str) -> tuple[str, str]:
+    """An alias source: ``user@domain`` or ``@domain`` (catch-all).
+
+    Returns (address, domain).
+    """
+    if isinstance(value, str) and value.strip().startswith("@"):
+        domain = normalize_domain(value.strip()[1:])
+        return f"@{domain}", domain
+    local, domain = split_address(value)
+    return f"{local}@{domain}", domain

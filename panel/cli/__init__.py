@@ -1,0 +1,10 @@
+"""Command-line interface (names are a contract: scripts depend on them)."""
+from __future__ import annotations
+
+
+def init_app(app) -> None:
+    from . import admin, db, domain, mailbox, alias
+
+    for module in (db, admin, domain, mailbox, alias):
+        for command in module.COMMANDS:
+            app.cli.add_command(command)

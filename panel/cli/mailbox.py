@@ -1,0 +1,108 @@
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..db import get_session
+from ..models import Domain, Mailbox, QuotaUsage
+from ..passwords import WRITABLE_SCHEMES
+from ..services import domains, mailboxes
+from ..sizes import format_size
+from .common import obtain_password, password_option, print_generated, transaction
+
+mailbox_cli = AppGroup("mailbox", help="Mailboxes.")
+scheme_option = click.option("--scheme", type=click.Choice(WRITABLE_SCHEMES, case_sensitive=False),
+                             help="Password hash scheme (default: MAILPANEL_HASH_SCHEME or ARGON2ID).")
+
+
+def _scheme(value: str | None) -> str:
+    return (value or current_app.config["HASH_SCHEME"]).upper()
+
+
+@mailbox_cli.command("add")
+@click.argument("email")
+@password_option
+@click.option("--quota", help="Bytes or 500M/2G; 0 = unlimited; default: the domain's default.")
+@click.option("--name", default="", help="Display name.")
+@scheme_option
+def add_command(email, password_stdin, quota, name, scheme):
+    """Create a mailbox."""
+    password, generated = obtain_password(password_stdin)
+    with transaction() as (session, actor):
+        mailbox = mailboxes.create_mailbox(session, actor, email, password=password, quota=quota,
+                                           name=name, scheme=_scheme(scheme))
+    click.echo(f"added mailbox {mailbox.address} (quota {format_size(mailbox.quota_bytes)})")
+    if generated:
+        print_generated(mailbox.address, password)
+
+
+@mailbox_cli.command("passwd")
+@click.argument("email")
+@password_option
+@scheme_option
+def passwd_command(email, password_stdin, scheme):
+    """Set a mailbox's password."""
+    password, generated = obtain_password(password_stdin)
+    with transaction() as (session, actor):
+        mailbox = mailboxes.get_mailbox(session, actor, email)
+        mailboxes.set_password(session, actor, mailbox, password=password, scheme=_scheme(scheme))
+    click.echo(f"password of {mailbox.address} changed")
+    if generated:
+        print_generated(mailbox.address, password)
+
+
+def _set_active(email: str, active: bool) -> None:
+    with transaction() as (session, actor):
+        mailbox = mailboxes.get_mailbox(session, actor, email)
+        mailboxes.set_mailbox_active(session, actor, mailbox, active)
+    click.echo(f"{mailbox.address} {'enabled' if active else 'disabled'}")
+
+
+@mailbox_cli.command("disable")
+@click.argument("email")
+def disable_command(email):
+    """Stop delivery and logins for a mailbox (its mail is kept)."""
+    _set_active(email, False)
+
+
+@mailbox_cli.command("enable")
+@click.argument("email")
+def enable_command(email):
+    _set_active(email, True)
+
+
+@mailbox_cli.command("delete")
+@click.argument("email")
+def delete_command(email):
+    """Delete a mailbox account; its maildir stays on disk."""
+    with transaction() as (session, actor):
+        mailbox = mailboxes.get_mailbox(session, actor, email)
+        mailboxes.delete_mailbox(session, actor, mailbox)
+    click.echo(f"deleted mailbox {mailbox.address}; its mail remains in {mailbox.maildir}")
+
+
+@mailbox_cli.command("list")
+@click.option("--domain", help="Only this domain.")
+def list_command(domain):
+    """Mailboxes with usage / quota (tab-separated; streamed)."""
+    session = get_session()
+    query = (
+        select(Mailbox.address, Mailbox.name, Mailbox.active, Mailbox.quota_bytes, QuotaUsage.bytes, QuotaUsage.messages)
+        .join(Domain, Domain.id == Mailbox.domain_id)
+        .outerjoin(QuotaUsage, QuotaUsage.username == Mailbox.address)
+        .order_by(Domain.name, Mailbox.local_part)
+    )
+    if domain:
+        try:
+            query = query.where(Mailbox.domain_id == domains.get_domain(session, domain).id)
+        except Exception as exc:  # NotFound/ServiceError: one line, non-zero
+            raise click.ClickException(str(exc)) from None
+    click.echo("address\tactive\tused\tquota\tmessages\tname")
+    for row in session.execute(query.execution_options(yield_per=1000)):
+        click.echo("\t".join([
+            row.address, "yes" if row.active else "no", format_size(row.bytes or 0).replace("unlimited", "0"),
+            format_size(row.quota_bytes), str(row.messages or 0), row.name,
+        ]))
+
+
+COMMANDS = [mailbox_cli]

@@ -1,0 +1,78 @@
+"""Configuration: defaults in code, then MAILPANEL_* environment, then overrides.
+
+Secrets may come from a file (``MAILPANEL_SECRET_KEY_FILE``) so they stay out
+of process listings and unit files.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "ENV": "development",
+    "DATABASE_URL": None,  # None: SQLite file in the instance folder
+    "SECRET_KEY": None,
+    "HASH_SCHEME": "ARGON2ID",
+    # Where deploy/mailstack keeps mail; homes are MAIL_ROOT/<maildir>.
+    "MAIL_ROOT": "/var/vmail",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "POSTFIX_LOG": "/var/log/mailstack/postfix.log",
+    "DOVECOT_LOG": "/var/log/mailstack/dovecot.log",
+    "QUEUE_COMMAND_PREFIX": "",
+}
+
+# Settings read from MAILPANEL_<NAME>; booleans and ints are parsed.
+_BOOLEAN = {"SESSION_COOKIE_SECURE"}
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed; raised at start-up."""
+
+
+def _from_environment(environ) -> dict:
+    found = {}
+    for name in DEFAULTS:
+        value = environ.get(f"MAILPANEL_{name}")
+        file_name = environ.get(f"MAILPANEL_{name}_FILE")
+        if value is None and file_name:
+            try:
+                value = Path(file_name).read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"MAILPANEL_{name}_FILE: cannot read {file_name}: {exc.strerror}") from None
+        if value is None:
+            continue
+        if name in _BOOLEAN:
+            value = value.strip().lower() in {"1", "true", "yes", "on"}
+        found[name] = value
+    return found
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A secret key generated once and kept in the instance folder (dev/SQLite)."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load(app, overrides: dict | None = None, environ=None) -> None:
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    settings.update(_from_environment(environ))
+    settings.update(overrides or {})
+    if not settings["DATABASE_URL"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        settings["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "mailpanel.sqlite")
+    if not settings["SECRET_KEY"]:
+        if settings["ENV"] == "production":
+            raise ConfigError("MAILPANEL_SECRET_KEY (or MAILPANEL_SECRET_KEY_FILE) is required in production")
+        settings["SECRET_KEY"] = _instance_secret(app.instance_path)
+    app.config.update(settings)

@@ -1,0 +1,79 @@
+"""The one place that owns the engine and the session factory.
+
+A request (or CLI command) gets one session from :func:`get_session`; it is
+closed at app-context teardown. Services receive that session and never
+commit: the caller owns the transaction.
+"""
+from __future__ import annotations
+
+from flask import current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+_EXTENSION = "mailpanel.db"
+
+# Postfix's SQLite client has no busy timeout and dies on "database is
+# locked"; WAL lets its readers proceed while we write. Our own writers wait.
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _begin_immediate(connection) -> None:
+    # pysqlite starts a transaction lazily, so two writers can both read and
+    # then fight over the lock (SQLITE_BUSY without waiting). BEGIN IMMEDIATE
+    # takes the write lock up front; the busy timeout then queues writers.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def normalize_url(url: str) -> str:
+    """Plain ``postgresql://`` URLs mean psycopg2, our driver (SQLAlchemy 2.1
+    would otherwise pick psycopg 3)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"isolation_level": None, "check_same_thread": False})
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_app(app) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions[_EXTENSION] = factory
+    app.teardown_appcontext(_close_session)
+
+
+def engine_for(app) -> Engine:
+    return app.extensions[_EXTENSION].kw["bind"]
+
+
+def engine() -> Engine:
+    return engine_for(current_app)
+
+
+def get_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = current_app.extensions[_EXTENSION]()
+    return g.db_session
+
+
+def _close_session(_exc=None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

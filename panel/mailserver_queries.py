@@ -1,0 +1,79 @@
+"""The SQL that Postfix and Dovecot run, read from deploy/queries/.
+
+That directory is the single source: deploy/mailstack writes it into the
+Postfix map files and Dovecot's SQL config, and the tests and benchmarks
+run the very same text through :func:`render`, which expands the
+placeholders the way the servers do (values SQL-quoted).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import PROJECT_ROOT
+
+QUERY_DIR = PROJECT_ROOT / "deploy" / "queries"
+
+# Postfix map name -> query files, in the order main.cf lists them.
+POSTFIX_MAPS = {
+    "virtual_mailbox_domains": ["postfix-domains", "postfix-alias-domains"],
+    "virtual_mailbox_maps": ["postfix-mailboxes"],
+    "virtual_alias_maps": [
+        "postfix-aliases",
+        "postfix-mailbox-self",
+        "postfix-alias-domain-mailboxes",
+        "postfix-alias-domain-aliases",
+        "postfix-alias-domain-catchall",
+    ],
+    "smtpd_sender_login_maps": ["postfix-sender-logins"],
+}
+DOVECOT_QUERIES = ("dovecot-password", "dovecot-user", "dovecot-iterate")
+
+
+def load(name: str, mail_root: str | None = None) -> str:
+    """The query text without its comment lines, on one line."""
+    lines = [line for line in (QUERY_DIR / f"{name}.sql").read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("--")]
+    sql = " ".join(line.strip() for line in lines)
+    if mail_root is not None:
+        sql = sql.replace("{{mail_root}}", mail_root.rstrip("/"))
+    return sql
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+def render(sql: str, key: str, dialect: str = "postfix") -> str | None:
+    """Expand %s/%u/%d (and %n for Dovecot) as the server would.
+
+    Returns None where Postfix suppresses the query: %u with an empty
+    local part, or %u/%d for a key without '@' (pgsql_table(5)).
+    """
+    local, at, domain = key.partition("@")
+    values = {"s": key, "u": local if at else key, "d": domain, "n": local}
+    if dialect == "dovecot":
+        values["u"] = key
+    out, i = [], 0
+    while i < len(sql):
+        ch = sql[i]
+        if ch == "%" and i + 1 < len(sql):
+            code = sql[i + 1]
+            if code == "%":
+                out.append("%")
+            elif code in values:
+                if dialect == "postfix" and code == "u" and at and not local:
+                    return None
+                if dialect == "postfix" and code == "d" and not at:
+                    return None
+                out.append(_quote(values[code]))
+            else:
+                out.append(sql[i:i + 2])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def query_names() -> list[str]:
+    return sorted(p.stem for p in Path(QUERY_DIR).glob("*.sql"))

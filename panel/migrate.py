@@ -1,0 +1,22 @@
+"""Running the Alembic migrations in migrations/ from code (CLI and tests)."""
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from . import PROJECT_ROOT
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    command.downgrade(alembic_config(url), revision)

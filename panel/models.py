@@ -1,0 +1,229 @@
+"""The data model. Plain data: no I/O, no rules (those live in services).
+
+Postfix and Dovecot never read these tables directly; they read the
+``mailserver_*`` views created by the migrations (see deploy/queries/).
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so migrations on PostgreSQL and SQLite agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# RFC 5321: 64 octets local part, 255 domain; a path is at most 254.
+ADDRESS_MAX = 254
+DOMAIN_MAX = 253
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Role(str, enum.Enum):
+    # Ordered by rank: an actor never manages an account that outranks them.
+    HELPDESK = "helpdesk"
+    DOMAINADMIN = "domainadmin"
+    SUPERADMIN = "superadmin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
+class Domain(Base):
+    __tablename__ = "domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(DOMAIN_MAX), unique=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Limits; 0 means unlimited.
+    max_mailboxes: Mapped[int] = mapped_column(Integer, default=0)
+    max_aliases: Mapped[int] = mapped_column(Integer, default=0)
+    max_quota_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_quota_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    default_quota_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Counters kept by the write path: limits are checked with a conditional
+    # UPDATE on them (race-safe), and lists never count(*) per domain.
+    mailbox_count: Mapped[int] = mapped_column(Integer, default=0)
+    alias_count: Mapped[int] = mapped_column(Integer, default=0)
+    quota_allocated_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("max_mailboxes >= 0", name="max_mailboxes_nonneg"),
+        CheckConstraint("max_aliases >= 0", name="max_aliases_nonneg"),
+        CheckConstraint("max_quota_bytes >= 0", name="max_quota_nonneg"),
+        CheckConstraint("total_quota_bytes >= 0", name="total_quota_nonneg"),
+        CheckConstraint("default_quota_bytes >= 0", name="default_quota_nonneg"),
+    )
+
+
+class Mailbox(Base):
+    __tablename__ = "mailboxes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"))
+    local_part: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(ADDRESS_MAX), unique=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    quota_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Relative to MAIL_ROOT; chosen at creation and never changed, so a
+    # rename never orphans the mail on disk.
+    maildir: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    domain: Mapped[Domain] = relationship(lazy="joined", innerjoin=True)
+
+    __table_args__ = (
+        UniqueConstraint("domain_id", "local_part"),
+        CheckConstraint("quota_bytes >= 0", name="quota_nonneg"),
+    )
+
+
+class Alias(Base):
+    """An address (``user@domain``, or ``@domain`` for a catch-all) with
+    one row per destination in :class:`AliasDestination`."""
+
+    __tablename__ = "aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"))
+    address: Mapped[str] = mapped_column(String(ADDRESS_MAX), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    domain: Mapped[Domain] = relationship(lazy="joined", innerjoin=True)
+    destinations: Mapped[list["AliasDestination"]] = relationship(
+        cascade="all, delete-orphan", order_by="AliasDestination.id", lazy="selectin"
+    )
+
+    @property
+    def is_catchall(self) -> bool:
+        return self.address.startswith("@")
+
+
+class AliasDestination(Base):
+    __tablename__ = "alias_destinations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alias_id: Mapped[int] = mapped_column(ForeignKey("aliases.id", ondelete="CASCADE"))
+    destination: Mapped[str] = mapped_column(String(ADDRESS_MAX))
+
+    __table_args__ = (
+        UniqueConstraint("alias_id", "destination"),
+        # Postfix's smtpd_sender_login_maps asks "which aliases deliver here?"
+        Index("ix_alias_destinations_destination", "destination"),
+    )
+
+
+class AliasDomain(Base):
+    """``x@name`` is delivered as ``x@target`` when that address exists."""
+
+    __tablename__ = "alias_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(DOMAIN_MAX), unique=True)
+    target_domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    target: Mapped[Domain] = relationship(lazy="joined", innerjoin=True)
+
+
+class QuotaUsage(Base):
+    """Written by Dovecot's quota_clone plugin (dict-sql); read by the panel.
+
+    Keyed by address because that is the key Dovecot's dict uses.
+    """
+
+    __tablename__ = "quota_usage"
+
+    username: Mapped[str] = mapped_column(String(ADDRESS_MAX), primary_key=True)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    messages: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+admin_domains = Table(
+    "admin_domains",
+    Base.metadata,
+    Column("admin_id", ForeignKey("admins.id", ondelete="CASCADE"), primary_key=True),
+    Column("domain_id", ForeignKey("domains.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Admin(Base):
+    __tablename__ = "admins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(128), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    domains: Mapped[list[Domain]] = relationship(secondary=admin_domains, order_by=Domain.name, lazy="selectin")
+
+    __table_args__ = (
+        CheckConstraint("role IN ('superadmin', 'domainadmin', 'helpdesk')", name="role_known"),
+    )
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # The actor's name, not a key: the trail outlives deleted admins.
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(ADDRESS_MAX + 1))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    remote_addr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    __table_args__ = (
+        Index("ix_audit_events_actor_at", "actor", "at"),
+        Index("ix_audit_events_action_at", "action", "at"),
+        Index("ix_audit_events_target_at", "target", "at"),
+    )

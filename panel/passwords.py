@@ -1,0 +1,108 @@
+"""Dovecot-compatible password hashes: ``{SCHEME}hash``.
+
+Every hash written here must pass ``doveadm pw -t``. We hash with
+argon2-cffi, bcrypt and libpass (SHA-crypt) -- never by hand.
+"""
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+import bcrypt
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from passlib.hash import sha256_crypt, sha512_crypt
+
+DEFAULT_SCHEME = "ARGON2ID"
+WRITABLE_SCHEMES = ("ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT")
+
+# Schemes Dovecot 2.3 knows that are safe enough to store; an imported hash
+# with another scheme (PLAIN, MD5, ...) is refused.
+IMPORTABLE_SCHEMES = {
+    "ARGON2ID": re.compile(r"^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"),
+    "ARGON2I": re.compile(r"^\$argon2i\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"),
+    "BLF-CRYPT": re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$"),
+    "SHA512-CRYPT": re.compile(r"^\$6\$(rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{86}$"),
+    "SHA256-CRYPT": re.compile(r"^\$5\$(rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43}$"),
+}
+
+_SCHEMED = re.compile(r"^\{([A-Z0-9.-]+)\}(.*)$", re.DOTALL)
+
+# Dovecot's argon2 verification uses libsodium limits; these match
+# argon2-cffi's RFC 9106 "low memory" profile, which Dovecot accepts.
+_argon2 = PasswordHasher(time_cost=3, memory_cost=65536, parallelism=4, type=Type.ID)
+
+MIN_LENGTH = 8
+MAX_LENGTH = 1024
+GENERATED_ALPHABET = string.ascii_letters + string.digits
+
+
+class PasswordError(ValueError):
+    """A password or imported hash that cannot be accepted (message is user-facing)."""
+
+
+def check_plain(password: str) -> None:
+    if len(password) < MIN_LENGTH:
+        raise PasswordError(f"must be at least {MIN_LENGTH} characters")
+    if len(password) > MAX_LENGTH:
+        raise PasswordError(f"must be at most {MAX_LENGTH} characters")
+    if any(ch in password for ch in "\0\r\n"):
+        raise PasswordError("must not contain NUL or line breaks")
+
+
+def hash_password(password: str, scheme: str = DEFAULT_SCHEME) -> str:
+    check_plain(password)
+    scheme = scheme.upper()
+    if scheme == "ARGON2ID":
+        return "{ARGON2ID}" + _argon2.hash(password)
+    if scheme == "BLF-CRYPT":
+        # bcrypt only reads 72 bytes; Dovecot does the same, so verification agrees.
+        digest = bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(rounds=12)).decode()
+        return "{BLF-CRYPT}" + digest
+    if scheme == "SHA512-CRYPT":
+        return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=100000).hash(password)
+    raise PasswordError(f"unknown scheme {scheme}; use one of {', '.join(WRITABLE_SCHEMES)}")
+
+
+def split_scheme(stored: str) -> tuple[str, str]:
+    match = _SCHEMED.match(stored or "")
+    if not match:
+        raise PasswordError("a hash must start with {SCHEME}")
+    return match.group(1), match.group(2)
+
+
+def check_hash(stored: str) -> str:
+    """Validate an imported ``{SCHEME}hash``; returns it unchanged."""
+    scheme, digest = split_scheme(stored.strip())
+    pattern = IMPORTABLE_SCHEMES.get(scheme)
+    if pattern is None:
+        raise PasswordError(f"unsupported hash scheme {{{scheme}}}; use one of "
+                            + ", ".join("{%s}" % s for s in IMPORTABLE_SCHEMES))
+    if not pattern.match(digest):
+        raise PasswordError(f"malformed {{{scheme}}} hash")
+    return stored.strip()
+
+
+def verify(password: str, stored: str) -> bool:
+    try:
+        scheme, digest = split_scheme(stored)
+    except PasswordError:
+        return False
+    try:
+        if scheme in ("ARGON2ID", "ARGON2I"):
+            return _argon2.verify(digest, password)
+        if scheme == "BLF-CRYPT":
+            return bcrypt.checkpw(password.encode()[:72], digest.encode())
+        if scheme == "SHA512-CRYPT":
+            return sha512_crypt.verify(password, digest)
+        if scheme == "SHA256-CRYPT":
+            return sha256_crypt.verify(password, digest)
+    except (VerificationError, InvalidHashError, ValueError):
+        return False
+    return False
+
+
+def generate(length: int = 20) -> str:
+    """A random password with ~119 bits for length 20, easy to type."""
+    return "".join(secrets.choice(GENERATED_ALPHABET) for _ in range(length))

@@ -1,0 +1,195 @@
+"""Virtual domains and their limits.
+
+Limits are enforced through counters on the domain row, changed by a
+conditional UPDATE: on PostgreSQL the row lock makes a racing second
+request re-check the condition; on SQLite writers are serialised. Either
+way, two requests for the last free slot cannot both win.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..addresses import AddressError, normalize_domain
+from ..models import AliasDomain, Domain, Mailbox
+from ..sizes import SizeError, parse_size
+from . import audit
+from .actor import Actor
+from .errors import Conflict, NotFound, ServiceError
+from .persist import insert_unique
+
+LIMIT_FIELDS = ("max_mailboxes", "max_aliases", "max_quota_bytes", "total_quota_bytes", "default_quota_bytes")
+_SIZE_FIELDS = {"max_quota_bytes", "total_quota_bytes", "default_quota_bytes"}
+
+
+def parse_domain_name(name: str, field: str = "name") -> str:
+    try:
+        return normalize_domain(name)
+    except AddressError as exc:
+        raise ServiceError(field, str(exc)) from None
+
+
+def get_domain(session: Session, name: str, field: str = "domain") -> Domain:
+    domain = session.scalar(select(Domain).where(Domain.name == parse_domain_name(name, field)))
+    if domain is None:
+        raise NotFound(field, f"no domain {name}")
+    return domain
+
+
+def visible_domains(session: Session, actor: Actor):
+    query = select(Domain).order_by(Domain.name)
+    if actor.domain_ids is not None:
+        query = query.where(Domain.id.in_(actor.domain_ids))
+    return session.scalars(query)
+
+
+def _parse_limits(values: dict) -> dict:
+    limits = {}
+    for field, value in values.items():
+        if field not in LIMIT_FIELDS:
+            raise ServiceError(field, "unknown setting")
+        if value is None:
+            continue
+        try:
+            number = parse_size(value) if field in _SIZE_FIELDS else int(value)
+        except (SizeError, ValueError, TypeError) as exc:
+            raise ServiceError(field, str(exc) if isinstance(exc, SizeError) else "must be a whole number") from None
+        if number < 0:
+            raise ServiceError(field, "cannot be negative")
+        if number > 2**31 - 1 and field not in _SIZE_FIELDS:
+            raise ServiceError(field, "is too large")
+        limits[field] = number
+    return limits
+
+
+def _check_limit_consistency(session: Session, domain: Domain) -> None:
+    """A limit may not be set below what the domain already uses."""
+    if domain.max_mailboxes and domain.mailbox_count > domain.max_mailboxes:
+        raise ServiceError("max_mailboxes", f"the domain already has {domain.mailbox_count} mailboxes")
+    if domain.max_aliases and domain.alias_count > domain.max_aliases:
+        raise ServiceError("max_aliases", f"the domain already has {domain.alias_count} aliases")
+    if domain.total_quota_bytes and domain.quota_allocated_bytes > domain.total_quota_bytes:
+        raise ServiceError("total_quota_bytes", "mailboxes already have more quota than this in total")
+    if domain.max_quota_bytes and domain.default_quota_bytes > domain.max_quota_bytes:
+        raise ServiceError("default_quota_bytes", "is larger than the maximum quota per mailbox")
+    if (domain.max_quota_bytes or domain.total_quota_bytes) and not domain.default_quota_bytes:
+        raise ServiceError("default_quota_bytes", "is required (not unlimited) when the domain has a quota limit")
+    if domain.id is not None and (domain.max_quota_bytes or domain.total_quota_bytes):
+        too_large = Mailbox.quota_bytes == 0
+        if domain.max_quota_bytes:
+            too_large = or_(too_large, Mailbox.quota_bytes > domain.max_quota_bytes)
+        query = select(Mailbox.id).where(Mailbox.domain_id == domain.id, too_large).limit(1)
+        if session.scalar(query) is not None:
+            field = "max_quota_bytes" if domain.max_quota_bytes else "total_quota_bytes"
+            raise ServiceError(field, "some mailboxes already have a larger (or unlimited) quota")
+
+
+def create_domain(session: Session, actor: Actor, name: str, description: str = "", active: bool = True, **limits) -> Domain:
+    actor.require_superadmin()
+    name = parse_domain_name(name)
+    if session.scalar(select(AliasDomain.id).where(AliasDomain.name == name)):
+        raise Conflict("name", f"{name} is already an alias domain")
+    domain = Domain(name=name, description=_description(description), active=bool(active),
+                    mailbox_count=0, alias_count=0, quota_allocated_bytes=0, **{f: 0 for f in LIMIT_FIELDS})
+    for field, value in _parse_limits(limits).items():
+        setattr(domain, field, value)
+    _check_limit_consistency(session, domain)
+    insert_unique(session, domain, "name", f"the domain {name} already exists")
+    audit.record(session, actor, "domain.create", name, active=domain.active,
+                 **{f: getattr(domain, f) for f in LIMIT_FIELDS})
+    return domain
+
+
+def update_domain(session: Session, actor: Actor, domain: Domain, description: str | None = None, **limits) -> Domain:
+    actor.require_superadmin()
+    changes = {}
+    if description is not None and description != domain.description:
+        domain.description = _description(description)
+        changes["description"] = domain.description
+    for field, value in _parse_limits(limits).items():
+        if getattr(domain, field) != value:
+            setattr(domain, field, value)
+            changes[field] = value
+    _check_limit_consistency(session, domain)
+    if changes:
+        audit.record(session, actor, "domain.update", domain.name, **changes)
+    return domain
+
+
+def set_domain_active(session: Session, actor: Actor, domain: Domain, active: bool) -> Domain:
+    actor.require_superadmin()
+    if domain.active != active:
+        domain.active = active
+        audit.record(session, actor, "domain.enable" if active else "domain.disable", domain.name)
+    return domain
+
+
+def delete_domain(session: Session, actor: Actor, domain: Domain) -> None:
+    """Only an empty domain can go: deleting mailboxes is a separate, audited act."""
+    actor.require_superadmin()
+    if domain.mailbox_count or domain.alias_count:
+        raise Conflict("domain", f"{domain.name} still has {domain.mailbox_count} mailboxes "
+                                 f"and {domain.alias_count} aliases")
+    alias_domains = session.scalar(select(func.count()).select_from(AliasDomain).where(AliasDomain.target_domain_id == domain.id))
+    if alias_domains:
+        raise Conflict("domain", f"{domain.name} is the target of {alias_domains} alias domains")
+    session.delete(domain)
+    audit.record(session, actor, "domain.delete", domain.name)
+
+
+def _description(text: str | None) -> str:
+    text = (text or "").strip()
+    if len(text) > 255:
+        raise ServiceError("description", "is at most 255 characters")
+    if any(ord(ch) < 0x20 for ch in text):
+        raise ServiceError("description", "must be a single line of text")
+    return text
+
+
+# -- counters: the race-safe way to hold a limit ---------------------------
+
+def _adjust(session: Session, domain: Domain, column, limit_column, amount: int) -> bool:
+    condition = [Domain.id == domain.id]
+    if amount > 0:
+        condition.append(or_(limit_column == 0, column + amount <= limit_column))
+    result = session.execute(
+        update(Domain).where(*condition).values({column: column + amount}).execution_options(synchronize_session=False)
+    )
+    session.expire(domain, [column.key])
+    return result.rowcount == 1
+
+
+def reserve_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:
+    if not _adjust(session, domain, Domain.mailbox_count, Domain.max_mailboxes, 1):
+        raise Conflict("address", f"{domain.name} has reached its limit of {domain.max_mailboxes} mailboxes")
+    reserve_quota(session, domain, quota_bytes)
+
+
+def reserve_quota(session: Session, domain: Domain, quota_bytes: int) -> None:
+    if quota_bytes and not _adjust(session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, quota_bytes):
+        raise Conflict("quota", f"{domain.name} has no quota left for this mailbox "
+                                f"(total {domain.total_quota_bytes} bytes)")
+
+
+def release_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:
+    _adjust(session, domain, Domain.mailbox_count, Domain.max_mailboxes, -1)
+    release_quota(session, domain, quota_bytes)
+
+
+def release_quota(session: Session, domain: Domain, quota_bytes: int) -> None:
+    if quota_bytes:
+        _adjust(session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, -quota_bytes)
+
+
+def reserve_alias(session: Session, domain: Domain) -> None:
+    if not _adjust(session, domain, Domain.alias_count, Domain.max_aliases, 1):
+        raise Conflict("address", f"{domain.name} has reached its limit of {domain.max_aliases} aliases")
+
+
+def release_alias(session: Session, domain: Domain) -> None:
+    _adjust(session, domain, Domain.alias_count, Domain.max_aliases, -1)
+
+
+def is_alias_domain(session: Session, name: str) -> AliasDomain | None:
+    return session.scalar(select(AliasDomain).where(AliasDomain.name == name))
+

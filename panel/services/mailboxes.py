@@ -1,0 +1,180 @@
+"""Mailboxes: creation within the domain's limits, passwords, quota, state.
+
+Address policy (documented in README): a mailbox address may not be taken
+by an alias; an alias *may* be created on a mailbox's address, which turns
+it into a forwarding (list the address itself among the destinations to
+keep a copy). Postfix resolves aliases first, so nothing is ambiguous.
+"""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from .. import passwords
+from ..addresses import AddressError, split_address
+from ..models import Alias, Mailbox, QuotaUsage, utcnow
+from ..sizes import SizeError, parse_size
+from . import audit, domains
+from .actor import Actor
+from .errors import Conflict, NotFound, ServiceError
+from .persist import insert_unique
+
+NAME_MAX = 255
+
+
+def parse_address(value: str, field: str = "address") -> tuple[str, str]:
+    try:
+        return split_address(value)
+    except AddressError as exc:
+        raise ServiceError(field, str(exc)) from None
+
+
+def get_mailbox(session: Session, actor: Actor, address: str, field: str = "address") -> Mailbox:
+    local, domain = parse_address(address, field)
+    mailbox = session.scalar(select(Mailbox).where(Mailbox.address == f"{local}@{domain}"))
+    # A mailbox outside the actor's domains is reported as missing, not
+    # forbidden: its existence is not theirs to learn.
+    if mailbox is None or not actor.sees_domain(mailbox.domain_id):
+        raise NotFound(field, f"no mailbox {local}@{domain}")
+    return mailbox
+
+
+def _display_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if len(name) > NAME_MAX:
+        raise ServiceError("name", f"is at most {NAME_MAX} characters")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+        raise ServiceError("name", "must not contain control characters or line breaks")
+    return name
+
+
+def _quota(domain, value) -> int:
+    if value is None or value == "":
+        quota = domain.default_quota_bytes
+    else:
+        try:
+            quota = parse_size(value)
+        except SizeError as exc:
+            raise ServiceError("quota", str(exc)) from None
+    if domain.max_quota_bytes and (quota == 0 or quota > domain.max_quota_bytes):
+        raise ServiceError("quota", f"the maximum for {domain.name} is {domain.max_quota_bytes} bytes")
+    if domain.total_quota_bytes and quota == 0:
+        raise ServiceError("quota", f"{domain.name} has a total quota: a mailbox cannot be unlimited")
+    return quota
+
+
+def hash_for_storage(password: str | None, password_hash: str | None, scheme: str) -> str:
+    """The stored ``{SCHEME}hash`` from a plain password or an imported hash."""
+    if password and password_hash:
+        raise ServiceError("password", "give a password or a hash, not both")
+    try:
+        if password_hash:
+            return passwords.check_hash(password_hash)
+        if not password:
+            raise ServiceError("password", "a password is required")
+        return passwords.hash_password(password, scheme)
+    except passwords.PasswordError as exc:
+        raise ServiceError("password_hash" if password_hash else "password", str(exc)) from None
+
+
+def create_mailbox(
+    session: Session,
+    actor: Actor,
+    address: str,
+    *,
+    password: str | None = None,
+    password_hash: str | None = None,
+    quota=None,
+    name: str | None = "",
+    active: bool = True,
+    scheme: str = passwords.DEFAULT_SCHEME,
+) -> Mailbox:
+    local, domain_name = parse_address(address)
+    domain = _managed_domain(session, actor, domain_name)
+    address = f"{local}@{domain.name}"
+    if session.scalar(select(Alias.id).where(Alias.address == address)):
+        raise Conflict("address", f"{address} is already an alias")
+    if session.scalar(select(Mailbox.id).where(Mailbox.address == address)):
+        raise Conflict("address", f"the mailbox {address} already exists")
+    quota_bytes = _quota(domain, quota)
+    mailbox = Mailbox(
+        domain=domain, local_part=local, address=address, name=_display_name(name),
+        password_hash=hash_for_storage(password, password_hash, scheme),
+        quota_bytes=quota_bytes, active=bool(active),
+        maildir=new_maildir(domain.name),
+    )
+    domains.reserve_mailbox(session, domain, quota_bytes)
+    insert_unique(session, mailbox, "address", f"the mailbox {address} already exists")
+    audit.record(session, actor, "mailbox.create", address, quota_bytes=quota_bytes,
+                 active=mailbox.active, maildir=mailbox.maildir, name=mailbox.name)
+    return mailbox
+
+
+def new_maildir(domain_name: str) -> str:
+    # The domain in the path helps an operator find mail; the random part
+    # makes it unique and it never changes, even if the mailbox is renamed.
+    return f"{domain_name}/{uuid.uuid4().hex}"
+
+
+def _managed_domain(session: Session, actor: Actor, domain_name: str):
+    alias_domain = domains.is_alias_domain(session, domain_name)
+    if alias_domain is not None:
+        raise ServiceError("address", f"{domain_name} is an alias domain of {alias_domain.target.name}")
+    try:
+        domain = domains.get_domain(session, domain_name, "address")
+    except NotFound:
+        raise NotFound("address", f"the domain {domain_name} is not hosted here") from None
+    actor.require_manage(domain.id)
+    return domain
+
+
+def update_mailbox(session: Session, actor: Actor, mailbox: Mailbox, *, name: str | None = None,
+                   quota=None, active: bool | None = None) -> Mailbox:
+    actor.require_manage(mailbox.domain_id)
+    changes = {}
+    if name is not None and _display_name(name) != mailbox.name:
+        mailbox.name = changes["name"] = _display_name(name)
+    if quota is not None and quota != "":
+        new_quota = _quota(mailbox.domain, quota)
+        if new_quota != mailbox.quota_bytes:
+            _change_quota(session, mailbox, new_quota)
+            changes["quota_bytes"] = new_quota
+    if active is not None and bool(active) != mailbox.active:
+        mailbox.active = changes["active"] = bool(active)
+    if changes:
+        audit.record(session, actor, "mailbox.update", mailbox.address, **changes)
+    return mailbox
+
+
+def _change_quota(session: Session, mailbox: Mailbox, new_quota: int) -> None:
+    domain = mailbox.domain
+    domains.release_quota(session, domain, mailbox.quota_bytes)
+    domains.reserve_quota(session, domain, new_quota)
+    mailbox.quota_bytes = new_quota
+
+
+def set_mailbox_active(session: Session, actor: Actor, mailbox: Mailbox, active: bool) -> Mailbox:
+    return update_mailbox(session, actor, mailbox, active=active)
+
+
+def set_password(session: Session, actor: Actor, mailbox: Mailbox, *, password: str | None = None,
+                 password_hash: str | None = None, scheme: str = passwords.DEFAULT_SCHEME) -> Mailbox:
+    actor.require_password_reset(mailbox.domain_id)
+    mailbox.password_hash = hash_for_storage(password, password_hash, scheme)
+    mailbox.password_changed_at = utcnow()
+    audit.record(session, actor, "mailbox.password", mailbox.address,
+                 scheme=passwords.split_scheme(mailbox.password_hash)[0])
+    return mailbox
+
+
+def delete_mailbox(session: Session, actor: Actor, mailbox: Mailbox) -> None:
+    """Remove the account. The maildir stays on disk (named in the audit
+    event) so no mail is lost by a click; purging files is an operator's job."""
+    actor.require_manage(mailbox.domain_id)
+    domains.release_mailbox(session, mailbox.domain, mailbox.quota_bytes)
+    session.delete(mailbox)
+    # A later mailbox with this address starts with no usage.
+    session.execute(delete(QuotaUsage).where(QuotaUsage.username == mailbox.address))
+    audit.record(session, actor, "mailbox.delete", mailbox.address, maildir=mailbox.maildir)
