@@ -15,7 +15,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
+        
     )
     config.load(app, overrides)
     db.init_app(app)
@@ -27,4 +27,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .web import init_app as init_web
 
     init_web(app)
+
+    from .api import init_app as init_api
+
+    init_api(app)
     return app

@@ -227,3 +227,25 @@ class AuditEvent(Base):
         Index("ix_audit_events_action_at", "action", "at"),
         Index("ix_audit_events_target_at", "target", "at"),
     )
+
+
+class ApiToken(Base):
+    """A bearer token for /api/v1; acts with its admin's role and domains.
+
+    Only a SHA-256 digest is stored: tokens are 256-bit random strings, so a
+    slow hash adds nothing, and lookup by digest stays an index probe.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128), default="")
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # First characters of the token, shown in lists so people can tell them apart.
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    admin: Mapped[Admin] = relationship(lazy="joined", innerjoin=True)
