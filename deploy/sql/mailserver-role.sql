@@ -1,0 +1,21 @@
+-- The PostgreSQL role Postfix and Dovecot log in as (run by
+-- `deploy/mailstack configure` through psql, connected as the panel's
+-- database owner; psql variables: role, password).
+--
+-- It may read the mail-server views and nothing else, plus read/write the
+-- quota_usage rows Dovecot's quota_clone keeps (INSERT ... ON CONFLICT needs
+-- SELECT, INSERT and UPDATE). Idempotent: safe to run again after a
+-- migration added a view, or against another database of the same cluster.
+\set ON_ERROR_STOP 1
+SELECT format('CREATE ROLE %I LOGIN', :'role')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+ALTER ROLE :"role" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION
+  PASSWORD :'password';
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'role') \gexec
+GRANT USAGE ON SCHEMA public TO :"role";
+-- Whatever the role held here before (an older layout) is taken back first.
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM :"role";
+SELECT format('GRANT SELECT ON %I.%I TO %I', schemaname, viewname, :'role')
+  FROM pg_views
+ WHERE schemaname = 'public' AND viewname LIKE 'mailserver\_%' \gexec
+GRANT SELECT, INSERT, UPDATE ON quota_usage TO :"role";
