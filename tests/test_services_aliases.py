@@ -1,0 +1,128 @@
+import pytest
+from sqlalchemy import select
+
+from panel.models import AliasDestination, AuditEvent, Domain, Role
+from panel.services import Actor, Conflict, Forbidden, NotFound, ServiceError, aliases, domains, mailboxes
+
+
+@pytest.fixture
+def domain(session, actor):
+    d = domains.create_domain(session, actor, "example.org")
+    session.commit()
+    return d
+
+
+def test_alias_with_several_destinations(session, actor, domain):
+    alias = aliases.create_alias(session, actor, "Team@Example.org", "A@example.org, b@Other.net; c@example.org")
+    session.commit()
+    assert alias.address == "team@example.org"
+    assert [d.destination for d in alias.destinations] == ["a@example.org", "b@other.net", "c@example.org"]
+
+
+def test_duplicate_destinations_are_merged(session, actor, domain):
+    alias = aliases.create_alias(session, actor, "x@example.org", ["a@example.org", "A@EXAMPLE.org"])
+    assert [d.destination for d in alias.destinations] == ["a@example.org"]
+
+
+def test_alias_cannot_point_only_to_itself(session, actor, domain):
+    with pytest.raises(ServiceError) as err:
+        aliases.create_alias(session, actor, "x@example.org", ["X@example.org"])
+    assert "destinations" in err.value.fields
+    # ...but itself plus another destination is a forwarding that keeps a copy.
+    aliases.create_alias(session, actor, "x@example.org", ["x@example.org", "y@other.net"])
+
+
+def test_update_cannot_make_an_alias_point_only_to_itself(session, actor, domain):
+    alias = aliases.create_alias(session, actor, "x@example.org", ["y@other.net"])
+    session.commit()
+    with pytest.raises(ServiceError):
+        aliases.update_alias(session, actor, alias, destinations=["x@example.org"])
+
+
+def test_destinations_are_validated(session, actor, domain):
+    for bad in ([], "", ["not an address"], ["a@b"], ["@example.org"], ["x\r\n@example.org"]):
+        with pytest.raises(ServiceError) as err:
+            aliases.create_alias(session, actor, "x@example.org", bad)
+        assert "destinations" in err.value.fields
+
+
+def test_catchall(session, actor, domain):
+    alias = aliases.create_alias(session, actor, "@example.org", ["postmaster@example.org"])
+    assert alias.is_catchall and alias.address == "@example.org"
+    with pytest.raises(Conflict):
+        aliases.create_alias(session, actor, "@EXAMPLE.org", ["other@example.org"])
+
+
+def test_alias_on_a_mailbox_address_is_a_forwarding(session, actor, domain):
+    mailboxes.create_mailbox(session, actor, "jane@example.org", password="password-1")
+    alias = aliases.create_alias(session, actor, "jane@example.org", ["jane@example.org", "jane@home.net"])
+    assert alias.address == "jane@example.org"
+
+
+def test_max_aliases_counts_catchall_too(session, actor):
+    domains.create_domain(session, actor, "example.org", max_aliases=1)
+    aliases.create_alias(session, actor, "@example.org", ["a@x.org"])
+    session.commit()
+    with pytest.raises(Conflict):
+        aliases.create_alias(session, actor, "b@example.org", ["a@x.org"])
+
+
+def test_delete_alias_frees_slot_and_destinations(session, actor, domain):
+    alias = aliases.create_alias(session, actor, "x@example.org", ["a@x.org", "b@x.org"])
+    session.commit()
+    aliases.delete_alias(session, actor, alias)
+    session.commit()
+    assert session.scalars(select(AliasDestination)).all() == []
+    assert session.get(Domain, domain.id).alias_count == 0
+
+
+def test_update_destinations_and_audit(session, actor, domain):
+    alias = aliases.create_alias(session, actor, "x@example.org", ["a@x.org", "b@x.org"])
+    session.commit()
+    aliases.update_alias(session, actor, alias, destinations=["b@x.org", "c@x.org"], active=False)
+    session.commit()
+    session.expire_all()
+    alias = aliases.get_alias(session, actor, "x@example.org")
+    assert sorted(d.destination for d in alias.destinations) == ["b@x.org", "c@x.org"]
+    assert alias.active is False
+    assert session.scalar(select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == "alias.update"
+
+
+def test_alias_in_unknown_or_alias_domain_is_refused(session, actor, domain):
+    with pytest.raises(NotFound):
+        aliases.create_alias(session, actor, "x@unknown.org", ["a@x.org"])
+    aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    with pytest.raises(ServiceError):
+        aliases.create_alias(session, actor, "x@example.net", ["a@x.org"])
+
+
+def test_domain_admin_scope_for_aliases(session, actor, domain):
+    domains.create_domain(session, actor, "other.org")
+    session.commit()
+    admin = Actor("dom", Role.DOMAINADMIN, frozenset({domain.id}))
+    aliases.create_alias(session, admin, "x@example.org", ["anyone@anywhere.net"])
+    with pytest.raises(Forbidden):
+        aliases.create_alias(session, admin, "x@other.org", ["a@x.org"])
+    with pytest.raises(Forbidden):
+        aliases.create_alias_domain(session, admin, "other.net", "other.org")
+    helpdesk = Actor("help", Role.HELPDESK, None)
+    with pytest.raises(Forbidden):
+        aliases.create_alias(session, helpdesk, "y@example.org", ["a@x.org"])
+
+
+def test_alias_domain_rules(session, actor, domain):
+    with pytest.raises(ServiceError):
+        aliases.create_alias_domain(session, actor, "example.org", "example.org")
+    domains.create_domain(session, actor, "hosted.org")
+    with pytest.raises(Conflict):
+        aliases.create_alias_domain(session, actor, "hosted.org", "example.org")
+    with pytest.raises(NotFound):
+        aliases.create_alias_domain(session, actor, "example.net", "unknown.org")
+    ad = aliases.create_alias_domain(session, actor, "Example.NET", "example.org")
+    session.commit()
+    assert ad.name == "example.net" and ad.target.name == "example.org"
+    with pytest.raises(Conflict):
+        aliases.create_alias_domain(session, actor, "example.net", "hosted.org")
+    aliases.set_alias_domain_active(session, actor, ad, False)
+    aliases.delete_alias_domain(session, actor, ad)
+    session.commit()

@@ -1,0 +1,118 @@
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from panel.models import AuditEvent, Domain, Role
+from panel.services import Actor, Conflict, Forbidden, ServiceError, domains, mailboxes, aliases
+
+
+def test_create_domain_normalises_and_audits(session, actor):
+    domain = domains.create_domain(session, actor, "Bücher.Example", max_mailboxes="5", default_quota_bytes="1G")
+    session.commit()
+    assert domain.name == "xn--bcher-kva.example"
+    assert domain.max_mailboxes == 5 and domain.default_quota_bytes == 1024**3
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "domain.create"))
+    assert event.target == "xn--bcher-kva.example" and event.actor == "test"
+    assert json.loads(event.details)["max_mailboxes"] == 5
+
+
+def test_duplicate_domain_is_a_conflict(session, actor):
+    domains.create_domain(session, actor, "example.org")
+    session.commit()
+    with pytest.raises(Conflict) as err:
+        domains.create_domain(session, actor, "EXAMPLE.org")
+    assert "name" in err.value.fields
+
+
+def test_database_enforces_domain_uniqueness(session, actor):
+    # Even bypassing the service's check, the unique index refuses a duplicate.
+    from sqlalchemy.exc import IntegrityError
+
+    domains.create_domain(session, actor, "example.org")
+    session.commit()
+    session.add(Domain(name="example.org", description="", active=True, max_mailboxes=0, max_aliases=0,
+                       max_quota_bytes=0, total_quota_bytes=0, default_quota_bytes=0,
+                       mailbox_count=0, alias_count=0, quota_allocated_bytes=0))
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+
+
+@pytest.mark.parametrize("field, value", [
+    ("max_mailboxes", "abc"), ("max_mailboxes", "-1"), ("max_aliases", "1.5"),
+    ("default_quota_bytes", "lots"), ("total_quota_bytes", "-5M"),
+])
+def test_malformed_limits_are_field_errors(session, actor, field, value):
+    with pytest.raises(ServiceError) as err:
+        domains.create_domain(session, actor, "example.org", **{field: value})
+    assert field in err.value.fields
+
+
+def test_quota_limit_requires_a_default_quota(session, actor):
+    with pytest.raises(ServiceError) as err:
+        domains.create_domain(session, actor, "example.org", max_quota_bytes="1G")
+    assert "default_quota_bytes" in err.value.fields
+
+
+def test_limit_cannot_drop_below_usage(session, actor):
+    domain = domains.create_domain(session, actor, "example.org")
+    for name in ("a", "b", "c"):
+        mailboxes.create_mailbox(session, actor, f"{name}@example.org", password="password1")
+    session.commit()
+    with pytest.raises(ServiceError) as err:
+        domains.update_domain(session, actor, domain, max_mailboxes=2)
+    assert "max_mailboxes" in err.value.fields
+    session.rollback()
+    domains.update_domain(session, actor, domain, max_mailboxes=3)
+    session.commit()
+    assert session.get(Domain, domain.id).max_mailboxes == 3
+
+
+def test_only_superadmins_manage_domains(session, actor):
+    domain = domains.create_domain(session, actor, "example.org")
+    session.commit()
+    scoped = Actor("dom", Role.DOMAINADMIN, frozenset({domain.id}))
+    with pytest.raises(Forbidden):
+        domains.create_domain(session, scoped, "other.org")
+    with pytest.raises(Forbidden):
+        domains.update_domain(session, scoped, domain, max_mailboxes=10)
+    with pytest.raises(Forbidden):
+        domains.set_domain_active(session, scoped, domain, False)
+
+
+def test_only_empty_domain_can_be_deleted(session, actor):
+    domain = domains.create_domain(session, actor, "example.org")
+    mailbox = mailboxes.create_mailbox(session, actor, "a@example.org", password="password1")
+    session.commit()
+    with pytest.raises(Conflict):
+        domains.delete_domain(session, actor, domain)
+    mailboxes.delete_mailbox(session, actor, mailbox)
+    domains.delete_domain(session, actor, domain)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(Domain)) == 0
+
+
+def test_alias_domain_blocks_deletion_of_its_target(session, actor):
+    domain = domains.create_domain(session, actor, "example.org")
+    aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    session.commit()
+    with pytest.raises(Conflict):
+        domains.delete_domain(session, actor, domain)
+
+
+def test_domain_cannot_shadow_an_alias_domain(session, actor):
+    domains.create_domain(session, actor, "example.org")
+    aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    session.commit()
+    with pytest.raises(Conflict):
+        domains.create_domain(session, actor, "example.net")
+
+
+def test_disable_and_enable_are_audited(session, actor):
+    domain = domains.create_domain(session, actor, "example.org")
+    domains.set_domain_active(session, actor, domain, False)
+    domains.set_domain_active(session, actor, domain, True)
+    session.commit()
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["domain.create", "domain.disable", "domain.enable"]
