@@ -13,14 +13,19 @@ from .actor import Actor
 _SECRET_KEYS = {"password", "password_hash", "token", "secret"}
 
 
-def record(session: Session, actor: Actor, action: str, target: str, /, **details) -> AuditEvent:
+def event_values(actor: Actor, action: str, target: str, /, **details) -> dict:
+    """The columns of one audit row; the bulk importer inserts many at once."""
     clean = {k: v for k, v in details.items() if k not in _SECRET_KEYS}
-    event = AuditEvent(
-        actor=actor.username,
-        action=action,
-        target=target,
-        details=json.dumps(clean, sort_keys=True, default=str),
-        remote_addr=actor.remote_addr,
-    )
+    return {
+        "actor": actor.username,
+        "action": action,
+        "target": target,
+        "details": json.dumps(clean, sort_keys=True, default=str),
+        "remote_addr": actor.remote_addr,
+    }
+
+
+def record(session: Session, actor: Actor, action: str, target: str, /, **details) -> AuditEvent:
+    event = AuditEvent(**event_values(actor, action, target, **details))
     session.add(event)
     return event

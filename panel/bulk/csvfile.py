@@ -1,0 +1,194 @@
+"""Reading an uploaded CSV file defensively, with physical line numbers.
+
+Every problem becomes a :class:`Problem` (``line N: column: reason``) instead
+of an exception, so one pass reports all bad rows. Memory stays bounded: the
+file is read line by line and an over-long line is skipped, never held.
+"""
+from __future__ import annotations
+
+import csv
+import itertools
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterator
+
+COLUMNS = ("email", "name", "password", "password_hash", "quota", "active", "aliases")
+# One physical line; a bigger cell is refused (a real row is a few hundred bytes).
+MAX_LINE_BYTES = 64 * 1024
+MAX_REPORTED = 200
+# Spreadsheets run a cell starting with these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Passwords and hashes are never shown by a spreadsheet as formulas we create,
+# and a password may well start with "-"; everything else is checked.
+_FORMULA_EXEMPT = {"password", "password_hash"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: {self.column}: " if self.column else f"line {self.line}: "
+        return where + self.reason
+
+
+@dataclass
+class Problems:
+    """Every problem found, the first MAX_REPORTED of them kept."""
+
+    items: list[Problem] = field(default_factory=list)
+    total: int = 0
+    bad_lines: set[int] = field(default_factory=set)
+
+    def add(self, line: int, column: str | None, reason: str) -> None:
+        self.total += 1
+        self.bad_lines.add(line)
+        if len(self.items) < MAX_REPORTED:
+            self.items.append(Problem(line, column, reason))
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def lines(self) -> list[str]:
+        out = [str(p) for p in sorted(self.items, key=lambda p: p.line)]
+        if self.total > len(self.items):
+            out.append(f"... and {self.total - len(self.items)} more problems")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    line: int  # the physical line the row starts on
+    cells: dict[str, str]
+
+
+def _physical_lines(stream: BinaryIO, problems: Problems) -> Iterator[str]:
+    """Decoded lines, one per physical line, so csv's line_num is the file's.
+
+    A line that cannot be used is reported and replaced by a stand-in with
+    the same parity of quote characters, which keeps the parser in step.
+    """
+    for number in itertools.count(1):
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            quotes = raw.count(b'"') + _skip_rest_of_line(stream)
+            problems.add(number, None, f"the line is longer than {MAX_LINE_BYTES // 1024} KiB (a cell is too large)")
+            yield '"' * (quotes % 2) + "\n"
+            continue
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        if b"\0" in raw:
+            problems.add(number, None, "contains a NUL byte")
+            raw = raw.replace(b"\0", b"")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.add(number, None, f"not valid UTF-8 (byte {exc.start + 1} of the line); save the file as UTF-8")
+            yield raw.decode("utf-8", "replace")
+
+
+def _skip_rest_of_line(stream: BinaryIO) -> int:
+    quotes = 0
+    while True:
+        chunk = stream.readline(MAX_LINE_BYTES)
+        if not chunk:
+            return quotes
+        quotes += chunk.count(b'"')
+        if chunk.endswith(b"\n"):
+            return quotes
+
+
+def _delimiter(header_line: str) -> str:
+    """`,` or `;`: whichever splits the header into names that include email."""
+    best = ","
+    for delimiter in (",", ";"):
+        names = [n.strip().lower() for n in next(csv.reader([header_line], delimiter=delimiter), [])]
+        if "email" in names:
+            return delimiter
+        if delimiter == ";" and len(names) > 1:
+            best = ";"
+    return best
+
+
+def _header(header_line: str, delimiter: str, problems: Problems) -> list[str] | None:
+    names = [n.strip().lower() for n in next(csv.reader([header_line], delimiter=delimiter), [])]
+    unknown = [n or "(empty)" for n in names if n not in COLUMNS]
+    if unknown:
+        problems.add(1, None, f"unknown columns: {', '.join(unknown)} (known: {', '.join(COLUMNS)})")
+    duplicated = sorted({n for n in names if names.count(n) > 1 and n})
+    if duplicated:
+        problems.add(1, None, f"columns given twice: {', '.join(duplicated)}")
+    if "email" not in names:
+        problems.add(1, "email", "the header row needs an email column")
+    return None if (unknown or duplicated or "email" not in names) else names
+
+
+def unescape_cell(column: str, value: str) -> tuple[str, str | None]:
+    """(value, problem). Our export writes ``'=x`` for a cell ``=x``; take the
+    quote off again. A bare formula cell is refused: it is either an attack
+    on whoever opens the file or a spreadsheet formula that was never evaluated."""
+    if value.startswith("'") and value[1:2] in FORMULA_STARTS and value[1:2]:
+        return value[1:], None
+    if column not in _FORMULA_EXEMPT and value.startswith(FORMULA_STARTS):
+        return value, (f"starts with {value[0]!r}, which spreadsheets run as a formula; "
+                       f"write '{value[0]} to mean the character itself")
+    return value, None
+
+
+def read_records(stream: BinaryIO, problems: Problems) -> Iterator[Record]:
+    """Yield the data rows of a CSV file; problems go to ``problems``.
+
+    Rows touching a line that could not be decoded are not yielded (their
+    problem is already reported).
+    """
+    lines = _physical_lines(stream, problems)
+    first = next(lines, None)
+    if first is None or not first.strip():
+        problems.add(1, None, "the file is empty; the first line must be a header row like: "
+                              + ",".join(COLUMNS))
+        return
+    delimiter = _delimiter(first)
+    columns = _header(first, delimiter, problems)
+    if columns is None:
+        return
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, strict=True)
+    next(reader)  # the header, already read
+    yield from _rows(reader, columns, problems)
+
+
+def _rows(reader, columns: list[str], problems: Problems) -> Iterator[Record]:
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.add(start, None, f"not valid CSV: {exc}")
+            continue
+        end = reader.line_num
+        if not cells or all(not c.strip() for c in cells):
+            continue  # blank line
+        if any(n in problems.bad_lines for n in range(start, end + 1)):
+            continue
+        if len(cells) != len(columns):
+            problems.add(start, None, f"has {len(cells)} cells but the header has {len(columns)}")
+            continue
+        record = _record(start, columns, cells, problems)
+        if record is not None:
+            yield record
+
+
+def _record(line: int, columns: list[str], cells: list[str], problems: Problems) -> Record | None:
+    values = {}
+    ok = True
+    for column, raw in zip(columns, cells):
+        value, problem = unescape_cell(column, raw)
+        if problem:
+            problems.add(line, column, problem)
+            ok = False
+        values[column] = value
+    return Record(line, values) if ok else None
