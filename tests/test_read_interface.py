@@ -1,0 +1,107 @@
+"""The exact SQL text in deploy/queries/, run as Postfix and Dovecot run it,
+against data written by the services (both databases)."""
+import pytest
+from sqlalchemy import text
+
+from panel import mailserver_queries as mq
+from panel.services import aliases, domains, mailboxes
+
+
+def lookup(session, name, key, dialect=None):
+    dialect = dialect or ("dovecot" if name.startswith("dovecot") else "postfix")
+    sql = mq.render(mq.load(name, mail_root="/var/vmail"), key, dialect)
+    if sql is None:
+        return None
+    return [tuple(row) for row in session.execute(text(sql.replace(":", r"\:")))]
+
+
+def postfix_map(session, map_name, key):
+    """First non-empty answer over the map list, as Postfix searches it."""
+    for name in mq.POSTFIX_MAPS[map_name]:
+        rows = lookup(session, name, key)
+        if rows:
+            return sorted(r[0] for r in rows)
+    return []
+
+
+@pytest.fixture
+def data(session, actor):
+    domains.create_domain(session, actor, "example.org")
+    domains.create_domain(session, actor, "off.example")
+    mailboxes.create_mailbox(session, actor, "jane@example.org", password="password-1", quota="1G")
+    mailboxes.create_mailbox(session, actor, "joe@example.org", password="password-1")
+    mailboxes.create_mailbox(session, actor, "ann@off.example", password="password-1")
+    aliases.create_alias(session, actor, "team@example.org", ["jane@example.org", "joe@example.org"])
+    aliases.create_alias(session, actor, "@example.org", ["joe@example.org"])
+    aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    domains.set_domain_active(session, actor, domains.get_domain(session, "off.example"), False)
+    session.commit()
+
+
+def test_every_query_file_is_wired_to_a_consumer():
+    wired = {n for names in mq.POSTFIX_MAPS.values() for n in names} | set(mq.DOVECOT_QUERIES)
+    assert wired == set(mq.query_names())
+
+
+def test_domains(session, data):
+    assert postfix_map(session, "virtual_mailbox_domains", "example.org") == ["example.org"]
+    assert postfix_map(session, "virtual_mailbox_domains", "example.net") == ["example.net"]  # alias domain is local
+    assert postfix_map(session, "virtual_mailbox_domains", "off.example") == []
+    assert postfix_map(session, "virtual_mailbox_domains", "unknown.org") == []
+
+
+def test_mailboxes_respect_mailbox_and_domain_state(session, actor, data):
+    assert postfix_map(session, "virtual_mailbox_maps", "jane@example.org") == ["jane@example.org"]
+    assert postfix_map(session, "virtual_mailbox_maps", "ann@off.example") == []  # domain disabled
+    jane = mailboxes.get_mailbox(session, actor, "jane@example.org")
+    mailboxes.set_mailbox_active(session, actor, jane, False)
+    session.commit()
+    assert postfix_map(session, "virtual_mailbox_maps", "jane@example.org") == []
+    assert lookup(session, "dovecot-password", "jane@example.org") == []
+
+
+def test_alias_with_two_destinations(session, data):
+    assert postfix_map(session, "virtual_alias_maps", "team@example.org") == ["jane@example.org", "joe@example.org"]
+
+
+def test_catchall_does_not_take_existing_mailboxes(session, data):
+    # Postfix tries the full address in every map before '@domain'.
+    assert postfix_map(session, "virtual_alias_maps", "jane@example.org") == ["jane@example.org"]
+    assert postfix_map(session, "virtual_alias_maps", "nobody@example.org") == []
+    assert postfix_map(session, "virtual_alias_maps", "@example.org") == ["joe@example.org"]
+
+
+def test_alias_domain_maps_to_target(session, data):
+    assert postfix_map(session, "virtual_alias_maps", "jane@example.net") == ["jane@example.org"]
+    assert postfix_map(session, "virtual_alias_maps", "team@example.net") == ["jane@example.org", "joe@example.org"]
+    # Unknown local part of the alias domain: the target's catch-all.
+    assert postfix_map(session, "virtual_alias_maps", "nobody@example.net") == ["joe@example.org"]
+
+
+def test_sender_login_map(session, data):
+    assert postfix_map(session, "smtpd_sender_login_maps", "jane@example.org") == ["jane@example.org"]
+    assert postfix_map(session, "smtpd_sender_login_maps", "team@example.org") == ["jane@example.org", "joe@example.org"]
+    assert postfix_map(session, "smtpd_sender_login_maps", "stranger@example.org") == []
+
+
+def test_dovecot_queries(session, actor, data):
+    [(user, password)] = lookup(session, "dovecot-password", "jane@example.org")
+    assert user == "jane@example.org" and password.startswith("{ARGON2ID}$argon2id$")
+    [(home, quota_rule)] = lookup(session, "dovecot-user", "jane@example.org")
+    maildir = mailboxes.get_mailbox(session, actor, "jane@example.org").maildir
+    assert home == f"/var/vmail/{maildir}"
+    assert quota_rule == f"*:bytes={1024**3}"
+    users = {row[0] for row in lookup(session, "dovecot-iterate", "")}
+    assert users == {"jane@example.org", "joe@example.org"}
+
+
+def test_quotes_in_keys_are_escaped_not_executed(session, data):
+    assert postfix_map(session, "virtual_mailbox_maps", "x' OR '1'='1@example.org") == []
+    assert postfix_map(session, "virtual_mailbox_domains", "example.org' OR 'a'='a") == []
+
+
+def test_postfix_suppresses_queries_it_cannot_expand():
+    # pgsql_table(5): %u with an empty local part, %d without a domain.
+    assert mq.render("SELECT '%u'", "@example.org") is None
+    assert mq.render("SELECT '%d'", "nodomain") is None
+    assert mq.render("SELECT '%s'", "o'neil@example.org") == "SELECT 'o''neil@example.org'"
