@@ -111,6 +111,8 @@ class Mailbox(Base):
     __table_args__ = (
         UniqueConstraint("domain_id", "local_part"),
         CheckConstraint("quota_bytes >= 0", name="quota_nonneg"),
+        # The panel's "sort by last change" keyset pages.
+        Index("ix_mailboxes_domain_updated", "domain_id", "updated_at", "id"),
     )
 
 
@@ -131,6 +133,8 @@ class Alias(Base):
     destinations: Mapped[list["AliasDestination"]] = relationship(
         cascade="all, delete-orphan", order_by="AliasDestination.id", lazy="selectin"
     )
+
+    __table_args__ = (Index("ix_aliases_domain_address", "domain_id", "address"),)
 
     @property
     def is_catchall(self) -> bool:
@@ -209,6 +213,17 @@ class Admin(Base):
     def role_enum(self) -> Role:
         return Role(self.role)
 
+    # The user protocol Flask-Login expects (kept here, without importing it).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
@@ -249,3 +264,14 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     admin: Mapped[Admin] = relationship(lazy="joined", innerjoin=True)
+
+
+class LoginThrottle(Base):
+    """Failed panel logins per client address (per account: Admin.failed_logins)."""
+
+    __tablename__ = "login_throttles"
+
+    remote_addr: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,13 +1,22 @@
-"""The web panel: login, CSRF, security headers and one blueprint per resource."""
+"""The web panel: login, CSRF, security headers and one blueprint per resource.
+
+Navigation: :data:`NAV` lists (label, endpoint, roles). ``base.html`` shows
+an entry only when its endpoint exists in ``app.view_functions`` and the
+logged-in role is listed, so a blueprint added later (queue, logs, import,
+API tokens) appears in the menu by registering its endpoint.
+"""
 from __future__ import annotations
 
-from flask import render_template
-from flask_login import LoginManager
+from flask import current_app, render_template, request, url_for
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..db import get_session
-from ..models import Admin
+from ..models import Admin, Role
+from ..services.errors import Forbidden, NotFound, ServiceError
+from . import filters
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -19,6 +28,19 @@ csrf = CSRFProtect()
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
+_SA, _DA, _HD = Role.SUPERADMIN, Role.DOMAINADMIN, Role.HELPDESK
+NAV = [
+    ("Dashboard", "home.index", (_SA, _DA, _HD)),
+    ("Domains", "domains.index", (_SA, _DA)),
+    ("Find mailbox", "mailboxes.search", (_SA, _DA, _HD)),
+    ("Admins", "admins.index", (_SA,)),
+    ("Audit log", "audit.index", (_SA,)),
+    ("Queue", "queue.index", (_SA,)),
+    ("Logs", "logs.index", (_SA,)),
+    ("Import", "bulk.import_page", (_SA,)),
+    ("API tokens", "tokens.index", (_SA,)),
+]
+
 
 @login_manager.user_loader
 def _load_admin(admin_id: str):
@@ -29,11 +51,27 @@ def _load_admin(admin_id: str):
     return get_session().scalar(select(Admin).where(Admin.id == ident, Admin.active.is_(True)))
 
 
+def nav_items() -> list[tuple[str, str, bool]]:
+    """(label, url, is_current) of the menu entries the current admin may use."""
+    if not current_user.is_authenticated:
+        return []
+    role = Role(current_user.role)
+    items = []
+    for label, endpoint, roles in NAV:
+        if role in roles and endpoint in current_app.view_functions:
+            current = request.endpoint is not None and request.endpoint.split(".")[0] == endpoint.split(".")[0]
+            items.append((label, url_for(endpoint), current))
+    return items
+
+
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if current_user and current_user.is_authenticated:
+        # Pages show addresses and audit trails: keep them out of shared caches.
+        response.headers.setdefault("Cache-Control", "private, no-store")
     return response
 
 
@@ -41,23 +79,46 @@ def _error_page(status: int, title: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def _service_error(error: ServiceError):
+    """A service refusal that a view did not turn into a form error."""
+    if isinstance(error, NotFound):
+        return _error_page(404, "Not found", str(error.message))
+    if isinstance(error, Forbidden):
+        return _error_page(403, "Not allowed", "You do not have access to this page.")
+    return _error_page(error.status, "Cannot do that", str(error))
+
+
 def _register_error_pages(app) -> None:
+    app.register_error_handler(400, lambda e: _error_page(400, "Bad request", "The request was not understood."))
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "You do not have access to this page."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing at this address."))
     app.register_error_handler(405, lambda e: _error_page(405, "Not allowed", "That method is not allowed here."))
     app.register_error_handler(CSRFError, lambda e: _error_page(400, "Form expired",
                                                                 "The form was too old or not sent from this site. Please try again."))
+    app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(500, lambda e: _error_page(500, "Something went wrong",
                                                           "The error has been logged. Please try again."))
+
+
+def _trust_proxy(app) -> None:
+    """Behind nginx (deploy/nginx-mailpanel.conf) the client address and
+    scheme come from X-Forwarded-*; trust them only when told how many
+    proxies there are (MAILPANEL_PROXY_FIX=1), never by default."""
+    hops = int(app.config.get("PROXY_FIX") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
 
 def init_app(app) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
+    _trust_proxy(app)
     app.after_request(_security_headers)
     _register_error_pages(app)
+    filters.init_app(app)
+    app.jinja_env.globals["nav_items"] = nav_items
 
-    from . import auth, home
+    from . import account, admins, aliases, audit, auth, domains, home, mailboxes
 
-    for module in (auth, home):
+    for module in (auth, home, account, domains, mailboxes, aliases, admins, audit):
         app.register_blueprint(module.bp)

@@ -1,26 +1,16 @@
-"""Login and logout of panel accounts."""
+"""Login and logout of panel accounts (throttling lives in services.login_guard)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_user, logout_user
-from flask_wtf import FlaskForm
-from sqlalchemy import select
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired
 
-from .. import passwords
 from ..db import get_session
-from ..models import Admin
-from .access import ALL_ROLES, allow, public
+from ..services import audit, login_guard
+from .access import ALL_ROLES, allow, current_actor, public
 
 bp = Blueprint("auth", __name__)
-
-
-class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[DataRequired()])
-    password = PasswordField("Password", validators=[DataRequired()])
 
 
 def _safe_next(target: str | None) -> str:
@@ -36,21 +26,31 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
-    form = LoginForm()
-    if form.validate_on_submit():
-        db = get_session()
-        admin = db.scalar(select(Admin).where(Admin.username == form.username.data.strip().lower()))
-        if admin is not None and admin.active and passwords.verify(form.password.data, admin.password_hash):
-            session.clear()  # a fresh session at login (no fixation)
-            login_user(admin)
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append("Wrong username or password.")
-    return render_template("auth/login.html", form=form)
+    if request.method == "GET":
+        return render_template("auth/login.html", values={}, errors={})
+    db = get_session()
+    username = request.form.get("username", "")
+    try:
+        admin = login_guard.authenticate(db, username, request.form.get("password", ""), request.remote_addr)
+    except login_guard.LoginRefused as refused:
+        db.commit()  # the failure's counters and audit event
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
+        page = render_template("auth/login.html", values={"username": username[:128]},
+                               errors={"password": refused.message})
+        return page, 429 if refused.retry_after else 401, headers
+    db.commit()
+    next_url = _safe_next(request.args.get("next"))
+    session.clear()  # a fresh session at login (no fixation); also renews the CSRF secret
+    login_user(admin)
+    return redirect(next_url)
 
 
 @bp.post("/logout")
 @allow(*ALL_ROLES)
 def logout():
+    db = get_session()
+    audit.record(db, current_actor(), "logout", current_actor().username)
+    db.commit()
     logout_user()
     session.clear()
     flash("You have been logged out.")

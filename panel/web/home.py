@@ -1,7 +1,10 @@
-"""Dashboard."""
+"""Dashboard: totals and the largest domains, near-full mailboxes, recent events."""
 from flask import Blueprint, render_template
 
-from .access import ALL_ROLES, allow
+from ..db import get_session
+from ..models import Role
+from ..services import lists
+from .access import ALL_ROLES, allow, current_actor
 
 bp = Blueprint("home", __name__)
 
@@ -9,4 +12,14 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @allow(*ALL_ROLES)
 def index():
-    return render_template("home/index.html")
+    db, actor = get_session(), current_actor()
+    if actor.role is Role.HELPDESK:
+        return render_template("home/helpdesk.html")
+    return render_template(
+        "home/index.html",
+        totals=lists.domain_totals(db, actor),
+        domains=lists.largest_domains(db, actor),
+        near_quota=lists.near_quota(db, actor),
+        events=lists.recent_events(db, actor),
+        near_share=int(lists.NEAR_QUOTA * 100),
+    )

@@ -1,0 +1,319 @@
+"""Read-only lists for the panel: paged, counted and scoped in SQL.
+
+Every list is keyset-paged on an indexed sort key (``after``/``before`` a
+row's key, never OFFSET) and scoped by the actor's domains in the WHERE
+clause. Totals come from the counters on the domain row, never count(*)
+over a large table, and nothing loads a whole domain into Python.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role
+from .actor import Actor
+from .errors import Forbidden, NotFound, ServiceError
+
+PAGE_SIZE = 50
+SEARCH_MIN = 2
+SEARCH_MAX = 100
+# "Close to quota" on the dashboard: used >= this share of the limit.
+NEAR_QUOTA = 0.9
+# The dashboard looks for near-full mailboxes among the largest ones by
+# usage (an index walk), not by joining every mailbox with its usage.
+NEAR_QUOTA_CANDIDATES = 500
+
+
+@dataclass
+class Page:
+    rows: list
+    # Keys to put in ``after=`` / ``before=`` links; None: no such page.
+    next_key: str | None = None
+    prev_key: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+# -- keyset helpers ---------------------------------------------------------
+
+def _decode_key(raw: str | None, parts: int) -> list[str] | None:
+    if not raw:
+        return None
+    values = raw.split("|", parts - 1)
+    if len(values) != parts or len(raw) > 600:
+        raise ServiceError("page", "this page link is not valid; start from the first page")
+    return values
+
+
+def encode_key(*values) -> str:
+    return "|".join(str(v) for v in values)
+
+
+def _page(session: Session, query, order_asc: list, row_key, after, before, size: int = PAGE_SIZE) -> Page:
+    """Run ``query`` for one keyset page.
+
+    ``order_asc`` are (column, ascending?) pairs forming a unique sort;
+    ``after``/``before`` are decoded keys of the row just outside the page.
+    """
+    backwards = before is not None and after is None
+    bound = before if backwards else after
+    if bound is not None:
+        query = query.where(_beyond(order_asc, bound, forward=not backwards))
+    order = [c.asc() if asc != backwards else c.desc() for c, asc in order_asc]
+    rows = list(session.execute(query.order_by(*order).limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    page = Page(rows)
+    if backwards:
+        rows.reverse()
+        if rows:
+            page.next_key = encode_key(*row_key(rows[-1]))
+            page.prev_key = encode_key(*row_key(rows[0])) if more else None
+    elif rows:
+        page.next_key = encode_key(*row_key(rows[-1])) if more else None
+        page.prev_key = encode_key(*row_key(rows[0])) if bound is not None else None
+    return page
+
+
+def _beyond(order_asc: list, bound, forward: bool):
+    """Rows strictly after (or before) ``bound`` in the mixed-direction order."""
+    clauses = []
+    for i, (column, asc) in enumerate(order_asc):
+        equal = [order_asc[j][0] == bound[j] for j in range(i)]
+        later = column > bound[i] if asc == forward else column < bound[i]
+        clauses.append(and_(*equal, later))
+    return or_(*clauses)
+
+
+# -- domains ----------------------------------------------------------------
+
+def _scope(query, column, actor: Actor):
+    if actor.domain_ids is not None:
+        query = query.where(column.in_(actor.domain_ids or [-1]))
+    return query
+
+
+def visible_domain(session: Session, actor: Actor, name: str) -> Domain:
+    """The domain called ``name`` if the actor may see it; otherwise NotFound
+    (another domain's existence is not theirs to learn)."""
+    from . import domains
+
+    domain = domains.get_domain(session, name, "domain")
+    if not actor.sees_domain(domain.id):
+        raise NotFound("domain", f"no domain {name}")
+    return domain
+
+
+def domain_page(session: Session, actor: Actor, after: str | None = None, before: str | None = None) -> Page:
+    if actor.role is Role.HELPDESK:
+        raise Forbidden("helpdesk accounts search mailboxes only")
+    query = _scope(select(Domain), Domain.id, actor)
+    after_key, before_key = _decode_key(after, 1), _decode_key(before, 1)
+    return _page(session, query, [(Domain.name, True)], lambda r: (r[0].name,), after_key, before_key)
+
+
+def domain_totals(session: Session, actor: Actor) -> dict:
+    """Sums of the per-domain counters over the domains the actor sees."""
+    query = _scope(select(func.count(Domain.id), func.coalesce(func.sum(Domain.mailbox_count), 0),
+                          func.coalesce(func.sum(Domain.alias_count), 0),
+                          func.coalesce(func.sum(Domain.quota_allocated_bytes), 0)), Domain.id, actor)
+    domains_, mailboxes, aliases, allocated = session.execute(query).one()
+    return {"domains": domains_, "mailboxes": mailboxes, "aliases": aliases, "allocated": allocated}
+
+
+def largest_domains(session: Session, actor: Actor, limit: int = 10) -> list[Domain]:
+    query = _scope(select(Domain), Domain.id, actor).order_by(Domain.mailbox_count.desc(), Domain.name).limit(limit)
+    return list(session.scalars(query))
+
+
+def domain_usage(session: Session, actor: Actor, domain: Domain) -> int:
+    """Bytes stored in one domain, summed from Dovecot's quota_clone rows."""
+    if not actor.sees_domain(domain.id):
+        raise Forbidden("you do not manage this domain")
+    query = (select(func.coalesce(func.sum(QuotaUsage.bytes), 0))
+             .join(Mailbox, Mailbox.address == QuotaUsage.username).where(Mailbox.domain_id == domain.id))
+    return session.scalar(query)
+
+
+# -- mailboxes ----------------------------------------------------------------
+
+MAILBOX_SORTS = ("address", "usage", "changed")
+
+
+def _mailbox_select():
+    used = func.coalesce(QuotaUsage.bytes, 0).label("used")
+    return (select(Mailbox, used)
+            .outerjoin(QuotaUsage, QuotaUsage.username == Mailbox.address))
+
+
+def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "address",
+                 after: str | None = None, before: str | None = None) -> Page:
+    """Mailboxes of one domain, sorted by address, usage (largest first) or last change (newest first)."""
+    if not actor.sees_domain(domain.id):
+        raise Forbidden("you do not manage this domain")
+    if sort not in MAILBOX_SORTS:
+        raise ServiceError("sort", "sort by address, usage or changed")
+    query = _mailbox_select().where(Mailbox.domain_id == domain.id)
+    if sort == "address":
+        # Within one domain, local_part order is address order's twin and
+        # walks the (domain_id, local_part) unique index.
+        order, key, parts = [(Mailbox.local_part, True)], lambda r: (r[0].local_part,), 1
+    elif sort == "changed":
+        order = [(Mailbox.updated_at, False), (Mailbox.id, False)]
+        key, parts = (lambda r: (_iso(r[0].updated_at), r[0].id)), 2
+    else:
+        order = [(func.coalesce(QuotaUsage.bytes, 0), False), (Mailbox.local_part, True)]
+        key, parts = (lambda r: (r.used, r[0].local_part)), 2
+    after_key = _typed_key(_decode_key(after, parts), sort)
+    before_key = _typed_key(_decode_key(before, parts), sort)
+    return _page(session, query, order, key, after_key, before_key)
+
+
+def _iso(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).isoformat()
+
+
+def _typed_key(values, sort: str):
+    if values is None:
+        return None
+    try:
+        if sort == "changed":
+            at = datetime.fromisoformat(values[0])
+            return (at, int(values[1]))
+        if sort == "usage":
+            return (int(values[0]), values[1])
+    except ValueError:
+        raise ServiceError("page", "this page link is not valid; start from the first page") from None
+    return tuple(values)
+
+
+def search_mailboxes(session: Session, actor: Actor, text: str, after: str | None = None,
+                     before: str | None = None) -> Page:
+    """Mailboxes whose address or name contains ``text`` (any case), by address.
+
+    On PostgreSQL the ILIKE is served by the pg_trgm GIN indexes.
+    """
+    needle = (text or "").strip().lower()
+    if len(needle) < SEARCH_MIN or len(needle) > SEARCH_MAX:
+        raise ServiceError("q", f"type {SEARCH_MIN} to {SEARCH_MAX} characters")
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    query = _scope(_mailbox_select(), Mailbox.domain_id, actor).where(
+        or_(Mailbox.address.ilike(pattern, escape="\\"), Mailbox.name.ilike(pattern, escape="\\")))
+    return _page(session, query, [(Mailbox.address, True)], lambda r: (r[0].address,),
+                 _decode_key(after, 1), _decode_key(before, 1))
+
+
+def near_quota(session: Session, actor: Actor, limit: int = 10) -> list:
+    """Mailboxes using at least NEAR_QUOTA of their limit, fullest first,
+    among the NEAR_QUOTA_CANDIDATES largest (bounded work at any size)."""
+    largest = select(QuotaUsage.username, QuotaUsage.bytes).order_by(QuotaUsage.bytes.desc())
+    largest = largest.limit(NEAR_QUOTA_CANDIDATES).subquery()
+    ratio = (largest.c.bytes * 1.0 / Mailbox.quota_bytes).label("ratio")
+    query = (select(Mailbox, largest.c.bytes.label("used"), ratio)
+             .join(largest, largest.c.username == Mailbox.address)
+             .where(Mailbox.quota_bytes > 0, largest.c.bytes >= Mailbox.quota_bytes * NEAR_QUOTA))
+    query = _scope(query, Mailbox.domain_id, actor).order_by(ratio.desc(), Mailbox.address).limit(limit)
+    return list(session.execute(query))
+
+
+# -- aliases ------------------------------------------------------------------
+
+def alias_page(session: Session, actor: Actor, domain: Domain, after: str | None = None,
+               before: str | None = None) -> Page:
+    if not actor.sees_domain(domain.id) or actor.role is Role.HELPDESK:
+        raise Forbidden("you do not manage this domain")
+    query = select(Alias).where(Alias.domain_id == domain.id)
+    return _page(session, query, [(Alias.address, True)], lambda r: (r[0].address,),
+                 _decode_key(after, 1), _decode_key(before, 1))
+
+
+def alias_domains_of(session: Session, actor: Actor, domain: Domain) -> list[AliasDomain]:
+    if not actor.sees_domain(domain.id) or actor.role is Role.HELPDESK:
+        raise Forbidden("you do not manage this domain")
+    query = select(AliasDomain).where(AliasDomain.target_domain_id == domain.id).order_by(AliasDomain.name).limit(500)
+    return list(session.scalars(query))
+
+
+# -- admins and audit -----------------------------------------------------------
+
+def admin_page(session: Session, actor: Actor, after: str | None = None, before: str | None = None) -> Page:
+    actor.require_superadmin()
+    return _page(session, select(Admin), [(Admin.username, True)], lambda r: (r[0].username,),
+                 _decode_key(after, 1), _decode_key(before, 1))
+
+
+@dataclass
+class AuditFilter:
+    actor: str = ""
+    action: str = ""
+    target: str = ""
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def parse(cls, args) -> "AuditFilter":
+        result = cls(actor=(args.get("actor") or "").strip()[:128],
+                     action=(args.get("action") or "").strip()[:64],
+                     target=(args.get("target") or "").strip()[:255])
+        for name in ("since", "until"):
+            raw = (args.get(name) or "").strip()
+            if raw:
+                try:
+                    setattr(result, name, date.fromisoformat(raw))
+                except ValueError:
+                    raise ServiceError(name, "use a date like 2026-01-31") from None
+        if result.since and result.until and result.since > result.until:
+            raise ServiceError("until", "is before the start date")
+        return result
+
+
+def audit_page(session: Session, actor: Actor, filters: AuditFilter, after: str | None = None,
+               before: str | None = None) -> Page:
+    """Audit events, newest first. Actor and action match exactly; target
+    matches exactly or, ending in ``*``, by prefix (both use an index)."""
+    actor.require_superadmin()
+    query = select(AuditEvent)
+    if filters.actor:
+        query = query.where(AuditEvent.actor == filters.actor.lower())
+    if filters.action:
+        if filters.action.endswith("*"):
+            query = query.where(AuditEvent.action.startswith(filters.action[:-1], autoescape=True))
+        else:
+            query = query.where(AuditEvent.action == filters.action)
+    if filters.target:
+        if filters.target.endswith("*"):
+            query = query.where(AuditEvent.target.startswith(filters.target[:-1].lower(), autoescape=True))
+        else:
+            query = query.where(AuditEvent.target == filters.target.lower())
+    if filters.since:
+        query = query.where(AuditEvent.at >= datetime.combine(filters.since, time(), timezone.utc))
+    if filters.until:
+        query = query.where(AuditEvent.at < datetime.combine(filters.until + timedelta(days=1), time(), timezone.utc))
+    order = [(AuditEvent.at, False), (AuditEvent.id, False)]
+    key = lambda r: (_iso(r[0].at), r[0].id)  # noqa: E731
+    return _page(session, query, order, key, _typed_key(_decode_key(after, 2), "changed"),
+                 _typed_key(_decode_key(before, 2), "changed"))
+
+
+def recent_events(session: Session, actor: Actor, limit: int = 10) -> list[AuditEvent]:
+    """The newest audit events the actor may see: superadmins see all; others
+    see nothing here (events name accounts of other domains)."""
+    if not actor.is_superadmin:
+        return []
+    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+def audit_details(event: AuditEvent) -> str:
+    """The details as short ``key: value`` text for display (escaped by the template)."""
+    try:
+        data = json.loads(event.details or "{}")
+    except ValueError:
+        return event.details or ""
+    if not isinstance(data, dict):
+        return str(data)
+    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in data.items())

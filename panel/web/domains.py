@@ -1,0 +1,111 @@
+"""Domains: list (counts from the domain row's counters), create, edit limits,
+disable/enable with a confirmation, delete an empty domain."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..db import get_session
+from ..models import Role
+from ..services import ServiceError, domains, lists
+from ..sizes import format_size
+from .access import allow, current_actor
+from .forms import render_form
+
+bp = Blueprint("domains", __name__, url_prefix="/domains")
+
+LIMIT_FIELDS = domains.LIMIT_FIELDS
+
+
+def _limits_from_form() -> dict:
+    return {f: request.form.get(f, "").strip() or "0" for f in LIMIT_FIELDS}
+
+
+def _values_of(domain) -> dict:
+    values = {"name": domain.name, "description": domain.description}
+    for field in LIMIT_FIELDS:
+        number = getattr(domain, field)
+        values[field] = str(number) if field in ("max_mailboxes", "max_aliases") else (format_size(number) if number else "0")
+    return values
+
+
+@bp.get("/")
+@allow(Role.SUPERADMIN, Role.DOMAINADMIN)
+def index():
+    db, actor = get_session(), current_actor()
+    page = lists.domain_page(db, actor, request.args.get("after"), request.args.get("before"))
+    return render_template("domains/index.html", page=page, totals=lists.domain_totals(db, actor))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(Role.SUPERADMIN)
+def create():
+    if request.method == "GET":
+        return render_template("domains/form.html", domain=None, errors={},
+                               values={f: "0" for f in LIMIT_FIELDS})
+    db = get_session()
+    try:
+        domain = domains.create_domain(db, current_actor(), request.form.get("name", ""),
+                                       request.form.get("description", ""), **_limits_from_form())
+    except ServiceError as error:
+        db.rollback()
+        return render_form("domains/form.html", error, domain=None)
+    db.commit()
+    flash(f"Domain {domain.name} created.")
+    return redirect(url_for("mailboxes.index", domain=domain.name))
+
+
+@bp.route("/<domain>/edit", methods=["GET", "POST"])
+@allow(Role.SUPERADMIN)
+def edit(domain):
+    db, actor = get_session(), current_actor()
+    row = lists.visible_domain(db, actor, domain)
+    if request.method == "GET":
+        return render_template("domains/form.html", domain=row, errors={}, values=_values_of(row))
+    try:
+        domains.update_domain(db, actor, row, request.form.get("description", ""), **_limits_from_form())
+    except ServiceError as error:
+        db.rollback()
+        return render_form("domains/form.html", error, domain=lists.visible_domain(db, actor, domain))
+    db.commit()
+    flash(f"Domain {row.name} saved.")
+    return redirect(url_for("domains.index"))
+
+
+@bp.route("/<domain>/disable", methods=["GET", "POST"])
+@allow(Role.SUPERADMIN)
+def disable(domain):
+    """GET asks for confirmation, saying what stops working; POST does it."""
+    db, actor = get_session(), current_actor()
+    row = lists.visible_domain(db, actor, domain)
+    if request.method == "GET":
+        return render_template("domains/disable.html", domain=row)
+    domains.set_domain_active(db, actor, row, False)
+    db.commit()
+    flash(f"Domain {row.name} disabled: it no longer receives mail and its mailboxes cannot log in.")
+    return redirect(url_for("domains.index"))
+
+
+@bp.post("/<domain>/enable")
+@allow(Role.SUPERADMIN)
+def enable(domain):
+    db, actor = get_session(), current_actor()
+    row = lists.visible_domain(db, actor, domain)
+    domains.set_domain_active(db, actor, row, True)
+    db.commit()
+    flash(f"Domain {row.name} enabled.")
+    return redirect(url_for("domains.index"))
+
+
+@bp.route("/<domain>/delete", methods=["GET", "POST"])
+@allow(Role.SUPERADMIN)
+def delete(domain):
+    db, actor = get_session(), current_actor()
+    row = lists.visible_domain(db, actor, domain)
+    if request.method == "GET":
+        return render_template("domains/delete.html", domain=row, errors={})
+    try:
+        domains.delete_domain(db, actor, row)
+    except ServiceError as error:
+        db.rollback()
+        return render_form("domains/delete.html", error, domain=lists.visible_domain(db, actor, domain))
+    db.commit()
+    flash(f"Domain {domain} deleted.")
+    return redirect(url_for("domains.index"))

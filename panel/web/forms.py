@@ -1,0 +1,38 @@
+"""Plain HTML forms backed by the services.
+
+Views read ``request.form`` and hand the values to a service; a
+ServiceError comes back keyed by field and the form is shown again with
+each message next to its input and everything typed kept — except
+passwords, which are never echoed into a page. CSRF is checked app-wide by
+CSRFProtect (every form includes ``csrf_token()``).
+"""
+from __future__ import annotations
+
+from flask import render_template, request
+
+from ..services.errors import Forbidden, NotFound, ServiceError
+
+SECRET_FIELDS = ("password", "password_confirm", "current_password", "new_password")
+
+
+def typed_values() -> dict:
+    return {k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"}
+
+
+def render_form(template: str, error: ServiceError | None = None, values: dict | None = None, status: int = 200, **context):
+    """Render ``template`` with ``values`` (default: what was typed) and ``errors``.
+
+    NotFound and Forbidden are not form errors: they propagate to the error pages.
+    """
+    if isinstance(error, Forbidden) or (isinstance(error, NotFound) and not error.fields):
+        raise error
+    errors = dict(error.fields) if error else {}
+    if error and not error.fields:
+        errors["_form"] = error.message
+    if values is None:
+        values = typed_values()
+    return render_template(template, errors=errors, values=values, **context), (status if not error else 422)
+
+
+def checkbox(name: str) -> bool:
+    return request.form.get(name) in ("1", "on", "yes", "true")

@@ -1,0 +1,186 @@
+"""The Postfix queue page: totals, filters, one page of messages, actions."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+
+from ..db import get_session
+from ..mailqueue import QUEUES, SORTS, QueueFilter
+from ..mailtools import MailTools
+from ..models import Role
+from ..services import queue as queue_service
+from ..services.errors import NotFound, ServiceError
+from .access import allow, current_actor
+
+bp = Blueprint("queue", __name__, url_prefix="/queue")
+
+# Age choices of the filter form: value -> (label, min_age, max_age) in seconds.
+AGES = {
+    "": ("any age", None, None),
+    "young": ("younger than 1 hour", None, 3600),
+    "1h": ("older than 1 hour", 3600, None),
+    "6h": ("older than 6 hours", 6 * 3600, None),
+    "1d": ("older than 1 day", 24 * 3600, None),
+    "7d": ("older than 7 days", 7 * 24 * 3600, None),
+}
+FILTER_FIELDS = ("queue", "sender", "recipient", "domain", "reason", "age")
+PER_PAGE = (25, 50, 100, 200)
+ACTION_LABELS = {"retry": "Retry now", "hold": "Hold", "release": "Release", "requeue": "Requeue",
+                 "delete": "Delete"}
+
+
+def fmt_age(seconds: int) -> str:
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if days:
+        return f"{days}d {hours % 24}h"
+    if hours:
+        return f"{hours}h {minutes % 60}m"
+    return f"{minutes}m" if minutes else f"{seconds}s"
+
+
+def fmt_size(number: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if number >= factor:
+            return f"{number / factor:.1f} {unit}"
+    return f"{number} B"
+
+
+def fmt_time(stamp: int) -> str:
+    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@bp.context_processor
+def _formatters():
+    return {"fmt_age": fmt_age, "fmt_time": fmt_time, "fmt_size": fmt_size, "now": time.time()}
+
+
+class CsrfOnlyForm(FlaskForm):
+    """Buttons that POST: the form carries nothing but its CSRF token."""
+
+
+def _tools() -> MailTools:
+    return MailTools.from_config(current_app.config)
+
+
+def _filter_args(source) -> dict[str, str]:
+    """The filter as plain strings, cut to a sane length (for links and forms)."""
+    args = {name: (source.get(name) or "").strip()[:254] for name in FILTER_FIELDS}
+    if args["queue"] not in QUEUES:
+        args["queue"] = ""
+    if args["age"] not in AGES:
+        args["age"] = ""
+    return args
+
+
+def _filter(args: dict[str, str]) -> QueueFilter:
+    _, min_age, max_age = AGES[args["age"]]
+    return QueueFilter(queue=args["queue"], sender=args["sender"], recipient=args["recipient"],
+                       domain=args["domain"], reason=args["reason"], min_age=min_age, max_age=max_age)
+
+
+def _per_page() -> int:
+    value = request.args.get("per_page", type=int)
+    return value if value in PER_PAGE else PER_PAGE[1]
+
+
+@bp.get("/")
+@allow(Role.SUPERADMIN)
+def index():
+    args = _filter_args(request.args)
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "oldest"
+    page, problem = None, None
+    try:
+        page = queue_service.read_page(current_actor(), _tools(), _filter(args), sort=sort, per_page=_per_page(),
+                                       after=request.args.get("after"), before=request.args.get("before"))
+    except ServiceError as exc:
+        problem = exc.message
+    return render_template("queue/index.html", page=page, problem=problem, args=args, sort=sort,
+                           per_page=_per_page(), queues=QUEUES, ages=AGES, sorts=SORTS,
+                           actions=ACTION_LABELS, form=CsrfOnlyForm())
+
+
+@bp.get("/message/<queue_id>")
+@allow(Role.SUPERADMIN)
+def show(queue_id: str):
+    entry, content, cut, problem, status = None, "", False, None, 200
+    try:
+        entry, content, cut = queue_service.get_message(current_actor(), _tools(), queue_id)
+    except NotFound as exc:
+        problem, status = exc.message, 404
+    except ServiceError as exc:
+        problem = exc.message
+    return render_template("queue/message.html", queue_id=queue_id[:40], entry=entry, content=content, cut=cut,
+                           problem=problem, actions=ACTION_LABELS, form=CsrfOnlyForm()), status
+
+
+@bp.post("/action")
+@allow(Role.SUPERADMIN)
+def action():
+    form = CsrfOnlyForm()
+    if not form.validate_on_submit():
+        flash("The form expired; please try again.", "error")
+        return redirect(url_for("queue.index"))
+    name = request.form.get("action", "")
+    scope = "matching" if request.form.get("scope") == "matching" else "selected"
+    ids = request.form.getlist("ids")
+    args = _filter_args(request.form)
+    back = url_for("queue.index", **{k: v for k, v in args.items() if v})
+    if name not in ACTION_LABELS:
+        flash("Choose an action.", "error")
+        return redirect(back)
+    if scope == "selected" and not ids:
+        flash("Select at least one message.", "error")
+        return redirect(back)
+    needs_confirmation = name in queue_service.DESTRUCTIVE or scope == "matching"
+    if needs_confirmation and request.form.get("confirmed") != "yes":
+        return _confirm(form, name, scope, ids, args)
+    return _perform(name, scope, ids, args, back)
+
+
+def _confirm(form, name, scope, ids, args):
+    count, problem = None, None
+    if scope == "matching":
+        try:
+            count = queue_service.count_matching(current_actor(), _tools(), _filter(args))
+        except ServiceError as exc:
+            problem = exc.message
+    return render_template("queue/confirm.html", form=form, action=name, label=ACTION_LABELS[name], scope=scope,
+                           ids=ids[:1000], more=max(0, len(ids) - 1000), args=args, count=count, problem=problem,
+                           ages=AGES)
+
+
+def _perform(name, scope, ids, args, back):
+    db = get_session()
+    try:
+        if scope == "matching":
+            result = queue_service.act_matching(db, current_actor(), _tools(), name, _filter(args))
+        else:
+            result = queue_service.act(db, current_actor(), _tools(), name, ids)
+        db.commit()
+    except ServiceError as exc:
+        db.rollback()
+        flash(f"{ACTION_LABELS[name]} failed: {exc.message}", "error")
+        return redirect(back)
+    done = f"{result.affected} of {len(result.ids)}" if result.affected is not None else f"{len(result.ids)}"
+    shown = ", ".join(result.ids[:10]) + (" …" if len(result.ids) > 10 else "")
+    flash(f"{ACTION_LABELS[name]}: {done} message(s) ({shown}).")
+    return redirect(back)
+
+
+@bp.post("/flush")
+@allow(Role.SUPERADMIN)
+def flush():
+    form = CsrfOnlyForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            queue_service.flush(db, current_actor(), _tools())
+            db.commit()
+            flash("Postfix is trying every queued message now.")
+        except ServiceError as exc:
+            db.rollback()
+            flash(f"Flush failed: {exc.message}", "error")
+    return redirect(url_for("queue.index"))

@@ -1,0 +1,67 @@
+"""Fixtures for the web panel: a small world built through the services,
+and a client that logs in through the real login form (CSRF included)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from panel.services import admins, aliases, domains, mailboxes
+
+PASSWORD = "correct-horse-42"
+MAILBOX_PASSWORD = "mailbox-pass-42"
+
+# Who is who in the permission table.
+USERS = {
+    "superadmin": "root",
+    "domainadmin": "dom",
+    "other_domainadmin": "otherdom",
+    "helpdesk": "help",
+}
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client) -> str:
+    page = client.get("/login").get_data(as_text=True)
+    match = _CSRF.search(page)
+    assert match, "no CSRF token on the login page"
+    return match.group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    response = client.post("/login", data={"username": username, "password": password,
+                                           "csrf_token": csrf_token(client)})
+    return response
+
+
+def post(client, url: str, data: dict | None = None, **kwargs):
+    """POST with a valid CSRF token, as the browser would."""
+    data = dict(data or {})
+    data["csrf_token"] = csrf_token(client)
+    return client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def world(session, actor):
+    """Two domains, one account per role, a mailbox, an alias and an alias domain."""
+    domains.create_domain(session, actor, "example.org", max_mailboxes=10, default_quota_bytes="1G")
+    domains.create_domain(session, actor, "other.org")
+    admins.create_admin(session, actor, "root", "superadmin", PASSWORD)
+    admins.create_admin(session, actor, "dom", "domainadmin", PASSWORD, ["example.org"])
+    admins.create_admin(session, actor, "otherdom", "domainadmin", PASSWORD, ["other.org"])
+    admins.create_admin(session, actor, "help", "helpdesk", PASSWORD, ["example.org"])
+    mailboxes.create_mailbox(session, actor, "alice@example.org", password=MAILBOX_PASSWORD, name="Alice")
+    mailboxes.create_mailbox(session, actor, "olga@other.org", password=MAILBOX_PASSWORD)
+    aliases.create_alias(session, actor, "info@example.org", ["alice@example.org"])
+    aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    session.commit()
+    return session
+
+
+def client_as(app, role: str | None):
+    client = app.test_client()
+    if role is not None:
+        response = login(client, USERS[role])
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return client
