@@ -97,7 +97,9 @@ def index():
                                        after=request.args.get("after"), before=request.args.get("before"))
     except ServiceError as exc:
         problem = exc.message
-    return render_template("queue/index.html", page=page, problem=problem, args=args, sort=sort,
+    link_args = {k: v for k, v in args.items() if v}
+    link_args.update(sort=sort, per_page=_per_page())
+    return render_template("queue/index.html", page=page, problem=problem, args=args, sort=sort, link_args=link_args,
                            per_page=_per_page(), queues=QUEUES, ages=AGES, sorts=SORTS,
                            actions=ACTION_LABELS, form=CsrfOnlyForm())
 
