@@ -1,0 +1,68 @@
+"""Every write leaves an audit event, in the same transaction as the change."""
+import json
+
+from sqlalchemy import func, select
+
+from panel.models import AuditEvent, Mailbox
+from panel.services import aliases, admins, domains, mailboxes
+
+
+def test_every_service_write_is_audited(session, actor):
+    domain = domains.create_domain(session, actor, "example.org")
+    domains.update_domain(session, actor, domain, max_mailboxes=10)
+    domains.set_domain_active(session, actor, domain, False)
+    domains.set_domain_active(session, actor, domain, True)
+    mb = mailboxes.create_mailbox(session, actor, "a@example.org", password="password-1")
+    mailboxes.update_mailbox(session, actor, mb, name="A", quota="1G")
+    mailboxes.set_password(session, actor, mb, password="password-2")
+    alias = aliases.create_alias(session, actor, "x@example.org", ["a@example.org", "b@x.org"])
+    aliases.update_alias(session, actor, alias, destinations=["b@x.org"])
+    aliases.delete_alias(session, actor, alias)
+    ad = aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    aliases.set_alias_domain_active(session, actor, ad, False)
+    aliases.delete_alias_domain(session, actor, ad)
+    admin = admins.create_admin(session, actor, "help", "helpdesk", "password-1")
+    admins.update_admin(session, actor, admin, active=False)
+    admins.set_admin_password(session, actor, admin, "password-3")
+    mailboxes.delete_mailbox(session, actor, mb)
+    domains.delete_domain(session, actor, domain)
+    session.commit()
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == [
+        "domain.create", "domain.update", "domain.disable", "domain.enable",
+        "mailbox.create", "mailbox.update", "mailbox.password",
+        "alias.create", "alias.update", "alias.delete",
+        "alias_domain.create", "alias_domain.disable", "alias_domain.delete",
+        "admin.create", "admin.update", "admin.password",
+        "mailbox.delete", "domain.delete",
+    ]
+    details = " ".join(session.scalars(select(AuditEvent.details)))
+    assert "password-1" not in details and "password-2" not in details and "password-3" not in details
+
+
+def test_no_op_update_writes_no_event(session, actor):
+    domain = domains.create_domain(session, actor, "example.org", max_mailboxes=5)
+    session.commit()
+    domains.update_domain(session, actor, domain, max_mailboxes=5)
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+def test_rolled_back_change_leaves_no_event(session, actor):
+    domains.create_domain(session, actor, "example.org")
+    session.commit()
+    mailboxes.create_mailbox(session, actor, "a@example.org", password="password-1")
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Mailbox)) == 0
+    assert session.scalars(select(AuditEvent.action)).all() == ["domain.create"]
+
+
+def test_event_records_actor_and_address(session, actor):
+    from dataclasses import replace
+
+    web_actor = replace(actor, username="alice", remote_addr="192.0.2.7")
+    domains.create_domain(session, web_actor, "example.org")
+    session.commit()
+    event = session.scalar(select(AuditEvent))
+    assert (event.actor, event.remote_addr, event.target) == ("alice", "192.0.2.7", "example.org")
+    assert json.loads(event.details)["active"] is True
