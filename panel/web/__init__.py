@@ -118,7 +118,7 @@ def init_app(app) -> None:
     filters.init_app(app)
     app.jinja_env.globals["nav_items"] = nav_items
 
-    from . import account, admins, aliases, audit, auth, domains, home, mailboxes
+    from . import account, admins, aliases, audit, auth, domains, home, logs, mailboxes, queue
 
-    for module in (auth, home, account, domains, mailboxes, aliases, admins, audit):
+    for module in (auth, home, account, domains, mailboxes, aliases, admins, audit, queue, logs):
         app.register_blueprint(module.bp)
