@@ -1,5 +1,29 @@
-"""JSON API under /api/v1 (bearer tokens). Filled in by the bulk-work issue."""
+"""JSON API under /api/v1, authenticated by bearer tokens (no cookies, so no CSRF).
+
+Every view declares its access with :func:`.auth.token_required` (the
+``view.access`` convention of panel/web/access.py) and calls the same
+services as the web and the CLI, under the token's admin as the Actor.
+Every error is JSON ``{"error": ..., "fields": {...}}``, never an HTML page.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Bodies larger than this are refused with 413 (CSV uploads have their own limit).
+MAX_JSON_BYTES = 1024 * 1024
+MAX_CSV_BYTES = 64 * 1024 * 1024
 
 
 def init_app(app) -> None:
-    pass
+    from ..web import csrf
+
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+
+
+# Routes and handlers attach to ``bp`` as these modules are imported.
+from . import aliases, bulk, domains, errors, mailboxes, openapi  # noqa: E402,F401
+
+errors.register(bp)

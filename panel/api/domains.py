@@ -1,0 +1,88 @@
+"""/api/v1/domains: list, read, create, change, delete."""
+from __future__ import annotations
+
+from flask import jsonify
+from sqlalchemy import select
+
+from ..db import get_session
+from ..models import Domain
+from ..services import NotFound, domains
+from . import bp
+from .auth import ALL_ROLES, actor, token_required
+from .common import commit, json_body, page, page_size, text_arg, timestamp
+
+# JSON name -> service field; sizes may be bytes or "2G".
+LIMITS = {"max_mailboxes": "max_mailboxes", "max_aliases": "max_aliases", "max_quota": "max_quota_bytes",
+          "total_quota": "total_quota_bytes", "default_quota": "default_quota_bytes"}
+_LIMIT_TYPES = {"max_mailboxes": (int,), "max_aliases": (int,), "max_quota": (int, str),
+                "total_quota": (int, str), "default_quota": (int, str)}
+SPEC = {"name": (str,), "description": (str,), "active": (bool,), **_LIMIT_TYPES}
+
+
+def as_json(domain: Domain) -> dict:
+    return {
+        "name": domain.name, "description": domain.description, "active": domain.active,
+        "max_mailboxes": domain.max_mailboxes, "max_aliases": domain.max_aliases,
+        "max_quota": domain.max_quota_bytes, "total_quota": domain.total_quota_bytes,
+        "default_quota": domain.default_quota_bytes, "mailbox_count": domain.mailbox_count,
+        "alias_count": domain.alias_count, "quota_allocated": domain.quota_allocated_bytes,
+        "created_at": timestamp(domain.created_at),
+    }
+
+
+def visible_domain(name: str) -> Domain:
+    domain = domains.get_domain(get_session(), name, "name")
+    if not actor().sees_domain(domain.id):
+        raise NotFound("name", f"no domain {name}")
+    return domain
+
+
+@bp.get("/domains")
+@token_required(*ALL_ROLES)
+def list_domains():
+    limit, after = page_size(), text_arg("after")
+    query = select(Domain).order_by(Domain.name).limit(limit + 1)
+    if actor().domain_ids is not None:
+        query = query.where(Domain.id.in_(actor().domain_ids))
+    if after:
+        query = query.where(Domain.name > after)
+    rows = [as_json(d) for d in get_session().scalars(query)]
+    return jsonify(page(rows, limit, lambda item: item["name"]))
+
+
+@bp.post("/domains")
+@token_required(*ALL_ROLES)
+def create_domain():
+    body = json_body(SPEC, required=("name",))
+    limits = {LIMITS[k]: v for k, v in body.items() if k in LIMITS}
+    domain = domains.create_domain(get_session(), actor(), body["name"], description=body.get("description", ""),
+                                   active=body.get("active", True), **limits)
+    commit()
+    return jsonify(as_json(domain)), 201
+
+
+@bp.get("/domains/<name>")
+@token_required(*ALL_ROLES)
+def get_domain(name):
+    return jsonify(as_json(visible_domain(name)))
+
+
+@bp.patch("/domains/<name>")
+@token_required(*ALL_ROLES)
+def update_domain(name):
+    body = json_body({k: v for k, v in SPEC.items() if k != "name"})
+    session, domain = get_session(), visible_domain(name)
+    limits = {LIMITS[k]: v for k, v in body.items() if k in LIMITS}
+    domains.update_domain(session, actor(), domain, description=body.get("description"), **limits)
+    if "active" in body:
+        domains.set_domain_active(session, actor(), domain, body["active"])
+    commit()
+    return jsonify(as_json(domain))
+
+
+@bp.delete("/domains/<name>")
+@token_required(*ALL_ROLES)
+def delete_domain(name):
+    domains.delete_domain(get_session(), actor(), visible_domain(name))
+    commit()
+    return "", 204

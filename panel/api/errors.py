@@ -1,0 +1,50 @@
+"""JSON errors for the API: service errors, HTTP errors, and a last resort."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..db import get_session
+from ..services import ServiceError
+
+_MESSAGES = {
+    400: "bad request", 401: "a valid bearer token is required", 403: "not allowed",
+    404: "not found", 405: "method not allowed", 409: "conflict", 413: "the request body is too large",
+    415: "unsupported content type",
+}
+
+
+def error_response(status: int, message: str, fields: dict | None = None, **extra):
+    body = {"error": message, "fields": fields or {}}
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="mailpanel"'
+    return response
+
+
+def _service_error(exc: ServiceError):
+    get_session().rollback()
+    return error_response(exc.status, exc.message if not exc.fields else str(exc), exc.fields)
+
+
+def _http_error(exc: HTTPException):
+    get_session().rollback()
+    status = exc.code or 500
+    # Our own aborts carry a description; Werkzeug's defaults are HTML-ish prose.
+    return error_response(status, _MESSAGES.get(status, exc.name.lower()))
+
+
+def _unexpected(exc: Exception):
+    get_session().rollback()
+    current_app.logger.exception("API error on %s %s", request.method, request.path)
+    return error_response(500, "internal error; it has been logged")
+
+
+def register(bp) -> None:
+    """Called once, when the package is first imported (a blueprint is set
+    up before its first registration)."""
+    bp.register_error_handler(ServiceError, _service_error)
+    bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(Exception, _unexpected)

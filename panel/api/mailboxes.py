@@ -1,0 +1,128 @@
+"""/api/v1/mailboxes: keyset-paged search, create, update, password, disable, delete."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from sqlalchemy import or_, select
+
+from .. import passwords
+from ..db import get_session
+from ..models import Mailbox
+from ..services import mailboxes
+from . import bp
+from .auth import ALL_ROLES, actor, token_required
+from .common import commit, json_body, like_pattern, page, page_size, text_arg, timestamp
+from .domains import visible_domain
+
+CREATE = {"email": (str,), "name": (str,), "password": (str,), "password_hash": (str,),
+          "quota": (int, str), "active": (bool,)}
+UPDATE = {"name": (str,), "quota": (int, str), "active": (bool,)}
+PASSWORD = {"password": (str,), "password_hash": (str,)}
+
+
+def as_json(mailbox: Mailbox) -> dict:
+    return {
+        "email": mailbox.address, "domain": mailbox.domain.name, "name": mailbox.name, "quota": mailbox.quota_bytes,
+        "active": mailbox.active, "created_at": timestamp(mailbox.created_at),
+        "password_changed_at": timestamp(mailbox.password_changed_at),
+    }
+
+
+def _scheme() -> str:
+    return current_app.config["HASH_SCHEME"].upper()
+
+
+def _mailbox(email: str) -> Mailbox:
+    return mailboxes.get_mailbox(get_session(), actor(), email, "email")
+
+
+@bp.get("/mailboxes")
+@token_required(*ALL_ROLES)
+def list_mailboxes():
+    limit, after, search, domain = page_size(), text_arg("after"), text_arg("q", 100), text_arg("domain")
+    query = select(Mailbox).order_by(Mailbox.address).limit(limit + 1)
+    if domain:
+        query = query.where(Mailbox.domain_id == visible_domain(domain).id)
+    elif actor().domain_ids is not None:
+        query = query.where(Mailbox.domain_id.in_(actor().domain_ids))
+    if after:
+        query = query.where(Mailbox.address > after.lower())
+    if search:
+        pattern = like_pattern(search)
+        query = query.where(or_(Mailbox.address.ilike(pattern, escape="\\"), Mailbox.name.ilike(pattern, escape="\\")))
+    rows = [as_json(m) for m in get_session().scalars(query)]
+    return jsonify(page(rows, limit, lambda item: item["email"]))
+
+
+@bp.post("/mailboxes")
+@token_required(*ALL_ROLES)
+def create_mailbox():
+    body = json_body(CREATE, required=("email",))
+    password, generated = body.get("password"), None
+    if not password and not body.get("password_hash"):
+        password = generated = passwords.generate()
+    mailbox = mailboxes.create_mailbox(
+        get_session(), actor(), body["email"], password=password, password_hash=body.get("password_hash"),
+        quota=body.get("quota"), name=body.get("name", ""), active=body.get("active", True), scheme=_scheme())
+    commit()
+    result = {"mailbox": as_json(mailbox)}
+    if generated:
+        result["password"] = generated  # shown once, never stored
+    return jsonify(result), 201
+
+
+@bp.get("/mailboxes/<email>")
+@token_required(*ALL_ROLES)
+def get_mailbox(email):
+    return jsonify(as_json(_mailbox(email)))
+
+
+@bp.patch("/mailboxes/<email>")
+@token_required(*ALL_ROLES)
+def update_mailbox(email):
+    body = json_body(UPDATE)
+    mailbox = mailboxes.update_mailbox(get_session(), actor(), _mailbox(email), name=body.get("name"),
+                                       quota=body.get("quota"), active=body.get("active"))
+    commit()
+    return jsonify(as_json(mailbox))
+
+
+@bp.post("/mailboxes/<email>/password")
+@token_required(*ALL_ROLES)
+def set_password(email):
+    body = json_body(PASSWORD)
+    password, generated = body.get("password"), None
+    if not password and not body.get("password_hash"):
+        password = generated = passwords.generate()
+    mailbox = mailboxes.set_password(get_session(), actor(), _mailbox(email), password=password,
+                                     password_hash=body.get("password_hash"), scheme=_scheme())
+    commit()
+    result = {"mailbox": as_json(mailbox)}
+    if generated:
+        result["password"] = generated
+    return jsonify(result)
+
+
+def _set_active(email: str, active: bool):
+    mailbox = mailboxes.set_mailbox_active(get_session(), actor(), _mailbox(email), active)
+    commit()
+    return jsonify(as_json(mailbox))
+
+
+@bp.post("/mailboxes/<email>/disable")
+@token_required(*ALL_ROLES)
+def disable_mailbox(email):
+    return _set_active(email, False)
+
+
+@bp.post("/mailboxes/<email>/enable")
+@token_required(*ALL_ROLES)
+def enable_mailbox(email):
+    return _set_active(email, True)
+
+
+@bp.delete("/mailboxes/<email>")
+@token_required(*ALL_ROLES)
+def delete_mailbox(email):
+    mailboxes.delete_mailbox(get_session(), actor(), _mailbox(email))
+    commit()
+    return "", 204

@@ -1,0 +1,149 @@
+"""The JSON API: tokens, scoping by the token's admin, JSON errors, audit."""
+from __future__ import annotations
+
+import csv
+import io
+
+from sqlalchemy import select
+
+from panel import passwords
+from panel.models import AuditEvent
+from panel.services import admins, mailboxes, tokens
+from panel.services.actor import Actor
+
+from .conftest import bearer
+
+
+def test_no_token_bad_token_and_revoked_token_get_401(client, session, actor, world):
+    assert client.get("/api/v1/mailboxes").status_code == 401
+    response = client.get("/api/v1/mailboxes", headers=bearer("mpt_nope"))
+    assert response.status_code == 401 and response.json["error"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    row = tokens.list_tokens(session, actor)[-1]
+    assert client.get("/api/v1/mailboxes", headers=bearer(world[row.admin.username])).status_code == 200
+    tokens.revoke_token(session, actor, row)
+    session.commit()
+    assert client.get("/api/v1/mailboxes", headers=bearer(world[row.admin.username])).status_code == 401
+
+
+def test_token_is_stored_as_a_digest_only(session, actor, world):
+    rows = tokens.list_tokens(session, actor)
+    for row in rows:
+        assert len(row.token_digest) == 64 and row.token_digest not in world.values()
+        assert any(t.startswith(row.prefix) and tokens.digest(t) == row.token_digest for t in world.values())
+
+
+def test_disabled_admin_token_stops_working(client, session, actor, world):
+    admins.update_admin(session, actor, admins.get_admin(session, "dora"), active=False)
+    session.commit()
+    assert client.get("/api/v1/domains", headers=bearer(world["dora"])).status_code == 401
+
+
+def test_mailbox_lifecycle_is_audited(client, session, world):
+    h = bearer(world["root"])
+    created = client.post("/api/v1/mailboxes", json={"email": "bob@example.org", "name": "Bob"}, headers=h)
+    assert created.status_code == 201
+    generated = created.json["password"]
+    assert created.json["mailbox"]["email"] == "bob@example.org"
+    changed = client.patch("/api/v1/mailboxes/bob@example.org", json={"quota": "1G", "name": "Bobby"}, headers=h)
+    assert changed.status_code == 200 and changed.json["quota"] == 1024**3
+    assert client.post("/api/v1/mailboxes/bob@example.org/password", json={"password": "another-secret"},
+                       headers=h).status_code == 200
+    assert client.post("/api/v1/mailboxes/bob@example.org/disable", headers=h).json["active"] is False
+    box = mailboxes.get_mailbox(session, Actor.system(), "bob@example.org")
+    session.refresh(box)
+    assert passwords.verify("another-secret", box.password_hash) and not passwords.verify(generated, box.password_hash)
+    assert client.delete("/api/v1/mailboxes/bob@example.org", headers=h).status_code == 204
+    assert client.get("/api/v1/mailboxes/bob@example.org", headers=h).status_code == 404
+    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.target == "bob@example.org")
+                              .order_by(AuditEvent.id)).all()
+    assert actions == ["mailbox.create", "mailbox.update", "mailbox.password", "mailbox.update", "mailbox.delete"]
+    actors = set(session.scalars(select(AuditEvent.actor).where(AuditEvent.target == "bob@example.org")))
+    assert actors == {"root"}
+
+
+def test_keyset_pages_and_search(client, world):
+    h = bearer(world["root"])
+    for i in range(3):
+        client.post("/api/v1/mailboxes", json={"email": f"p{i}@example.org", "password": "secret123"}, headers=h)
+    first = client.get("/api/v1/mailboxes?domain=example.org&limit=2", headers=h).json
+    assert [m["email"] for m in first["items"]] == ["alice@example.org", "p0@example.org"]
+    second = client.get(f"/api/v1/mailboxes?domain=example.org&limit=2&after={first['next']}", headers=h).json
+    assert [m["email"] for m in second["items"]] == ["p1@example.org", "p2@example.org"] and second["next"] is None
+    found = client.get("/api/v1/mailboxes?q=ALI", headers=h).json["items"]
+    assert [m["email"] for m in found] == ["alice@example.org"]
+    assert client.get("/api/v1/mailboxes?q=%25", headers=h).json["items"] == []
+
+
+def test_domain_admin_token_is_scoped_to_its_domains(client, session, world):
+    h = bearer(world["dora"])
+    assert [m["email"] for m in client.get("/api/v1/mailboxes", headers=h).json["items"]] == ["alice@example.org"]
+    assert client.get("/api/v1/mailboxes/olga@other.org", headers=h).status_code == 404
+    refused = client.post("/api/v1/mailboxes", json={"email": "x@other.org", "password": "secret123"}, headers=h)
+    assert refused.status_code == 403 and refused.json == {"error": "you do not manage this domain", "fields": {}}
+    assert client.post("/api/v1/domains", json={"name": "new.org"}, headers=h).status_code == 403
+    body = "email,password\nok@example.org,secret123\nx@other.org,secret123\n"
+    response = client.post("/api/v1/import", data=body, headers={**h, "Content-Type": "text/csv"})
+    assert response.status_code == 400
+    assert response.json["problems"] == ["line 3: email: you do not manage this domain"]
+    assert client.get("/api/v1/mailboxes/ok@example.org", headers=h).status_code == 404
+
+
+def test_helpdesk_may_reset_passwords_but_not_create(client, world):
+    h = bearer(world["helen"])
+    assert client.post("/api/v1/mailboxes/alice@example.org/password", json={}, headers=h).json["password"]
+    assert client.post("/api/v1/mailboxes", json={"email": "x@example.org"}, headers=h).status_code == 403
+    assert client.post("/api/v1/import", data="email\n", headers={**h, "Content-Type": "text/csv"}).status_code == 403
+
+
+def test_errors_are_json_never_500(client, world):
+    h = bearer(world["root"])
+    cases = [
+        client.post("/api/v1/mailboxes", data="{not json", headers={**h, "Content-Type": "application/json"}),
+        client.post("/api/v1/mailboxes", data="email=x", headers={**h, "Content-Type": "application/x-www-form-urlencoded"}),
+        client.post("/api/v1/mailboxes", json=["a"], headers=h),
+        client.post("/api/v1/mailboxes", json={"email": 5, "name": ["x"], "bogus": 1}, headers=h),
+        client.post("/api/v1/mailboxes", json={"email": "x@example.org", "password": "x" * 2_000_000}, headers=h),
+        client.get("/api/v1/mailboxes?limit=0", headers=h),
+        client.get("/api/v1/mailboxes/not-an-address", headers=h),
+        client.get("/api/v1/nothing-here", headers=h),
+        client.put("/api/v1/mailboxes", headers=h),
+        client.post("/api/v1/mailboxes", json={"email": "alice@example.org", "password": "secret123"}, headers=h),
+    ]
+    statuses = [r.status_code for r in cases]
+    assert statuses == [400, 400, 400, 400, 413, 400, 400, 404, 405, 409]
+    for response in cases:
+        assert response.is_json and set(response.json) >= {"error", "fields"}
+    assert cases[3].json["fields"] == {"email": "must be a string", "name": "must be a string", "bogus": "unknown field"}
+
+
+def test_import_and_export_over_the_api(client, session, world):
+    h = bearer(world["root"])
+    body = "email,name,aliases\nnew@example.org,New,hello@example.org\n"
+    dry = client.post("/api/v1/import?dry_run=1", data=body, headers={**h, "Content-Type": "text/csv"})
+    assert dry.status_code == 200 and dry.json["created"] == 1 and dry.json["generated_passwords"] == []
+    assert client.get("/api/v1/mailboxes/new@example.org", headers=h).status_code == 404
+    done = client.post("/api/v1/import", data=body, headers={**h, "Content-Type": "text/csv"})
+    assert done.status_code == 200 and done.json["aliases_created"] == 1
+    [generated] = done.json["generated_passwords"]
+    box = mailboxes.get_mailbox(session, Actor.system(), "new@example.org")
+    assert passwords.verify(generated["password"], box.password_hash)
+    exported = client.get("/api/v1/export?domain=example.org", headers=h)
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
+    assert [(r["email"], r["aliases"]) for r in rows] == [("alice@example.org", ""), ("new@example.org", "hello@example.org")]
+    assert rows[0]["password_hash"].startswith("{ARGON2ID}")
+    limited = client.get("/api/v1/export", headers=bearer(world["dora"])).get_data(as_text=True)
+    assert "password_hash" not in limited.splitlines()[0] and "olga@other.org" not in limited
+
+
+def test_openapi_document_is_public_json(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200 and response.json["openapi"].startswith("3.")
+    assert "/mailboxes/{email}/password" in response.json["paths"]
+
+
+def test_api_is_csrf_exempt_but_needs_a_token(app, client, world):
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.post("/api/v1/domains", json={"name": "csrf.org"}, headers=bearer(world["root"]))
+    assert response.status_code == 201
