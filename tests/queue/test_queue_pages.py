@@ -1,0 +1,135 @@
+"""The queue page through the web, with the fake queue programs behind the
+command prefix: escaping, actions with confirmation and audit, clear
+messages when a program is missing or refuses, and access."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import audit_events, client_as, csrf_token, post
+from queue_fakes import queue_line
+
+XSS_SENDER = "<script>alert('sender')</script>@evil.test"
+XSS_SUBJECT = "Subject: <script>alert('subject')</script>\n\nbody\n"
+
+
+def flashes(response) -> list[str]:
+    return re.findall(r'class="flash[^"]*"[^>]*>([^<]*)<', response.get_data(as_text=True))
+
+
+def test_queue_page_shows_totals_and_escapes_every_field(superadmin, fake_queue):
+    fake_queue.write([queue_line(1, sender=XSS_SENDER, reason="<b>refused</b>", content=XSS_SUBJECT),
+                      queue_line(2, queue="hold", recipients=["<img src=x onerror=alert(1)>@dest.test"])])
+
+    page = superadmin.get("/queue/").get_data(as_text=True)
+
+    assert "<script>alert(" not in page and "<img src=x" not in page and "<b>refused" not in page
+    assert "&lt;script&gt;alert(&#39;sender&#39;)&lt;/script&gt;@evil.test" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;@dest.test" in page
+    assert 'data-queue="hold">1<' in page and 'data-queue="deferred">1<' in page
+
+    message = superadmin.get("/queue/message/A000001").get_data(as_text=True)
+    assert "<script>alert(" not in message
+    assert "Subject: &lt;script&gt;alert(&#39;subject&#39;)&lt;/script&gt;" in message
+
+
+def test_filter_sort_and_next_page(superadmin, fake_queue):
+    fake_queue.write([queue_line(n, age=n * 10, size=n) for n in range(60)])
+    page = superadmin.get("/queue/?sort=largest&per_page=25").get_data(as_text=True)
+    rows = re.findall(r'data-queue-id="([0-9A-F]+)"', page)
+    assert rows[:2] == ["A00003B", "A00003A"] and len(rows) == 25
+    next_url = re.search(r'rel="next" href="([^"]+)"', page).group(1).replace("&amp;", "&")
+    rows2 = re.findall(r'data-queue-id="([0-9A-F]+)"', superadmin.get(next_url).get_data(as_text=True))
+    assert rows2[0] == "A000022" and not set(rows) & set(rows2)
+    only = superadmin.get("/queue/?recipient=rcpt7%40").get_data(as_text=True)
+    assert re.findall(r'data-queue-id="([0-9A-F]+)"', only) == ["A000007"]
+
+
+def test_delete_asks_for_confirmation_then_deletes_and_audits(superadmin, fake_queue, queue_app):
+    fake_queue.write([queue_line(1), queue_line(2), queue_line(3)])
+
+    confirm = post(superadmin, "/queue/action", {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"]})
+    assert confirm.status_code == 200 and "Yes, delete" in confirm.get_data(as_text=True)
+    assert len(fake_queue.messages()) == 3
+
+    done = post(superadmin, "/queue/action", {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"],
+                                              "confirmed": "yes"}, follow_redirects=True)
+    assert [m["queue_id"] for m in fake_queue.messages()] == ["A000002"]
+    assert any("Delete: 2 of 2" in f for f in flashes(done))
+    (event,) = audit_events(queue_app, "queue.delete")
+    assert event.actor == "qroot"
+    assert json.loads(event.details)["ids"] == ["A000001", "A000003"]
+
+
+def test_hold_everything_matching_the_filter(superadmin, fake_queue, queue_app):
+    fake_queue.write([queue_line(1, recipients=["a@slow.test"]), queue_line(2, recipients=["b@fast.test"]),
+                      queue_line(3, recipients=["c@slow.test"])])
+    confirm = post(superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test"})
+    assert "2 message(s) match right now" in confirm.get_data(as_text=True)
+
+    post(superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test", "confirmed": "yes"})
+
+    assert {m["queue_id"]: m["queue_name"] for m in fake_queue.messages()} == {
+        "A000001": "hold", "A000002": "deferred", "A000003": "hold"}
+    (event,) = audit_events(queue_app, "queue.hold")
+    details = json.loads(event.details)
+    assert details["ids"] == ["A000001", "A000003"] and details["filter"] == {"domain": "slow.test"}
+
+
+def test_release_needs_no_confirmation(superadmin, fake_queue):
+    fake_queue.write([queue_line(1, queue="hold")])
+    response = post(superadmin, "/queue/action", {"action": "release", "scope": "selected", "ids": ["A000001"]})
+    assert response.status_code == 302
+    assert fake_queue.messages()[0]["queue_name"] == "deferred"
+
+
+def test_forged_ids_never_reach_a_command(superadmin, fake_queue, queue_app):
+    fake_queue.write([queue_line(1)])
+    response = post(superadmin, "/queue/action", {"action": "hold", "scope": "selected", "ids": ["A000001", "-d ALL"]},
+                    follow_redirects=True)
+    assert any("not a Postfix queue id" in f for f in flashes(response))
+    assert not [c for c in fake_queue.calls() if "postsuper" in c["argv"][0]]
+    assert audit_events(queue_app, "queue.%") == []
+
+
+def test_a_refused_command_is_a_message_on_the_page_not_an_error_page(superadmin, fake_queue):
+    fake_queue.write([queue_line(1)])
+    fake_queue.mode("fail")
+    page = superadmin.get("/queue/")
+    assert page.status_code == 200
+    assert "The queue cannot be read: postqueue refused: sudo: a password is required" in page.get_data(as_text=True)
+    action = post(superadmin, "/queue/action", {"action": "hold", "scope": "selected", "ids": ["A000001"]},
+                  follow_redirects=True)
+    assert action.status_code == 200
+    assert any("Hold failed: postsuper refused: sudo: a password is required" in f for f in flashes(action))
+
+
+def test_a_missing_program_is_a_message_on_the_page(superadmin, queue_app):
+    queue_app.config.update(QUEUE_COMMAND_PREFIX="", POSTQUEUE_PATH="/nonexistent/postqueue",
+                            POSTCAT_PATH="/nonexistent/postcat")
+    page = superadmin.get("/queue/")
+    assert page.status_code == 200
+    assert "postqueue: /nonexistent/postqueue is not installed on this server" in page.get_data(as_text=True)
+    message = superadmin.get("/queue/message/A000001")
+    assert message.status_code == 200 and "not installed" in message.get_data(as_text=True)
+
+
+QUEUE_ROUTES = [("get", "/queue/"), ("get", "/queue/message/A000001"), ("post", "/queue/action"), ("post", "/queue/flush")]
+
+
+@pytest.mark.parametrize("role", [None, "helpdesk", "domainadmin"])
+def test_queue_routes_are_refused_to_everyone_but_superadmins(queue_app, accounts, fake_queue, role):
+    fake_queue.write([queue_line(1)])
+    client = client_as(queue_app, role)
+    for method, url in QUEUE_ROUTES:
+        data = {"action": "delete", "scope": "matching", "confirmed": "yes"}
+        if method == "post":
+            data["csrf_token"] = csrf_token(client, "/login" if role is None else "/")
+        response = getattr(client, method)(url, data=data) if method == "post" else client.get(url)
+        if role is None:
+            assert response.status_code == 302 and "/login" in response.headers["Location"], url
+        else:
+            assert response.status_code == 403, url
+    assert fake_queue.calls() == []
+    assert len(fake_queue.messages()) == 1
