@@ -1,0 +1,78 @@
+"""The log pages: escaped output, paths from configuration only, follow
+mode as JSON, the journey view, and access for superadmins only."""
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from conftest import log_client
+
+
+@pytest.fixture
+def root(app, log_accounts, log_files):
+    return log_client(app, "superadmin")
+
+
+def test_log_page_shows_the_last_lines_escaped(root, log_files):
+    postfix, _ = log_files
+    postfix.write_bytes(b"".join(b"line %d\n" % n for n in range(300)) +
+                        b"Nov 26 10:00:00 mx postfix/smtpd[1]: warning: <script>alert(1)</script> \xff\n")
+    page = root.get("/logs/").get_data(as_text=True)
+    assert "line 101\n" in page and "line 299\n" in page
+    assert "line 100\n" not in page          # default 200 lines: 101..299 and the last one
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; \ufffd" in page
+    only = root.get("/logs/?severity=warning").get_data(as_text=True)
+    assert "line 5" not in only and "&lt;script&gt;" in only
+
+
+def test_the_request_never_chooses_a_file(root, log_files, tmp_path):
+    postfix, dovecot = log_files
+    postfix.write_bytes(b"from postfix\n")
+    dovecot.write_bytes(b"from dovecot\n")
+    assert "from dovecot" in root.get("/logs/?log=dovecot").get_data(as_text=True)
+    for sneaky in ("/etc/passwd", "../../etc/passwd", "POSTFIX_LOG", "SECRET_KEY"):
+        page = root.get("/logs/", query_string={"log": sneaky}).get_data(as_text=True)
+        assert "from postfix" in page and "root:" not in page
+
+
+def test_a_missing_log_is_a_message_not_an_error(root, app, tmp_path):
+    app.config["POSTFIX_LOG"] = str(tmp_path / "nowhere" / "postfix.log")
+    response = root.get("/logs/")
+    assert response.status_code == 200
+    assert "does not exist yet" in response.get_data(as_text=True)
+
+
+def test_follow_returns_only_new_lines_as_json(root, log_files):
+    postfix, _ = log_files
+    postfix.write_bytes(b"old\n")
+    page = root.get("/logs/").get_data(as_text=True)
+    cursor = html.unescape(page.split('data-cursor="')[1].split('"')[0])
+    with open(postfix, "ab") as fh:
+        fh.write(b"new <b>one</b>\n")
+    data = root.get("/logs/follow", query_string={"cursor": cursor}).get_json()
+    assert data["lines"] == ["new <b>one</b>"]   # the script inserts it as text
+    assert root.get("/logs/follow", query_string={"cursor": data["cursor"]}).get_json()["lines"] == []
+
+
+def test_journey_page(root, log_files):
+    postfix, dovecot = log_files
+    postfix.write_bytes(b"Nov 26 10:00:00 mx postfix/qmgr[2]: 3F2A1B0C9D: from=<x<script>@a.test>, size=1, nrcpt=1\n")
+    page = root.get("/logs/journey?queue_id=3F2A1B0C9D").get_data(as_text=True)
+    assert "from=&lt;x&lt;script&gt;@a.test&gt;" in page and "<script>@" not in page
+    assert "not a Postfix queue id" in root.get("/logs/journey?queue_id=../x").get_data(as_text=True)
+    assert "No log line mentions it" in root.get("/logs/journey?address=nobody@a.test").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [None, "helpdesk", "domainadmin"])
+def test_log_routes_are_refused_to_everyone_but_superadmins(app, log_accounts, log_files, role):
+    log_files[0].write_bytes(b"secret line\n")
+    client = log_client(app, role)
+    for url in ("/logs/", "/logs/follow?cursor=1:0", "/logs/journey?queue_id=3F2A1B0C9D"):
+        response = client.get(url)
+        if role is None:
+            assert response.status_code == 302 and "/login" in response.headers["Location"], url
+        else:
+            assert response.status_code == 403, url
+        assert "secret line" not in response.get_data(as_text=True)
