@@ -68,7 +68,10 @@ def _url(app, rule) -> str:
     with app.test_request_context():
         from flask import url_for
 
-        return url_for(rule.endpoint, **args)
+        try:
+            return url_for(rule.endpoint, **args)
+        except ValueError:  # an <int:...> argument
+            return url_for(rule.endpoint, **{k: (1 if v == "x1" else v) for k, v in args.items()})
 
 
 def _state(world) -> tuple:

@@ -1,0 +1,245 @@
+"""The pages, driven through the test client: forms call the services, a rule
+violation shows next to its field with the typed values kept, lists page by key."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from panel import passwords
+from panel.db import get_session
+from panel.models import Admin, AuditEvent, Domain, Mailbox, QuotaUsage
+from panel.services import Actor, mailboxes
+from tests.web.conftest import client_as, post
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_domain_form_shows_errors_next_to_fields_and_keeps_values(app, world):
+    client = client_as(app, "superadmin")
+    response = post(client, "/domains/new", {"name": "bad domain!", "description": "kept text",
+                                             "max_mailboxes": "ten"})
+    html = _text(response)
+    assert response.status_code == 422
+    assert re.search(r'id="e-name" class="error" role="alert">[^<]+<', html)
+    assert 'value="kept text"' in html and 'value="bad domain!"' in html
+    response = post(client, "/domains/new", {"name": "fresh.example", "max_mailboxes": "ten"})
+    assert 'id="e-max_mailboxes"' in _text(response) and "whole number" in _text(response)
+    response = post(client, "/domains/new", {"name": "fresh.example", "max_mailboxes": "5", "description": "New"})
+    assert response.status_code == 302
+    with world() as s:
+        assert s.scalar(select(Domain.max_mailboxes).where(Domain.name == "fresh.example")) == 5
+
+
+def test_disable_asks_first_and_says_what_stops(app, world):
+    client = client_as(app, "superadmin")
+    html = _text(client.get("/domains/example.org/disable"))
+    assert "Mail to example.org is refused" in html and "cannot log in" in html
+    assert post(client, "/domains/example.org/disable").status_code == 302
+    with world() as s:
+        assert s.scalar(select(Domain.active).where(Domain.name == "example.org")) is False
+    assert post(client, "/domains/example.org/enable").status_code == 302
+    with world() as s:
+        assert s.scalar(select(Domain.active).where(Domain.name == "example.org")) is True
+
+
+def test_mailbox_create_with_generated_password_shown_once(app, world):
+    client = client_as(app, "domainadmin")
+    response = post(client, "/domains/example.org/mailboxes/new",
+                    {"local_part": "Bob", "name": "Bob B", "quota": "500M", "generate": "1", "active": "1"})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    password = re.search(r'id="generated" class="secret-value" readonly value="([^"]+)"', _text(response)).group(1)
+    with world() as s:
+        mailbox = s.scalar(select(Mailbox).where(Mailbox.address == "bob@example.org"))
+        assert mailbox.quota_bytes == 500 * 1024**2 and mailbox.name == "Bob B" and mailbox.active
+        assert passwords.verify(password, mailbox.password_hash)
+        audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "mailbox.create",
+                                                  AuditEvent.target == "bob@example.org"))
+        assert audit.actor == "dom" and password not in audit.details
+
+
+def test_mailbox_limit_and_quota_errors_show_next_to_their_fields(app, world):
+    client = client_as(app, "domainadmin")
+    response = post(client, "/domains/example.org/mailboxes/new",
+                    {"local_part": "carol", "name": "Carol", "quota": "lots", "password": "long-enough-1",
+                     "password_confirm": "long-enough-1"})
+    html = _text(response)
+    assert response.status_code == 422 and 'id="e-quota"' in html
+    assert 'value="Carol"' in html and 'value="carol"' in html and "long-enough-1" not in html
+    response = post(client, "/domains/example.org/mailboxes/new",
+                    {"local_part": "alice", "password": "long-enough-1", "password_confirm": "long-enough-1"})
+    assert 'id="e-local_part"' in _text(response) and "already exists" in _text(response)
+    response = post(client, "/domains/example.org/mailboxes/new",
+                    {"local_part": "dave", "password": "long-enough-1", "password_confirm": "different-1"})
+    assert 'id="e-password_confirm"' in _text(response)
+
+
+def test_edit_reset_password_and_delete_a_mailbox(app, world):
+    client = client_as(app, "domainadmin")
+    assert post(client, "/mailboxes/alice@example.org", {"name": "Alice A", "quota": "2G"}).status_code == 302
+    response = post(client, "/mailboxes/alice@example.org/password",
+                    {"password": "typed-password-9", "password_confirm": "typed-password-9"})
+    assert response.status_code == 302
+    with world() as s:
+        mailbox = s.scalar(select(Mailbox).where(Mailbox.address == "alice@example.org"))
+        assert mailbox.name == "Alice A" and mailbox.quota_bytes == 2 * 1024**3 and not mailbox.active
+        assert passwords.verify("typed-password-9", mailbox.password_hash)
+    assert "stays on the server" in _text(client.get("/mailboxes/alice@example.org/delete"))
+    assert post(client, "/mailboxes/alice@example.org/delete").status_code == 302
+    with world() as s:
+        assert s.scalar(select(Mailbox).where(Mailbox.address == "alice@example.org")) is None
+
+
+def test_helpdesk_finds_and_resets_but_cannot_edit(app, world):
+    client = client_as(app, "helpdesk")
+    html = _text(client.get("/mailboxes?q=ALI"))
+    assert "alice@example.org" in html and "olga@other.org" not in html
+    assert "/mailboxes/alice@example.org/password" in html and 'href="/mailboxes/alice@example.org"' not in html
+    assert "olga@other.org" not in _text(client.get("/mailboxes?q=olga"))
+    response = post(client, "/mailboxes/alice@example.org/password", {"generate": "1"})
+    assert response.status_code == 200 and "shown <strong>only this once" in _text(response)
+    assert client.get("/mailboxes/alice@example.org").status_code == 403
+    assert post(client, "/mailboxes/olga@other.org/password", {"generate": "1"}).status_code == 404
+
+
+def test_search_needs_two_characters(app, world):
+    client = client_as(app, "superadmin")
+    html = _text(client.get("/mailboxes?q=a"))
+    assert 'id="e-q"' in html and "2 to 100 characters" in html
+
+
+def test_aliases_catch_all_and_alias_domains(app, world):
+    client = client_as(app, "domainadmin")
+    response = post(client, "/domains/example.org/aliases/new",
+                    {"local_part": "", "destinations": "alice@example.org", "active": "1"})
+    assert response.status_code == 302
+    response = post(client, "/domains/example.org/aliases/new",
+                    {"local_part": "team", "destinations": "alice@example.org, not an address", "active": "1"})
+    assert response.status_code == 422 and 'id="e-destinations"' in _text(response)
+    assert "not an address</textarea>" in _text(response)
+    assert post(client, "/aliases/info@example.org", {"destinations": "alice@example.org\nx@example.com",
+                                                     "active": "1"}).status_code == 302
+    html = _text(client.get("/domains/example.org/aliases"))
+    assert "@example.org" in html and "catch-all" in html and "x@example.com" in html
+    assert post(client, "/domains/example.org/alias-domains", {"name": "example.com"}).status_code == 302
+    response = post(client, "/domains/example.org/alias-domains", {"name": "other.org"})
+    assert response.status_code == 422 and "already a hosted domain" in _text(response)
+    assert post(client, "/alias-domains/example.com/active", {}).status_code == 302
+    assert post(client, "/alias-domains/example.com/delete").status_code == 302
+    assert post(client, "/aliases/@example.org/delete").status_code == 302
+    assert "example.com" not in _text(client.get("/domains/example.org/aliases")).split("Alias domains")[1]
+
+
+def test_admin_accounts(app, world):
+    client = client_as(app, "superadmin")
+    response = post(client, "/admins/new", {"username": "newbie", "role": "domainadmin", "domains": "nowhere.example",
+                                           "generate": "1"})
+    assert response.status_code == 422 and 'id="e-domains"' in _text(response)
+    response = post(client, "/admins/new", {"username": "newbie", "role": "domainadmin",
+                                           "domains": "example.org other.org", "generate": "1"})
+    assert response.status_code == 200 and "only this once" in _text(response)
+    assert post(client, "/admins/newbie", {"role": "helpdesk", "domains": ""}).status_code == 302
+    with world() as s:
+        admin = s.scalar(select(Admin).where(Admin.username == "newbie"))
+        assert admin.role == "helpdesk" and admin.domains == [] and admin.active is False
+    response = post(client, "/admins/root", {"role": "helpdesk", "domains": "", "active": "1"})
+    assert response.status_code == 422 and "cannot demote" in _text(response)
+
+
+def test_my_password(app, world):
+    client = client_as(app, "helpdesk")
+    response = post(client, "/account/", {"current_password": "wrong", "new_password": "brand-new-pass-1",
+                                          "password_confirm": "brand-new-pass-1"})
+    assert response.status_code == 422 and 'id="e-current_password"' in _text(response)
+    from tests.web.conftest import PASSWORD
+
+    response = post(client, "/account/", {"current_password": PASSWORD, "new_password": "brand-new-pass-1",
+                                          "password_confirm": "brand-new-pass-1"})
+    assert response.status_code == 302
+    with world() as s:
+        assert passwords.verify("brand-new-pass-1", s.scalar(select(Admin.password_hash).where(Admin.username == "help")))
+
+
+def test_audit_filters(app, world):
+    client = client_as(app, "superadmin")
+    html = _text(client.get("/audit/?action=mailbox.*"))
+    assert "alice@example.org" in html and "<code>alias.create</code>" not in html
+    html = _text(client.get("/audit/?target=info@example.org"))
+    assert "<code>alias.create</code>" in html and "<code>mailbox.create</code>" not in html
+    html = _text(client.get("/audit/?since=2000-01-01&until=2000-01-02"))
+    assert "No events match" in html
+    response = client.get("/audit/?since=yesterday")
+    assert response.status_code == 422 and 'id="e-since"' in _text(response)
+
+
+def _many_mailboxes(app, count: int):
+    stored = passwords.hash_password("fast-enough-1", "SHA512-CRYPT")
+    with app.app_context():
+        session, actor = get_session(), Actor.system("test")
+        session.get(Domain, session.scalar(select(Domain.id).where(Domain.name == "example.org"))).max_mailboxes = 0
+        for i in range(count):
+            mailboxes.create_mailbox(session, actor, f"user{i:03d}@example.org", password_hash=stored)
+            session.add(QuotaUsage(username=f"user{i:03d}@example.org", bytes=i * 1000, messages=i))
+        session.commit()
+
+
+def _addresses(html: str) -> list[str]:
+    return re.findall(r'<td><a href="/mailboxes/[^"]+">([^<]+)</a></td>', html)
+
+
+def _follow(client, url: str, rel: str) -> str | None:
+    match = re.search(rf'<a rel="{rel}" href="([^"]+)"', _text(client.get(url)))
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def test_keyset_pages_walk_every_mailbox_once_in_each_sort(app, world):
+    _many_mailboxes(app, 120)
+    client = client_as(app, "superadmin")
+    for sort in ("address", "usage", "changed"):
+        url, seen = f"/domains/example.org/mailboxes?sort={sort}", []
+        pages = 0
+        while url:
+            seen += _addresses(_text(client.get(url)))
+            url, pages = _follow(client, url, "next"), pages + 1
+        assert pages == 3 and len(seen) == 121 and len(set(seen)) == 121, sort
+        if sort == "usage":
+            assert seen[0] == "user119@example.org"
+        if sort == "address":
+            assert seen == sorted(seen, key=lambda a: a.split("@")[0])
+    # Back from the last page lands on the middle one.
+    url = "/domains/example.org/mailboxes?sort=address"
+    last = _follow(client, _follow(client, url, "next"), "next")
+    middle = _addresses(_text(client.get(_follow(client, last, "prev"))))
+    assert middle == _addresses(_text(client.get(_follow(client, url, "next"))))
+    assert client.get("/domains/example.org/mailboxes?sort=usage&after=garbage").status_code == 400
+
+
+def test_usage_bar_and_dashboard(app, world):
+    with app.app_context():
+        session = get_session()
+        session.add(QuotaUsage(username="alice@example.org", bytes=int(0.95 * 1024**3), messages=3))
+        session.commit()
+    client = client_as(app, "superadmin")
+    html = _text(client.get("/domains/example.org/mailboxes"))
+    assert re.search(r'<meter min="0" max="1073741824"[^>]*value="1020054732"', html)
+    dashboard = _text(client.get("/"))
+    assert "Close to their quota" in dashboard and "alice@example.org" in dashboard
+    assert "mailbox.create" in dashboard  # recent events
+    other = _text(client_as(app, "other_domainadmin").get("/"))
+    assert "alice@example.org" not in other and "example.org</a>" not in other
+
+
+def test_domain_admin_lists_only_their_domains(app, world):
+    html = _text(client_as(app, "domainadmin").get("/domains/"))
+    assert "example.org" in html and "other.org" not in html
+    assert client_as(app, "domainadmin").get("/domains/other.org/mailboxes").status_code == 404
+
+
+def test_friendly_404(app, world):
+    response = client_as(app, "superadmin").get("/mailboxes/nobody@example.org")
+    assert response.status_code == 404 and "Not found" in _text(response) and "Traceback" not in _text(response)
+    response = client_as(app, "superadmin").get("/domains/no such/mailboxes")
+    assert response.status_code in (400, 404) and "Traceback" not in _text(response)
