@@ -2,16 +2,11 @@
 configuration, and logged-in clients for each role."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from panel.db import get_session
 from panel.services import admins, domains
-
-PASSWORD = "logs-tests-pass-1"
-ROLES = {"superadmin": ("lroot", ()), "domainadmin": ("ldom", ("logs.test",)), "helpdesk": ("lhelp", ())}
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+from logs_web import PASSWORD, ROLES
 
 
 @pytest.fixture
@@ -31,12 +26,3 @@ def log_accounts(app, actor):
         for role, (username, scope) in ROLES.items():
             admins.create_admin(session, actor, username, role, PASSWORD, list(scope))
         session.commit()
-
-
-def log_client(app, role: str | None):
-    client = app.test_client()
-    if role is not None:
-        token = _CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
-        response = client.post("/login", data={"username": ROLES[role][0], "password": PASSWORD, "csrf_token": token})
-        assert response.status_code == 302, response.get_data(as_text=True)
-    return client

@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from conftest import log_client
+from logs_web import log_client
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from conftest import audit_events, client_as, csrf_token, post
+from queue_web import audit_events, client_as, csrf_token, post
 from queue_fakes import queue_line
 
 XSS_SENDER = "<script>alert('sender')</script>@evil.test"
