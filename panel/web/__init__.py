@@ -41,6 +41,9 @@ NAV = [
     ("API tokens", "tokens.index", (_SA,)),
 ]
 
+# Pages that belong under a menu entry besides its own blueprint's.
+_SECTIONS = {"domains.index": {"domains", "mailboxes", "aliases"}, "mailboxes.search": set()}
+
 
 @login_manager.user_loader
 def _load_admin(admin_id: str):
@@ -59,7 +62,8 @@ def nav_items() -> list[tuple[str, str, bool]]:
     items = []
     for label, endpoint, roles in NAV:
         if role in roles and endpoint in current_app.view_functions:
-            current = request.endpoint is not None and request.endpoint.split(".")[0] == endpoint.split(".")[0]
+            current = request.endpoint == endpoint or (
+                request.endpoint != "mailboxes.search" and request.blueprint in _SECTIONS.get(endpoint, {endpoint.split(".")[0]}))
             items.append((label, url_for(endpoint), current))
     return items
 
@@ -118,7 +122,7 @@ def init_app(app) -> None:
     filters.init_app(app)
     app.jinja_env.globals["nav_items"] = nav_items
 
-    from . import account, admins, aliases, audit, auth, domains, home, logs, mailboxes, queue
+    from . import account, admins, aliases, audit, auth, bulk, domains, home, logs, mailboxes, queue, tokens
 
-    for module in (auth, home, account, domains, mailboxes, aliases, admins, audit, queue, logs):
+    for module in (auth, home, account, domains, mailboxes, aliases, admins, audit, queue, logs, bulk, tokens):
         app.register_blueprint(module.bp)

@@ -63,7 +63,7 @@ def create(domain):
     row = lists.visible_domain(db, actor, domain)
     actor.require_manage(row.id)
     if request.method == "GET":
-        values = {"quota": format_size(row.default_quota_bytes) if row.default_quota_bytes else "0"}
+        values = {"quota": format_size(row.default_quota_bytes) if row.default_quota_bytes else "0", "active": True}
         return render_template("mailboxes/new.html", domain=row, values=values, errors={})
     try:
         password, generated = _chosen_password()

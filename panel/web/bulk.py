@@ -1,0 +1,111 @@
+"""CSV upload (with dry run), one-time download of generated passwords, CSV export.
+
+The view only hands the uploaded file to the importer (panel/bulk), which
+applies the services' rules; a domain admin is scoped by the Actor.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import secrets
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, render_template, request,
+                   stream_with_context, url_for)
+from flask_login import current_user
+
+from ..bulk.exporter import export_csv
+from ..bulk.importer import ImportFailed, Options, run_import
+from ..db import get_session
+from ..models import Role
+from ..services import domains
+from .access import ALL_ROLES, allow, current_actor
+
+bp = Blueprint("bulk", __name__)
+MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
+_DOWNLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+
+
+def _checked(name: str) -> bool:
+    return request.form.get(name) in ("1", "on", "yes", "true")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@allow(*MANAGERS)
+def import_page():
+    if request.method == "GET":
+        return render_template("bulk/import.html", result=None, options=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("bulk/import.html", result=None, options=None,
+                               error="Choose a CSV file to upload."), 422
+    options = Options(dry_run=_checked("dry_run"), update=_checked("update"),
+                      create_domains=_checked("create_domains") and current_user.role == Role.SUPERADMIN.value,
+                      scheme=current_app.config["HASH_SCHEME"].upper())
+    session = get_session()
+    try:
+        result = run_import(session, current_actor(), upload.stream, options)
+    except ImportFailed as exc:
+        session.rollback()
+        return render_template("bulk/import.html", result=None, options=options, problems=exc.problems), 409
+    if not result.ok or options.dry_run:
+        session.rollback()
+        status = 422 if not result.ok else 200
+        return render_template("bulk/import.html", result=result, options=options, problems=result.problems), status
+    download = _keep_passwords(result.generated) if result.generated else None
+    session.commit()
+    return render_template("bulk/import.html", result=result, options=options, download=download)
+
+
+def _passwords_dir() -> Path:
+    path = Path(current_app.instance_path) / "import-passwords"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _keep_passwords(generated: list[tuple[str, str]]) -> str:
+    """Park the generated passwords for one download by this admin (mode 0600)."""
+    download_id = secrets.token_urlsafe(24)
+    path = _passwords_dir() / f"{current_user.id}-{download_id}.csv"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", newline="") as out:
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["email", "password"])
+        writer.writerows(generated)
+    return download_id
+
+
+@bp.get("/import/passwords/<download_id>")
+@allow(*MANAGERS)
+def passwords(download_id):
+    """Hand the file over once, then delete it."""
+    if not _DOWNLOAD_ID.match(download_id):
+        abort(404)
+    path = _passwords_dir() / f"{current_user.id}-{download_id}.csv"
+    try:
+        data = path.read_bytes()
+        path.unlink()
+    except FileNotFoundError:
+        abort(404)
+    return Response(data, mimetype="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="generated-passwords.csv"'})
+
+
+@bp.get("/export")
+@allow(*ALL_ROLES)
+def export():
+    """All mailboxes the admin can see (or one domain's), streamed as CSV."""
+    session, actor = get_session(), current_actor()
+    name = request.args.get("domain") or None
+    domain = None
+    if name:
+        try:
+            domain = domains.get_domain(session, name)
+        except Exception:  # NotFound or a malformed name
+            abort(404)
+        if not actor.sees_domain(domain.id):
+            abort(404)
+    filename = f"mailboxes-{domain.name}.csv" if domain else "mailboxes.csv"
+    return Response(stream_with_context(export_csv(session, actor, domain)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,43 @@
+"""API tokens in the web UI: list, create (shown once), revoke."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..db import get_session
+from ..services import ServiceError, admins, tokens
+from .access import ALL_ROLES, allow, current_actor
+
+bp = Blueprint("tokens", __name__, url_prefix="/tokens")
+
+
+@bp.get("/")
+@allow(*ALL_ROLES)
+def index():
+    rows = tokens.list_tokens(get_session(), current_actor())
+    return render_template("tokens/index.html", tokens=rows, errors={}, values={})
+
+
+@bp.post("/")
+@allow(*ALL_ROLES)
+def create():
+    session, actor = get_session(), current_actor()
+    try:
+        row, token = tokens.create_token(session, actor, admins.get_admin(session, current_user.username),
+                                         request.form.get("name", ""))
+    except ServiceError as exc:
+        session.rollback()
+        return render_template("tokens/index.html", tokens=tokens.list_tokens(session, actor),
+                               errors=exc.fields or {"_form": exc.message}, values=request.form), 422
+    session.commit()
+    return render_template("tokens/created.html", row=row, token=token)
+
+
+@bp.post("/<int:token_id>/revoke")
+@allow(*ALL_ROLES)
+def revoke(token_id):
+    session, actor = get_session(), current_actor()
+    row = tokens.revoke_token(session, actor, tokens.get_token(session, actor, token_id))
+    session.commit()
+    flash(f"Token {row.prefix}… revoked.")
+    return redirect(url_for("tokens.index"))

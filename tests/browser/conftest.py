@@ -1,0 +1,95 @@
+"""Real-browser tests: Debian's headless Chromium, driven by Python
+Playwright, against the panel served by werkzeug in a thread on 127.0.0.1.
+
+Screenshots go to test-artifacts/browser/ (git-ignored) so people can look
+at every page the tests visit. Never `playwright install`: the browser is
+the system's /usr/bin/chromium (installed by `make test` via TEST_DEBS).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+from tests.web.conftest import PASSWORD, world  # noqa: F401  (fixture)
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+
+
+@pytest.fixture
+def live_server(app, world):  # noqa: F811
+    """The app on a free port, one thread per request like gunicorn's workers."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Panel:
+    """One browser tab on the live server, with screenshot and login helpers."""
+
+    def __init__(self, page, base: str, name: str):
+        self.page, self.base, self.name, self.shots = page, base, name, 0
+        self.console_errors: list[str] = []
+        page.on("console", self._console)
+
+    def _console(self, msg) -> None:
+        """Script errors, CSP violations and sub-resources that fail; a page
+        whose own status is 4xx (a form error, a 404 page) is expected."""
+        if msg.type != "error":
+            return
+        if msg.text.startswith("Failed to load resource") and msg.location.get("url") == self.page.url:
+            return
+        self.console_errors.append(f"{msg.text} ({msg.location.get('url')})")
+
+    def go(self, path: str):
+        return self.page.goto(self.base + path)
+
+    def shot(self, label: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        path = ARTIFACTS / f"{self.name}-{self.shots:02d}-{re.sub(r'[^a-z0-9]+', '-', label.lower())}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        self.go("/login")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Log in").click()
+        self.page.wait_for_url(self.base + "/")
+
+
+@pytest.fixture
+def panel(browser, live_server, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15000)
+    name = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+    tab = Panel(context.new_page(), live_server, name)
+    try:
+        yield tab
+    finally:
+        context.close()
+    # CSP violations and script errors show up in the console.
+    assert tab.console_errors == [], tab.console_errors
