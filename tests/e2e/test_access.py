@@ -1,0 +1,84 @@
+"""What the panel changes is what the mail servers do, at once: no reload
+of Postfix or Dovecot anywhere in this file."""
+from __future__ import annotations
+
+import pytest
+
+from mailstack_fixture import message
+
+PASSWORD = "correct-horse-1"
+pytestmark = pytest.mark.e2e
+
+
+def assert_open(mail, address: str, password: str = PASSWORD) -> None:
+    code, reply = mail.rcpt(address)
+    assert code == 250, reply
+    assert mail.imap_login_ok(address, password)
+    assert mail.pop3_login_ok(address, password)
+
+
+def assert_closed(mail, address: str, password: str = PASSWORD) -> None:
+    code, reply = mail.rcpt(address)
+    assert 500 <= code < 600, (code, reply)
+    assert not mail.imap_login_ok(address, password)
+    assert not mail.pop3_login_ok(address, password)
+
+
+def test_unknown_recipient_is_rejected_at_rcpt(mail):
+    code, reply = mail.rcpt("nobody@e2e.test")
+    assert code == 550 and "5.1.1" in reply
+
+
+def test_unhosted_domain_is_not_relayed(mail):
+    code, reply = mail.rcpt("someone@elsewhere.test")
+    assert code == 554 and "Relay access denied" in reply
+
+
+def test_disabled_mailbox_is_refused_and_enabling_restores_it(mail, cli, new_mailbox):
+    address = new_mailbox("fred@e2e.test")
+    assert_open(mail, address)
+
+    cli("mailbox", "disable", address)
+    assert_closed(mail, address)
+
+    cli("mailbox", "enable", address)
+    assert_open(mail, address)
+    mail.send([address], message("back again"))
+    assert "back again" in mail.wait_for_subject(address, PASSWORD, "back again")
+
+
+def test_disabled_domain_is_refused_and_enabling_restores_it(mail, cli, new_mailbox):
+    address = new_mailbox("gina@e2e.test")
+    cli("alias", "add", "gina-alias@e2e.test", address)
+    assert_open(mail, address)
+
+    cli("domain", "disable", "e2e.test")
+    assert_closed(mail, address)
+    code, _ = mail.rcpt("gina-alias@e2e.test")
+    assert 500 <= code < 600
+
+    cli("domain", "enable", "e2e.test")
+    assert_open(mail, address)
+    code, _ = mail.rcpt("gina-alias@e2e.test")
+    assert code == 250
+
+
+def test_deleted_mailbox_is_refused(mail, cli, new_mailbox):
+    address = new_mailbox("hank@e2e.test")
+    assert_open(mail, address)
+
+    cli("mailbox", "delete", address)
+
+    assert_closed(mail, address)
+
+
+def test_password_reset_takes_effect_at_the_next_login(mail, cli, new_mailbox):
+    address = new_mailbox("ivy@e2e.test")
+    assert mail.imap_login_ok(address, PASSWORD)
+
+    cli("mailbox", "passwd", address, "--password-stdin", stdin="brand-new-secret\n")
+
+    assert not mail.imap_login_ok(address, PASSWORD)
+    assert not mail.pop3_login_ok(address, PASSWORD)
+    assert mail.imap_login_ok(address, "brand-new-secret")
+    assert mail.pop3_login_ok(address, "brand-new-secret")

@@ -1,0 +1,274 @@
+"""The real mail stack for tests: `deploy/mailstack` on the test database.
+
+The session fixture ``mailstack`` configures Debian's Postfix and Dovecot in
+loopback test mode (MAILSTACK_TEST=1) on the database of the session's
+``database_url`` (PostgreSQL, then SQLite: the fixture follows that
+parametrization), starts them, and stops them when the session's backend
+is done. It yields a :class:`Mailstack` with small SMTP/IMAP/POP3 helpers.
+The mail servers read the very database the ``app``/``session``/``runner``
+fixtures write, so a change made through the CLI or the services is live
+at once (no reload).
+
+Use it from any test module::
+
+    from mailstack_fixture import database_url, mailstack  # noqa: F401  (registers the fixtures)
+
+    def test_something(mailstack, runner):
+        ...
+
+(tests/e2e/conftest.py does this for everything under tests/e2e.) Importing
+``database_url`` too is recommended: it overrides the suite's one for that
+module with databases the mail servers can always reach -- PostgreSQL
+``<MAILPANEL_TEST_PG_URL>_mail`` and a SQLite file under /var/tmp, because
+pytest's own temporary directories are private (0700) and every pytest run
+that starts resets them to 0700, which cuts Postfix off mid-session. Mark such
+tests ``@pytest.mark.e2e``, and run them under the machine-wide lock, since
+there is one Postfix and one Dovecot per machine::
+
+    flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/e2e
+
+Needs root (it writes /etc/postfix and /etc/dovecot) and the Debian
+packages `make test` installs. A failure to configure or start is an error,
+never a skip.
+"""
+from __future__ import annotations
+
+import imaplib
+import os
+import poplib
+import re
+import shutil
+import smtplib
+import stat
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from panel import migrate
+from panel.db import normalize_url
+from tests.conftest import BACKENDS, PG_URL, _fresh_postgres
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MAILSTACK = PROJECT_ROOT / "deploy" / "mailstack"
+HOST = "127.0.0.1"
+SMTP_PORT, SUBMISSION_PORT, IMAP_PORT, POP3_PORT = 25, 587, 143, 110
+POSTFIX_LOG = Path("/var/log/mailstack/postfix.log")
+DOVECOT_LOG = Path("/var/log/mailstack/dovecot.log")
+TIMEOUT = 20
+
+
+class MailstackError(RuntimeError):
+    pass
+
+
+def mailstack_command(command: str, env: dict) -> str:
+    result = subprocess.run([str(MAILSTACK), command], env=env, capture_output=True, text=True,
+                            stdin=subprocess.DEVNULL, timeout=180)
+    if result.returncode != 0:
+        raise MailstackError(f"deploy/mailstack {command} failed: {result.stderr.strip() or result.stdout}")
+    return result.stdout
+
+
+def _open_path_for_postfix(sqlite_file: Path) -> None:
+    """pytest's temporary directories are private (0700); Postfix and Dovecot
+    must traverse them to reach the SQLite file (search permission only)."""
+    for parent in sqlite_file.parent.parents:
+        if parent == Path("/"):
+            break
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            os.chmod(parent, stat.S_IMODE(mode) | stat.S_IXOTH)
+
+
+def message(subject: str, body: str = "hello\n", sender: str = "tester@example.com",
+            to: str = "someone@example.com", pad_to: int = 0) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    if pad_to:
+        line = "x" * 76 + "\n"
+        body = body + line * max(0, pad_to // len(line))
+    msg.set_content(body)
+    return msg
+
+
+@dataclass
+class Mailstack:
+    """Helpers over real SMTP, IMAP and POP3 on 127.0.0.1."""
+
+    database_url: str
+    mail_root: Path
+    env: dict  # what deploy/mailstack was run with
+
+    def command(self, command: str) -> str:
+        """Run ``deploy/mailstack COMMAND`` with the fixture's settings."""
+        return mailstack_command(command, self.env)
+
+    # -- SMTP
+    def send(self, recipients: list[str], msg: EmailMessage | None = None, sender: str = "tester@example.com",
+             size: int | None = None) -> str:
+        """Send on port 25; returns the queue id. Any refused recipient raises."""
+        msg = msg or message("test")
+        with smtplib.SMTP(HOST, SMTP_PORT, timeout=TIMEOUT) as smtp:
+            smtp.ehlo("e2e.client.test")
+            options = [f"SIZE={size}"] if size else []
+            code, reply = smtp.mail(sender, options)
+            assert code == 250, reply
+            for rcpt in recipients:
+                code, reply = smtp.rcpt(rcpt)
+                if code != 250:
+                    raise smtplib.SMTPRecipientsRefused({rcpt: (code, reply)})
+            code, reply = smtp.data(msg.as_bytes())
+            assert code == 250, reply
+        return queue_id(reply)
+
+    def rcpt(self, recipient: str, size: int | None = None, sender: str = "tester@example.com") -> tuple[int, str]:
+        """One RCPT TO in a fresh session (smtpd slows a session after 10
+        rejections, so every check gets its own). Returns (code, text)."""
+        with smtplib.SMTP(HOST, SMTP_PORT, timeout=TIMEOUT) as smtp:
+            smtp.ehlo("e2e.client.test")
+            code, reply = smtp.mail(sender, [f"SIZE={size}"] if size else [])
+            assert code == 250, reply
+            code, reply = smtp.rcpt(recipient)
+            smtp.rset()
+        return code, reply.decode(errors="replace")
+
+    def submit(self, user: str, password: str, recipients: list[str], msg: EmailMessage | None = None,
+               sender: str | None = None) -> None:
+        """SMTP AUTH on submission (587), then send. Raises smtplib's
+        SMTPAuthenticationError / SMTPSenderRefused / ... when refused."""
+        msg = msg or message("submitted", sender=sender or user)
+        with smtplib.SMTP(HOST, SUBMISSION_PORT, timeout=TIMEOUT) as smtp:
+            smtp.ehlo("e2e.client.test")
+            smtp.login(user, password)
+            refused = smtp.sendmail(sender or user, recipients, msg.as_bytes())
+            assert not refused, refused
+
+    # -- IMAP / POP3
+    def imap_login_ok(self, user: str, password: str) -> bool:
+        imap = imaplib.IMAP4(HOST, IMAP_PORT, timeout=TIMEOUT)
+        try:
+            imap.login(user, password)
+        except imaplib.IMAP4.error:
+            return False
+        finally:
+            try:
+                imap.logout()
+            except (imaplib.IMAP4.error, OSError):
+                pass
+        return True
+
+    def pop3_login_ok(self, user: str, password: str) -> bool:
+        pop = poplib.POP3(HOST, POP3_PORT, timeout=TIMEOUT)
+        try:
+            pop.user(user)
+            pop.pass_(password)
+        except poplib.error_proto:
+            return False
+        finally:
+            try:
+                pop.quit()
+            except (poplib.error_proto, OSError):
+                pass
+        return True
+
+    def subjects(self, user: str, password: str) -> list[str]:
+        """Subjects of the messages in the INBOX, over IMAP."""
+        imap = imaplib.IMAP4(HOST, IMAP_PORT, timeout=TIMEOUT)
+        try:
+            imap.login(user, password)
+            imap.select("INBOX", readonly=True)
+            _, data = imap.search(None, "ALL")
+            found = []
+            for number in data[0].split():
+                _, parts = imap.fetch(number, "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+                header = parts[0][1].decode(errors="replace")
+                found.append(header.split(":", 1)[1].strip() if ":" in header else "")
+            return found
+        finally:
+            imap.logout()
+
+    def pop3_subjects(self, user: str, password: str) -> list[str]:
+        pop = poplib.POP3(HOST, POP3_PORT, timeout=TIMEOUT)
+        try:
+            pop.user(user)
+            pop.pass_(password)
+            count, _ = pop.stat()
+            found = []
+            for number in range(1, count + 1):
+                _, lines, _ = pop.top(number, 0)
+                for line in lines:
+                    if line.lower().startswith(b"subject:"):
+                        found.append(line.split(b":", 1)[1].strip().decode(errors="replace"))
+            return found
+        finally:
+            pop.quit()
+
+    def wait_for_subject(self, user: str, password: str, subject: str, timeout: float = TIMEOUT) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.subjects(user, password)
+            if subject in found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
+
+    # -- Postfix's log
+    def wait_for_delivery(self, qid: str, recipient: str, timeout: float = TIMEOUT) -> str:
+        """The log line recording the final status of qid for recipient."""
+        pattern = re.compile(rf"{qid}: to=<{re.escape(recipient)}>.*status=(sent|bounced|deferred)")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in POSTFIX_LOG.read_text(errors="replace").splitlines():
+                if pattern.search(line):
+                    return line
+            time.sleep(0.2)
+        raise AssertionError(f"no delivery status for {qid} to {recipient} in {POSTFIX_LOG}")
+
+
+def queue_id(reply: bytes) -> str:
+    match = re.search(rb"queued as ([0-9A-Za-z]+)", reply)
+    assert match, reply
+    return match.group(1).decode()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request):
+    """The session's test database, where Postfix and Dovecot can reach it."""
+    directory = None
+    if request.param == "postgresql":
+        url = make_url(normalize_url(PG_URL))
+        url = _fresh_postgres(url.set(database=url.database + "_mail").render_as_string(hide_password=False))
+    elif request.param == "sqlite":
+        directory = Path(tempfile.mkdtemp(prefix="mailstack-e2e-db-", dir="/var/tmp"))
+        url = f"sqlite:///{directory}/mailpanel.sqlite"
+    else:
+        raise ValueError(f"unknown backend {request.param}")
+    migrate.upgrade(url)
+    yield url
+    if directory is not None:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mailstack(database_url):
+    """Postfix + Dovecot configured on this session's test database."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        _open_path_for_postfix(Path(url.database))
+    mail_root = Path(tempfile.mkdtemp(prefix="mailstack-e2e-", dir="/var/tmp"))
+    env = dict(os.environ, MAILPANEL_DATABASE_URL=database_url, MAILSTACK_TEST="1",
+               MAILPANEL_MAIL_ROOT=str(mail_root))
+    env.pop("MAILPANEL_POSTFIX_LOG", None)
+    env.pop("MAILPANEL_DOVECOT_LOG", None)
+    mailstack_command("configure", env)
+    mailstack_command("restart", env)
+    try:
+        yield Mailstack(database_url=database_url, mail_root=mail_root, env=env)
+    finally:
+        mailstack_command("stop", env)
+        shutil.rmtree(mail_root, ignore_errors=True)
