@@ -85,6 +85,7 @@ class Domain(Base):
         CheckConstraint("max_quota_bytes >= 0", name="max_quota_nonneg"),
         CheckConstraint("total_quota_bytes >= 0", name="total_quota_nonneg"),
         CheckConstraint("default_quota_bytes >= 0", name="default_quota_nonneg"),
+        Index("ix_domains_mailbox_count", "mailbox_count"),
     )
 
 
@@ -180,6 +181,9 @@ class QuotaUsage(Base):
     username: Mapped[str] = mapped_column(String(ADDRESS_MAX), primary_key=True)
     bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     messages: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+    # The dashboard reads the largest usages first.
+    __table_args__ = (Index("ix_quota_usage_bytes", "bytes"),)
 
 
 admin_domains = Table(

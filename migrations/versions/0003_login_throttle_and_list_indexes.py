@@ -28,9 +28,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_mailboxes_domain_updated', ['domain_id', 'updated_at', 'id'], unique=False)
     with op.batch_alter_table('aliases', schema=None) as batch_op:
         batch_op.create_index('ix_aliases_domain_address', ['domain_id', 'address'], unique=False)
+    # The dashboard: "largest domains" and "mailboxes close to their quota"
+    # (read from the largest usages down, not by joining every mailbox).
+    with op.batch_alter_table('domains', schema=None) as batch_op:
+        batch_op.create_index('ix_domains_mailbox_count', ['mailbox_count'], unique=False)
+    with op.batch_alter_table('quota_usage', schema=None) as batch_op:
+        batch_op.create_index('ix_quota_usage_bytes', ['bytes'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('quota_usage', schema=None) as batch_op:
+        batch_op.drop_index('ix_quota_usage_bytes')
+    with op.batch_alter_table('domains', schema=None) as batch_op:
+        batch_op.drop_index('ix_domains_mailbox_count')
     with op.batch_alter_table('aliases', schema=None) as batch_op:
         batch_op.drop_index('ix_aliases_domain_address')
     with op.batch_alter_table('mailboxes', schema=None) as batch_op:

@@ -1,0 +1,192 @@
+"""Server time of the panel's pages at 1M mailboxes against an empty database.
+
+    .venv/bin/python bench/web.py [--url postgresql://postgres@127.0.0.1/mailpanel_bench_web]
+        [--iterations 200] [--mailboxes 1000000] [--big-domain 200000] [--reuse] [--write-docs]
+
+Two databases: ``URL`` is dropped, re-created and seeded by bench/seed.py
+(10k domains, one with ``--big-domain`` mailboxes, 1M aliases), plus a
+quota_usage row for every mailbox; ``URL_empty`` holds one empty domain.
+Each page is requested in-process through Flask's test client as a
+logged-in superadmin (no network, no browser: this is the server's time),
+after a warm-up; p50/p95 are reported per page. ``--reuse`` keeps an
+already-seeded database. ``--write-docs`` replaces the "Web pages" section
+of docs/performance.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from panel import create_app, migrate  # noqa: E402
+from panel.db import get_session, normalize_url  # noqa: E402
+from panel.services import Actor, admins, domains  # noqa: E402
+from seed import seed  # noqa: E402
+
+USERNAME, PASSWORD = "bench-admin", "bench-password-1"
+BIG = "d1.example"
+
+
+def _recreate(url: str) -> None:
+    target = make_url(normalize_url(url))
+    engine = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    engine.dispose()
+
+
+def _usage_for_everyone(url: str) -> None:
+    """Dovecot's quota_clone rows: usage spread over 0..100% of the 1G quota."""
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO quota_usage (username, bytes, messages) "
+                          "SELECT address, ((id % 1000) * 7919 % 1000) * 1073741, id % 500 FROM mailboxes "
+                          "ON CONFLICT (username) DO NOTHING"))
+        conn.execute(text("ANALYZE quota_usage"))
+    engine.dispose()
+
+
+def _app_with_admin(url: str, empty_domain: bool = False):
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        session, actor = get_session(), Actor.system("bench")
+        admins.create_admin(session, actor, USERNAME, "superadmin", PASSWORD)
+        if empty_domain:
+            domains.create_domain(session, actor, BIG)
+        session.commit()
+    client = app.test_client()
+    response = client.post("/login", data={"username": USERNAME, "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    return app, client
+
+
+def _deep_key(url: str) -> str:
+    """The local part 90% of the way through the big domain (what page ~3600 starts after)."""
+    engine = create_engine(normalize_url(url))
+    with engine.connect() as conn:
+        key = conn.execute(text(
+            "SELECT local_part FROM mailboxes WHERE domain_id = (SELECT id FROM domains WHERE name = :d) "
+            "ORDER BY local_part OFFSET (SELECT mailbox_count * 9 / 10 FROM domains WHERE name = :d) LIMIT 1"),
+            {"d": BIG}).scalar()
+    engine.dispose()
+    return key or "u0"
+
+
+def pages(deep_key: str) -> list[tuple[str, str]]:
+    return [
+        ("dashboard", "/"),
+        ("domain list", "/domains/"),
+        (f"mailbox list {BIG}, page 1 (by address)", f"/domains/{BIG}/mailboxes"),
+        (f"mailbox list {BIG}, deep page (90%)", f"/domains/{BIG}/mailboxes?after={deep_key}"),
+        (f"mailbox list {BIG}, by last change", f"/domains/{BIG}/mailboxes?sort=changed"),
+        (f"mailbox list {BIG}, by usage", f"/domains/{BIG}/mailboxes?sort=usage"),
+        ("search, narrow (u123456)", "/mailboxes?q=u123456"),
+        ("search, broad (ser 12)", "/mailboxes?q=ser+12"),
+        ("audit log", "/audit/"),
+    ]
+
+
+def measure(client, url: str, iterations: int) -> tuple[float, float]:
+    for _ in range(5):
+        assert client.get(url).status_code == 200, url
+    times = []
+    for _ in range(iterations):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, url
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def run(url: str, iterations: int, mailboxes: int, big: int, reuse: bool) -> list[tuple]:
+    empty_url = url + "_empty"
+    _recreate(empty_url)
+    migrate.upgrade(normalize_url(empty_url))
+    if not reuse:
+        _recreate(url)
+        seed(url, mailboxes=mailboxes, aliases=mailboxes, big_domain=big)
+    _usage_for_everyone(url)
+    _, empty_client = _app_with_admin(empty_url, empty_domain=True)
+    _, full_client = _app_with_admin(url) if not reuse else _reuse_login(url)
+    rows = []
+    for label, page in pages(_deep_key(url)):
+        empty = measure(empty_client, page.replace("after=", "after=u") if "after=" in page else page, iterations)
+        full = measure(full_client, page, iterations)
+        rows.append((label, page, empty, full))
+        print(f"{label:45} empty p50 {empty[0]:6.1f} p95 {empty[1]:6.1f} | 1M p50 {full[0]:6.1f} "
+              f"p95 {full[1]:6.1f} ms  ({full[1] / empty[1]:.1f}x)", flush=True)
+    return rows
+
+
+def _reuse_login(url: str):
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM admins WHERE username = :u"), {"u": USERNAME})
+    engine.dispose()
+    return _app_with_admin(url)
+
+
+def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    lines = [
+        "## Web pages",
+        "",
+        f"`bench/web.py` on {datetime.now(timezone.utc):%Y-%m-%d}, {os.cpu_count()} × {cpu}, PostgreSQL, "
+        f"Python {platform.python_version()}. Server time of one request through Flask's test client as a "
+        f"logged-in superadmin ({iterations} requests per page after 5 warm-ups), with {mailboxes:,} mailboxes "
+        f"({big:,} in `{BIG}`), as many aliases, 10,000 domains and a quota_usage row per mailbox, "
+        "against an empty database. Target: p95 ≤ 100 ms at 1M and ≤ 3× empty.",
+        "",
+        "| page | empty p50 | empty p95 | 1M p50 | 1M p95 | p95 ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, _page, empty, full in rows:
+        lines.append(f"| {label} | {empty[0]:.1f} ms | {empty[1]:.1f} ms | {full[0]:.1f} ms | {full[1]:.1f} ms | "
+                     f"{full[1] / empty[1]:.1f}× |")
+    return "\n".join(lines) + "\n"
+
+
+def write_docs(section: str) -> None:
+    path = ROOT / "docs" / "performance.md"
+    text_ = path.read_text() if path.exists() else "# Performance\n"
+    start = text_.find("## Web pages")
+    if start >= 0:
+        end = text_.find("\n## ", start + 1)
+        text_ = text_[:start] + section + (text_[end + 1:] if end >= 0 else "")
+    else:
+        text_ = text_.rstrip("\n") + "\n\n" + section
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text_)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/mailpanel_bench_web")
+    parser.add_argument("--iterations", type=int, default=200)
+    parser.add_argument("--mailboxes", type=int, default=1_000_000)
+    parser.add_argument("--big-domain", type=int, default=200_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the seeded database from a previous run")
+    parser.add_argument("--write-docs", action="store_true")
+    args = parser.parse_args(argv)
+    rows = run(args.url, args.iterations, args.mailboxes, args.big_domain, args.reuse)
+    if args.write_docs:
+        write_docs(markdown(rows, args.iterations, args.mailboxes, args.big_domain))
+
+
+if __name__ == "__main__":
+    main()
