@@ -32,6 +32,7 @@ def test_queue_page_shows_totals_and_escapes_every_field(superadmin, fake_queue)
     message = superadmin.get("/queue/message/A000001").get_data(as_text=True)
     assert "<script>alert(" not in message
     assert "Subject: &lt;script&gt;alert(&#39;subject&#39;)&lt;/script&gt;" in message
+    assert 'href="/logs/journey?queue_id=A000001"' in message
 
 
 def test_filter_sort_and_next_page(superadmin, fake_queue):
