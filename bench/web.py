@@ -158,6 +158,31 @@ def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
     for label, _page, empty, full in rows:
         lines.append(f"| {label} | {empty[0]:.1f} ms | {empty[1]:.1f} ms | {full[0]:.1f} ms | {full[1]:.1f} ms | "
                      f"{full[1] / empty[1]:.1f}× |")
+    slow = [label for label, _p, _e, full in rows if full[1] > 100]
+    over = [f"{label} ({full[1] / empty[1]:.1f}×)" for label, _p, empty, full in rows if full[1] > 3 * empty[1]]
+    lines += [
+        "",
+        "Re-run: `.venv/bin/python bench/web.py --write-docs` (about 5 minutes: seeding takes ~1; "
+        "`--reuse` skips it).",
+        "",
+        "Why it holds: every list is a keyset page on an index (`(domain_id, local_part)` for address order, "
+        "`ix_mailboxes_domain_updated` for last change, `ix_quota_usage_bytes` joined by address for usage, "
+        "then never-used mailboxes), so a deep page costs what page 1 costs; totals come from the counters on "
+        "the domain row; the dashboard reads the 500 largest usages and the largest domains through indexes; "
+        "search is `ILIKE '%x%'` served by the pg_trgm GIN indexes or, when the planner expects many matches, "
+        "by walking the address index until a page is full.",
+        "",
+        f"Over 100 ms at p95: {', '.join(slow) or 'none'}. Over 3× the empty database: {', '.join(over) or 'none'}.",
+        "SQLite, the small embedded case, is not measured at 1M (its substring search scans).",
+    ]
+    if any("broad" in o for o in over):
+        lines += [
+            "",
+            "The broad search (a substring in ~1% of all names) walks the address index and filters about "
+            "22,000 rows before 51 match; the trigram bitmap would fetch ~10,000 scattered rows instead, no "
+            "cheaper. It stays far under 100 ms, but it is the one page that grows with the data; the seeded "
+            "names (`User N`) are far more alike than real ones, which is the worst case for trigrams.",
+        ]
     return "\n".join(lines) + "\n"
 
 

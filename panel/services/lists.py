@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role
@@ -79,13 +79,29 @@ def _page(session: Session, query, order_asc: list, row_key, after, before, size
 
 
 def _beyond(order_asc: list, bound, forward: bool):
-    """Rows strictly after (or before) ``bound`` in the mixed-direction order."""
+    """Rows strictly after (or before) ``bound`` in the given order.
+
+    One direction throughout: a row-value comparison, which a B-tree index
+    on those columns serves directly (PostgreSQL; SQLite has row values too).
+    """
+    if len({asc for _, asc in order_asc}) == 1:
+        columns, values = tuple_(*[c for c, _ in order_asc]), tuple_(*bound)
+        return columns > values if order_asc[0][1] == forward else columns < values
     clauses = []
     for i, (column, asc) in enumerate(order_asc):
         equal = [order_asc[j][0] == bound[j] for j in range(i)]
         later = column > bound[i] if asc == forward else column < bound[i]
         clauses.append(and_(*equal, later))
     return or_(*clauses)
+
+
+def _fetch(session: Session, query, order_asc: list, bound, forward: bool, limit: int) -> list:
+    """Up to ``limit`` rows beyond ``bound`` (None: from the start or the end), in forward order."""
+    if bound is not None:
+        query = query.where(_beyond(order_asc, bound, forward))
+    order = [c.asc() if asc == forward else c.desc() for c, asc in order_asc]
+    rows = list(session.execute(query.order_by(*order).limit(limit)))
+    return rows if forward else rows[::-1]
 
 
 # -- domains ----------------------------------------------------------------
@@ -165,11 +181,65 @@ def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "ad
         order = [(Mailbox.updated_at, False), (Mailbox.id, False)]
         key, parts = (lambda r: (_iso(r[0].updated_at), r[0].id)), 2
     else:
-        order = [(func.coalesce(QuotaUsage.bytes, 0), False), (Mailbox.local_part, True)]
-        key, parts = (lambda r: (r.used, r[0].local_part)), 2
+        return _usage_page(session, domain, after, before)
     after_key = _typed_key(_decode_key(after, parts), sort)
     before_key = _typed_key(_decode_key(before, parts), sort)
     return _page(session, query, order, key, after_key, before_key)
+
+
+def _usage_page(session: Session, domain: Domain, after: str | None, before: str | None,
+                size: int = PAGE_SIZE) -> Page:
+    """Largest usage first, in two segments so each walks an index: mailboxes
+    with a quota_usage row by (bytes, address) descending — the
+    ix_quota_usage_bytes index, joined by address — then those Dovecot has
+    no row for yet (never used) by local part. Keys say which segment:
+    ``u|bytes|address`` or ``n|local_part``."""
+    used = (select(Mailbox, QuotaUsage.bytes.label("used"))
+            .join(QuotaUsage, QuotaUsage.username == Mailbox.address).where(Mailbox.domain_id == domain.id))
+    unused = (select(Mailbox, literal(0).label("used")).where(
+        Mailbox.domain_id == domain.id, ~select(QuotaUsage.username).where(QuotaUsage.username == Mailbox.address).exists()))
+    segments = [
+        (used, [(QuotaUsage.bytes, False), (QuotaUsage.username, False)], lambda r: ("u", r.used, r[0].address)),
+        (unused, [(Mailbox.local_part, True)], lambda r: ("n", r[0].local_part)),
+    ]
+    forward = not (before and not after)
+    index, bound = _usage_bound(before if not forward else after)
+    rows: list = []
+    steps = range(index, len(segments)) if forward else range(index, -1, -1)
+    for i in steps:
+        query, order, key = segments[i]
+        got = _fetch(session, query, order, bound if i == index else None, forward, size + 1 - len(rows))
+        tagged = [(r, key) for r in got]
+        rows = rows + tagged if forward else tagged + rows
+        if len(rows) > size:
+            break
+    more = len(rows) > size
+    rows = rows[:size] if forward else rows[-size:]
+    page = Page([r for r, _ in rows])
+    if rows:
+        first, last = rows[0][1](rows[0][0]), rows[-1][1](rows[-1][0])
+        if forward:
+            page.next_key = encode_key(*last) if more else None
+            page.prev_key = encode_key(*first) if after else None
+        else:
+            page.next_key = encode_key(*last)
+            page.prev_key = encode_key(*first) if more else None
+    return page
+
+
+def _usage_bound(raw: str | None) -> tuple[int, tuple | None]:
+    """(segment index, decoded bound) of a usage-sort key."""
+    if not raw:
+        return 0, None
+    try:
+        if raw.startswith("u|"):
+            used, address = raw[2:].split("|", 1)
+            return 0, (int(used), address)
+        if raw.startswith("n|"):
+            return 1, (raw[2:],)
+    except ValueError:
+        pass
+    raise ServiceError("page", "this page link is not valid; start from the first page")
 
 
 def _iso(value: datetime) -> str:

@@ -11,6 +11,7 @@ Failures and locks are audited; attempts refused while throttled are not
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -28,9 +29,13 @@ LOCK_FOR = timedelta(minutes=15)
 MAX_DELAY = timedelta(seconds=60)
 FORGET_AFTER = timedelta(hours=1)  # an address quiet for an hour starts afresh
 
-# Checked when the username is unknown, so both paths cost one password
-# hash (no user enumeration by timing).
-_DUMMY_HASH = passwords.hash_password("not-a-real-password-0")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the username is unknown, so both paths cost one password
+    hash (no user enumeration by timing). Made on first use, not at import."""
+    return passwords.hash_password("not-a-real-password-0")
 
 WRONG = "Wrong username or password."
 
@@ -90,7 +95,7 @@ def authenticate(session: Session, username: str, password: str, remote_addr: st
                _seconds_left(row.locked_until if row else None, now))
     if wait:
         raise LoginRefused(f"Too many failed logins. Try again in {_human(wait)}.", wait)
-    stored = admin.password_hash if admin is not None else _DUMMY_HASH
+    stored = admin.password_hash if admin is not None else _dummy_hash()
     ok = passwords.verify(password or "", stored) and admin is not None and admin.active
     if not ok:
         _record_failure(session, admin, name, row, remote_addr, now)

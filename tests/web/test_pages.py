@@ -209,11 +209,16 @@ def test_keyset_pages_walk_every_mailbox_once_in_each_sort(app, world):
             assert seen[0] == "user119@example.org"
         if sort == "address":
             assert seen == sorted(seen, key=lambda a: a.split("@")[0])
-    # Back from the last page lands on the middle one.
-    url = "/domains/example.org/mailboxes?sort=address"
-    last = _follow(client, _follow(client, url, "next"), "next")
-    middle = _addresses(_text(client.get(_follow(client, last, "prev"))))
-    assert middle == _addresses(_text(client.get(_follow(client, url, "next"))))
+        # Back from the last page lands on the middle one (for usage, across
+        # the boundary between mailboxes with and without a usage row).
+        url = f"/domains/example.org/mailboxes?sort={sort}"
+        middle_url = _follow(client, url, "next")
+        last = _follow(client, middle_url, "next")
+        if sort != "address":  # alice: no usage row, and the oldest change
+            assert "alice@example.org" in _text(client.get(last))
+        back = _follow(client, last, "prev")
+        assert _addresses(_text(client.get(back))) == _addresses(_text(client.get(middle_url))), sort
+        assert _addresses(_text(client.get(_follow(client, back, "prev")))) == _addresses(_text(client.get(url)))
     assert client.get("/domains/example.org/mailboxes?sort=usage&after=garbage").status_code == 400
 
 
