@@ -96,6 +96,18 @@ class LogFilter:
                 return all(check(low) for check in checks)
             return True
 
+        if self.queue_id or checks:
+            queue_id = self.queue_id.encode("ascii", "replace")
+
+            def may_contain(block: bytes) -> bool:
+                if queue_id and queue_id not in block:
+                    return False
+                if checks:
+                    low = block.lower()
+                    return all(check(low) for check in checks)
+                return True
+
+            matches.may_contain = may_contain
         return matches
 
 
@@ -103,7 +115,12 @@ def word_matcher(words: Iterable[bytes]) -> Callable[[bytes], bool]:
     """True when one of ``words`` appears as a whole token (queue ids)."""
     alternatives = b"|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
     pattern = re.compile(rb"(?<![0-9A-Za-z])(?:" + alternatives + rb")(?![0-9A-Za-z])")
-    return lambda line: pattern.search(line) is not None
+
+    def matches(line: bytes) -> bool:
+        return pattern.search(line) is not None
+
+    matches.may_contain = matches   # a block without the word has no line with it
+    return matches
 
 
 # -- reading backwards -------------------------------------------------------
@@ -122,16 +139,31 @@ def _last_newline_end(fh, size: int) -> int:
     return 0
 
 
-def _backwards(fh, end: int) -> Iterator[tuple[bytes, int, int]]:
+def _backwards(fh, end: int, may_contain=None) -> Iterator[tuple[bytes | None, int, int]]:
     """Complete lines before ``end`` (which follows a newline), newest first,
-    as (first LINE_CAP bytes, full length, bytes read so far)."""
+    as (first LINE_CAP bytes, full length, bytes read so far).
+
+    ``may_contain(bytes)`` is a cheap test on a whole block: when it says no
+    line of the block can match, the block is not split into lines at all
+    and only ``(None, 0, read)`` is yielded, so a search stays fast.
+    """
     pos = end - 1 if end > 0 else 0   # skip the final newline
     frag, frag_len = b"", 0
     while pos > 0:
         step = min(BLOCK_SIZE, pos)
         pos -= step
         fh.seek(pos)
-        parts = fh.read(step).split(b"\n")
+        block = fh.read(step)
+        parts = block.split(b"\n") if may_contain is None or may_contain(block + frag) else None
+        if parts is None:
+            first_newline = block.find(b"\n")
+            if first_newline < 0:
+                frag_len += len(block)
+                frag = (block + frag)[:LINE_CAP]
+            else:
+                frag, frag_len = block[:min(first_newline, LINE_CAP)], first_newline
+            yield None, 0, end - pos
+            continue
         # The block's last piece continues (to the left) the line being built;
         # we keep its *first* bytes, so cut from the right.
         frag_len += len(parts[-1])
@@ -231,9 +263,9 @@ def scan(path: str, matches: Callable[[bytes], bool], want: int, rotated: bool, 
 def _collect_backwards(fh, end, source, matches, want, found, result, budget) -> None:
     result.sources.append(source)
     start = result.scanned
-    for raw, length, read in _backwards(fh, end):
+    for raw, length, read in _backwards(fh, end, getattr(matches, "may_contain", None)):
         result.scanned = start + read
-        if matches(raw):
+        if raw is not None and matches(raw):
             found.append(_decode(raw, length, source))
             if len(found) >= want:
                 return
@@ -373,7 +405,11 @@ def journey(postfix_log: str, dovecot_log: str, *, queue_id: str = "", address: 
     ids: list[str] = [queue_id] if queue_id else []
     if address:
         needle = address.encode("utf-8", "replace")
-        hits, exhausted = _matching(postfix_log, lambda raw: needle in raw.lower(), budget, rotated)
+        def mentions(raw: bytes) -> bool:
+            return needle in raw.lower()
+
+        mentions.may_contain = mentions   # true of a block whenever of one of its lines
+        hits, exhausted = _matching(postfix_log, mentions, budget, rotated)
         postfix.extend(hits)
         for line in reversed(hits):   # newest first
             match = _POSTFIX_ID.search(line.text.encode())
@@ -420,6 +456,7 @@ def _dovecot_lines(path: str, postfix: list[LogLine], address: str, budget: int,
         low = raw.lower()
         return any(key.lower() in low for key in keys)
 
+    matches.may_contain = matches
     return _matching(path, matches, budget, rotated)
 
 

@@ -150,11 +150,11 @@ class QueueTotals:
     by_queue: Counter = field(default_factory=Counter)
     by_age: Counter = field(default_factory=Counter)
 
-    def add(self, msg: QueuedMessage, now: float) -> None:
+    def add(self, msg: "QueuedMessage | Head", now: float) -> None:
         self.messages += 1
         self.bytes += msg.size
         self.by_queue[msg.queue_name] += 1
-        age = msg.age(now)
+        age = max(0, int(now) - msg.arrival_time)
         for label, limit in AGE_GROUPS:
             if limit is None or age < limit:
                 self.by_age[label] += 1
@@ -177,7 +177,7 @@ class QueuePage:
     prev_cursor: str | None
 
 
-def sort_key(sort: str) -> Callable[[QueuedMessage], tuple[int, str]]:
+def sort_key(sort: str) -> Callable[["QueuedMessage | Head"], tuple[int, str]]:
     """A key in which "earlier on the page" is always "smaller"."""
     name, descending = SORTS[sort]
     sign = -1 if descending else 1
@@ -193,19 +193,75 @@ def format_cursor(key: tuple[int, str]) -> str:
     return f"{key[0]}.{key[1]}"
 
 
-def messages(lines: Iterable[bytes], totals: QueueTotals, filt: QueueFilter, now: float) -> Iterator[QueuedMessage]:
+# The fields every line needs (totals, age, sort) are read with one regular
+# expression; the full JSON parse is kept for the rows shown and for lines a
+# text filter might match. In JSON a key's quotes cannot occur unescaped
+# inside a string value, so a string cannot fake these fields.
+_HEAD_FIELDS = re.compile(rb'"(queue_name|queue_id|arrival_time|message_size)": ?(?:"([^"\\]*)"|(-?\d{1,20}))')
+
+
+@dataclass(slots=True)
+class Head:
+    """What one line says about totals and order, and the line itself."""
+
+    queue_id: str
+    queue_name: str
+    arrival_time: int
+    size: int
+    line: bytes
+
+
+def parse_head(line: bytes) -> Head | None:
+    found = {name: text or number for name, text, number in _HEAD_FIELDS.findall(line)}
+    try:
+        queue_id = found[b"queue_id"].decode("ascii")
+        head = Head(queue_id, found.get(b"queue_name", b"").decode("ascii", "replace"),
+                    int(found.get(b"arrival_time") or 0), int(found.get(b"message_size") or 0), line)
+    except (KeyError, ValueError):
+        return None
+    return head if is_queue_id(queue_id) else None
+
+
+def _text_matcher(filt: QueueFilter, now: float):
+    """The full test, parsing the line only when a text filter could match."""
+    needles = [n.encode("utf-8") for n in (filt.sender, filt.recipient, filt.domain, filt.reason) if n]
+    # bytes.lower() folds ASCII only: a non-ASCII needle always takes the full parse.
+    prefilter = all(n.isascii() for n in needles)
+
+    def matches(head: Head) -> bool:
+        if filt.queue and head.queue_name != filt.queue:
+            return False
+        age = max(0, int(now) - head.arrival_time)
+        if filt.min_age is not None and age < filt.min_age:
+            return False
+        if filt.max_age is not None and age > filt.max_age:
+            return False
+        if not needles:
+            return True
+        if prefilter and b"\\" not in head.line:   # no JSON escapes: the raw bytes tell
+            low = head.line.lower()
+            if not all(n in low for n in needles):
+                return False
+        msg = parse_line(head.line)
+        return msg is not None and filt.matches(msg, now)
+
+    return matches
+
+
+def messages(lines: Iterable[bytes], totals: QueueTotals, filt: QueueFilter, now: float) -> Iterator[Head]:
     """The messages that match, counting every line into ``totals`` on the way."""
+    matches = _text_matcher(filt, now)
     for line in lines:
         if not line.strip():
             continue
-        msg = parse_line(line)
-        if msg is None:
+        head = parse_head(line)
+        if head is None:
             totals.unreadable += 1
             continue
-        totals.add(msg, now)
-        if filt.matches(msg, now):
+        totals.add(head, now)
+        if matches(head):
             totals.matched += 1
-            yield msg
+            yield head
 
 
 def read_page(lines: Iterable[bytes], filt: QueueFilter = QueueFilter(), sort: str = DEFAULT_SORT,
@@ -237,14 +293,15 @@ def read_page(lines: Iterable[bytes], filt: QueueFilter = QueueFilter(), sort: s
         rows = window[:per_page]
         next_cursor = format_cursor(key(rows[-1])) if len(window) > per_page else None
         prev_cursor = format_cursor(key(rows[0])) if rows and after_key is not None else None
-    return QueuePage(totals, rows, sort, next_cursor, prev_cursor)
+    shown = [msg for msg in (parse_line(head.line) for head in rows) if msg is not None]
+    return QueuePage(totals, shown, sort, next_cursor, prev_cursor)
 
 
 def matching_ids(lines: Iterable[bytes], filt: QueueFilter, now: float | None = None) -> Iterator[str]:
     """Queue ids of every matching message, streamed (for "act on all matching")."""
     now = time.time() if now is None else now
-    for msg in messages(lines, QueueTotals(), filt, now):
-        yield msg.queue_id
+    for head in messages(lines, QueueTotals(), filt, now):
+        yield head.queue_id
 
 
 def find(lines: Iterable[bytes], queue_id: str) -> QueuedMessage | None:
