@@ -89,7 +89,7 @@ class MailTools:
     def from_config(cls, config) -> "MailTools":
         return cls(
             prefix=tuple(shlex.split(config.get("QUEUE_COMMAND_PREFIX") or "")),
-            timeout=float(config.get("QUEUE_COMMAND_TIMEOUT") or DEFAULT_TIMEOUT),
+            timeout=_seconds(config.get("QUEUE_COMMAND_TIMEOUT")),
             postqueue=config.get("POSTQUEUE_PATH") or cls.postqueue,
             postsuper=config.get("POSTSUPER_PATH") or cls.postsuper,
             postcat=config.get("POSTCAT_PATH") or cls.postcat,
@@ -160,6 +160,15 @@ class MailTools:
         if done.returncode != 0:
             raise _refused(argv, done.returncode, done.stderr)
         return text
+
+
+def _seconds(value) -> float:
+    """The configured timeout; anything unusable means the default, never a crash."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_TIMEOUT
+    return seconds if 0 < seconds < 3600 else DEFAULT_TIMEOUT
 
 
 class _Streaming:

@@ -49,6 +49,8 @@ def test_the_prefix_is_split_like_a_shell_would_but_never_run_by_one():
     tools = MailTools.from_config({"QUEUE_COMMAND_PREFIX": "sudo -n", "QUEUE_COMMAND_TIMEOUT": "5"})
     assert tools.command(tools.postsuper, "-d", "-") == ["sudo", "-n", "/usr/sbin/postsuper", "-d", "-"]
     assert tools.timeout == 5.0
+    assert MailTools.from_config({"QUEUE_COMMAND_TIMEOUT": "soon"}).timeout == 30.0
+    assert MailTools.from_config({}).prefix == ()
 
 
 def test_queue_listing_is_streamed_line_by_line(fake_queue):
