@@ -1,2 +1,3 @@
--- virtual_alias_maps (4/5): x@alias-domain -> the destinations of alias x@target.
-SELECT a.destination FROM mailserver_alias_domains ad JOIN mailserver_aliases a ON a.address = '%u' || '@' || ad.target WHERE ad.name = '%d'
+-- virtual_alias_maps (4/5): x@alias-domain -> the destinations of alias x@target
+-- (a nested lookup, not a join: see postfix-alias-domain-mailboxes.sql).
+SELECT destination FROM mailserver_aliases WHERE address = '%u@' || (SELECT target FROM mailserver_alias_domains WHERE name = '%d')

@@ -1,2 +1,4 @@
 -- virtual_alias_maps (3/5): x@alias-domain -> x@target when that mailbox exists.
-SELECT m.address FROM mailserver_alias_domains ad JOIN mailserver_mailboxes m ON m.domain = ad.target WHERE ad.name = '%d' AND m.local_part = '%u'
+-- Nested lookups by unique key instead of a join: PostgreSQL plans each
+-- Postfix query afresh, and a join search costs more than the lookups.
+SELECT address FROM mailserver_mailboxes WHERE address = '%u@' || (SELECT target FROM mailserver_alias_domains WHERE name = '%d')
