@@ -8,7 +8,6 @@ declaration: anonymous is turned away, undeclared roles get 403.
 """
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from panel.models import Admin, Alias, AliasDomain, Domain, Mailbox

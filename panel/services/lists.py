@@ -145,15 +145,6 @@ def largest_domains(session: Session, actor: Actor, limit: int = 10) -> list[Dom
     return list(session.scalars(query))
 
 
-def domain_usage(session: Session, actor: Actor, domain: Domain) -> int:
-    """Bytes stored in one domain, summed from Dovecot's quota_clone rows."""
-    if not actor.sees_domain(domain.id):
-        raise Forbidden("you do not manage this domain")
-    query = (select(func.coalesce(func.sum(QuotaUsage.bytes), 0))
-             .join(Mailbox, Mailbox.address == QuotaUsage.username).where(Mailbox.domain_id == domain.id))
-    return session.scalar(query)
-
-
 # -- mailboxes ----------------------------------------------------------------
 
 MAILBOX_SORTS = ("address", "usage", "changed")

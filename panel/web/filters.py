@@ -30,5 +30,15 @@ def percent(used_bytes: int | None, limit: int | None) -> str:
     return f"{min(100.0, 100.0 * (used_bytes or 0) / limit):.0f}%"
 
 
+def in_future(value: datetime | None) -> bool:
+    """For ``locked_until``: is that time still ahead?"""
+    if value is None:
+        return False
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value > datetime.now(timezone.utc)
+
+
 def init_app(app) -> None:
     app.jinja_env.filters.update(size=size, used=used, when=when, percent=percent)
+    app.jinja_env.tests["future"] = in_future

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from panel.models import Admin, AuditEvent, LoginThrottle, utcnow
 from panel.services import login_guard
 
-from tests.web.conftest import PASSWORD, csrf_token, login, post
+from tests.web.conftest import PASSWORD, client_as, csrf_token, login, post
 
 
 def _events(world, action):
@@ -71,7 +71,7 @@ def _try(world, username, address):
             session.commit()
 
 
-def test_an_account_is_locked_after_many_failures_from_several_addresses(world):
+def test_an_account_is_locked_after_many_failures_from_several_addresses(app, world):
     for i in range(login_guard.ACCOUNT_LOCK_AFTER):
         _fail(world, "dom", f"192.0.2.{i}")
     with world() as session:
@@ -81,6 +81,11 @@ def test_an_account_is_locked_after_many_failures_from_several_addresses(world):
     assert _events(world, "login.lock_account") == 1
     refused = _try(world, "dom", "198.51.100.7")
     assert isinstance(refused, login_guard.LoginRefused) and "minutes" in refused.message
+    admins_page = client_as(app, "superadmin").get("/admins/").get_data(as_text=True)
+    assert admins_page.count("locked until") == 1
+    # A password reset by a superadmin unlocks the account.
+    post(client_as(app, "superadmin"), "/admins/dom/password", {"password": "fresh-pass-123", "password_confirm": "fresh-pass-123"})
+    assert login(app.test_client(), "dom", "fresh-pass-123").status_code == 302
 
 
 def test_an_address_is_locked_after_many_failures_with_unknown_names(world):

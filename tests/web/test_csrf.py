@@ -2,10 +2,6 @@
 (the app runs with WTF_CSRF_ENABLED left on, as in production)."""
 from __future__ import annotations
 
-from flask import url_for
-from sqlalchemy import select
-
-from panel.models import Admin, Domain, Mailbox
 from tests.test_permissions import _state, _url
 from tests.web.conftest import client_as
 
