@@ -5,7 +5,7 @@ import tempfile
 
 from flask import Response, current_app, jsonify, request, stream_with_context
 
-from ..bulk.exporter import export_csv
+from ..bulk.exporter import streamed_export
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
 from . import MAX_CSV_BYTES, bp
@@ -70,7 +70,6 @@ def export():
     name = text_arg("domain")
     domain = visible_domain(name) if name else None
     who = actor()
-    # stream_with_context keeps the request's session open while rows stream.
-    body = stream_with_context(export_csv(get_session(), who, domain))
+    body = stream_with_context(streamed_export(who, domain))
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="mailboxes.csv"'})

@@ -31,6 +31,15 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+def streamed_export(actor: Actor, domain: Domain | None = None) -> Iterator[str]:
+    """For a streamed HTTP response (inside ``stream_with_context``): the
+    request's session is closed when the view returns, so the stream takes
+    the session of the context it runs in, which is closed when it ends."""
+    from ..db import get_session
+
+    yield from export_csv(get_session(), actor, domain)
+
+
 def export_csv(session: Session, actor: Actor, domain: Domain | None = None) -> Iterator[str]:
     """Yield the CSV text piece by piece (header first)."""
     columns = columns_for(actor)

@@ -15,7 +15,7 @@ from flask import (Blueprint, Response, abort, current_app, render_template, req
                    stream_with_context, url_for)
 from flask_login import current_user
 
-from ..bulk.exporter import export_csv
+from ..bulk.exporter import streamed_export
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
 from ..models import Role
@@ -107,5 +107,5 @@ def export():
         if not actor.sees_domain(domain.id):
             abort(404)
     filename = f"mailboxes-{domain.name}.csv" if domain else "mailboxes.csv"
-    return Response(stream_with_context(export_csv(session, actor, domain)), mimetype="text/csv",
+    return Response(stream_with_context(streamed_export(actor, domain)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

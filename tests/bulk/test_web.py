@@ -1,0 +1,75 @@
+"""The upload page, the one-time password download, the export button, and
+API tokens in the web UI — through the real login and CSRF."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlalchemy import select
+
+from panel import passwords
+from panel.models import Mailbox
+from tests.web.conftest import client_as, post, world  # noqa: F401 (fixture)
+
+
+def _upload(client, text: str, **flags):
+    data = {"file": (io.BytesIO(text.encode()), "users.csv"), **{k: "1" for k, v in flags.items() if v}}
+    return post(client, "/import", data, content_type="multipart/form-data")
+
+
+def _addresses(world) -> list[str]:
+    with world() as s:
+        return sorted(s.scalars(select(Mailbox.address)))
+
+
+def test_domain_admin_upload_touching_another_domain_is_refused_whole(app, world):
+    client = client_as(app, "domainadmin")
+    response = _upload(client, "email,password\nnew@example.org,secret123\nx@other.org,secret123\n")
+    assert response.status_code == 422
+    assert "line 3: email: you do not manage this domain" in response.get_data(as_text=True)
+    assert _addresses(world) == ["alice@example.org", "olga@other.org"]
+
+
+def test_dry_run_then_import_with_one_time_password_download(app, world):
+    client = client_as(app, "superadmin")
+    body = 'email,name\nnew@example.org,"<script>x</script>"\n'
+    dry = _upload(client, body, dry_run=True)
+    assert dry.status_code == 200 and "1 mailboxes would be created" in dry.get_data(as_text=True)
+    assert _addresses(world) == ["alice@example.org", "olga@other.org"]
+    done = _upload(client, body)
+    page = done.get_data(as_text=True)
+    assert done.status_code == 200 and "1 mailboxes were created" in page
+    link = re.search(r'href="(/import/passwords/[^"]+)"', page).group(1)
+    download = client.get(link)
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    [row] = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
+    with world() as s:
+        box = s.scalar(select(Mailbox).where(Mailbox.address == "new@example.org"))
+        assert passwords.verify(row["password"], box.password_hash) and box.name == "<script>x</script>"
+    assert client.get(link).status_code == 404  # once only
+    assert client_as(app, "domainadmin").get(link).status_code == 404
+
+
+def test_export_button_is_scoped(app, world):
+    text = client_as(app, "domainadmin").get("/export").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["email"] for r in rows] == ["alice@example.org"] and "password_hash" not in rows[0]
+    assert client_as(app, "domainadmin").get("/export?domain=other.org").status_code == 404
+    full = client_as(app, "superadmin").get("/export?domain=other.org").get_data(as_text=True)
+    assert "olga@other.org" in full and "{ARGON2ID}" in full
+
+
+def test_tokens_created_in_the_web_work_and_can_be_revoked(app, world):
+    client = client_as(app, "domainadmin")
+    created = post(client, "/tokens/", {"name": "provisioning"})
+    token = re.search(r'value="(mpt_[^"]+)"', created.get_data(as_text=True)).group(1)
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/mailboxes", headers=headers).status_code == 200
+    listing = client.get("/tokens/").get_data(as_text=True)
+    assert "provisioning" in listing and token not in listing
+    revoke_url = re.search(r'action="(/tokens/\d+/revoke)"', listing).group(1)
+    assert client_as(app, "other_domainadmin").post(revoke_url).status_code in (400, 404)  # CSRF or not theirs
+    assert post(client, revoke_url).status_code == 302
+    assert api.get("/api/v1/mailboxes", headers=headers).status_code == 401
