@@ -1,0 +1,68 @@
+"""The queue page in a real browser (Debian's headless Chromium through
+Playwright), with the fake queue programs behind the command prefix:
+select, act, confirm; hostile fields stay inert; no CSP violation."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from queue_fakes import queue_line
+from queue_web import PASSWORD, ROLES
+
+pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+
+
+@pytest.fixture
+def tab(queue_app, accounts):
+    server = make_server("127.0.0.1", 0, queue_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(15000)
+            errors: list[str] = []
+            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+            page.goto(base + "/login")
+            page.get_by_label("Username").fill(ROLES["superadmin"][0])
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url(base + "/")
+            yield page, base
+            browser.close()
+            assert errors == []
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def test_select_delete_confirm_in_the_browser(tab, fake_queue):
+    page, base = tab
+    fake_queue.write([queue_line(1, sender="<img src=x onerror=window.pwned=1>@evil.test"),
+                      queue_line(2), queue_line(3, queue="hold")])
+
+    page.goto(base + "/queue/")
+    expect(page.locator("#queue-table")).to_contain_text("<img src=x onerror=window.pwned=1>@evil.test")
+    page.get_by_label("Select A000001").check()
+    page.get_by_label("Select A000003").check()
+    page.get_by_label("Action").select_option("delete")
+    page.get_by_role("button", name="Apply to selected").click()
+
+    expect(page.locator("#confirm-ids")).to_contain_text("A000001")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "queue-confirm-delete.png"), full_page=True)
+    page.get_by_role("button", name="Yes, delete").click()
+
+    expect(page.locator(".flash")).to_contain_text("Delete: 2 of 2 message(s) (A000001, A000003).")
+    assert [m["queue_id"] for m in fake_queue.messages()] == ["A000002"]
+    assert page.evaluate("typeof window.pwned") == "undefined"
+    page.screenshot(path=str(ARTIFACTS / "queue-after-delete.png"), full_page=True)
