@@ -41,8 +41,9 @@ class Hasher:
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        # Small chunks keep every worker busy until the end of the batch.
-        chunk = max(1, min(16, len(plain) // (self.workers * 4)))
+        # Tiny chunks keep every worker busy to the end of the batch; a hash
+        # costs far more than the round trip to the worker.
+        chunk = 2
         return list(self._pool.map(partial(passwords.hash_password, scheme=self.scheme), plain, chunksize=chunk))
 
     def close(self) -> None:
