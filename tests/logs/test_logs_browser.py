@@ -4,6 +4,7 @@ panel's CSP (no inline script), and hostile lines stay inert."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -12,6 +13,7 @@ from werkzeug.serving import make_server
 from logs_web import PASSWORD, ROLES
 
 pytestmark = pytest.mark.browser
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 HOSTILE = b"Nov 26 10:00:00 mx postfix/smtpd[1]: warning: <script>window.pwned = 1</script>\n"
 
 
@@ -64,3 +66,5 @@ def test_follow_mode_appends_new_lines_as_text(tab, log_files):
     assert lines.locator("img, script").count() == 0
     assert page.evaluate("typeof window.pwned") == "undefined"
     assert page.locator("#log-lines").inner_text().count("first line") == 1   # nothing re-read
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "logs-follow.png"), full_page=True)
