@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from panel.mailtools import MailTools
+from panel.mailtools import MailToolError, MailTools
 
 SNIPPET = Path(__file__).resolve().parents[2] / "deploy" / "sudoers-mailpanel"
 INSTALLED = Path("/etc/sudoers.d/zz-mailpanel-test")
@@ -54,3 +54,21 @@ def test_every_command_the_panel_builds_is_allowed(installed_rules):
 ])
 def test_anything_else_is_refused(installed_rules, argv):
     assert not allowed(argv)
+
+
+def test_the_panel_runs_through_sudo_as_its_own_user(installed_rules):
+    # runuser makes the command ours-as-mailpanel; "sudo -n" is the prefix
+    # production uses. An allowed command gets past sudo (it may still fail
+    # in Postfix if no mail system is configured yet, but not in sudo); one
+    # outside the rules is refused by sudo, and the page says so.
+    as_panel = ("runuser", "-u", USER, "--", "sudo", "-n")
+    allowed_tools = MailTools(prefix=as_panel, timeout=30)
+    try:
+        allowed_tools.postsuper_action("hold", ["ABCDEF123456"])
+    except MailToolError as exc:
+        assert "sudo" not in str(exc), exc
+    sneaky = MailTools(prefix=as_panel, postcat="/bin/cat", timeout=30)
+    with pytest.raises(MailToolError) as refused:
+        sneaky.show_message("ABCDEF123456")
+    assert refused.value.reason == "refused"
+    assert "sudo: a password is required" in str(refused.value)
