@@ -405,10 +405,11 @@ def journey(postfix_log: str, dovecot_log: str, *, queue_id: str = "", address: 
     ids: list[str] = [queue_id] if queue_id else []
     if address:
         needle = address.encode("utf-8", "replace")
+
         def mentions(raw: bytes) -> bool:
             return needle in raw.lower()
 
-        mentions.may_contain = mentions   # true of a block whenever of one of its lines
+        mentions.may_contain = mentions   # a block mentions it whenever one of its lines does
         hits, exhausted = _matching(postfix_log, mentions, budget, rotated)
         postfix.extend(hits)
         for line in reversed(hits):   # newest first

@@ -183,3 +183,17 @@ def test_filtered_tail_skipping_whole_blocks_finds_what_a_plain_read_finds(tmp_p
         assert got == [l[:LINE_CAP].decode() for l in lines if b"needle" in l[:LINE_CAP].lower()]
     got = tail(str(log), 50, LogFilter(queue_id="002500")).lines
     assert [line.text[:6] for line in got] == ["002500"]
+
+
+def test_journey_follows_a_bounce_to_its_notification(tmp_path):
+    postfix, dovecot = tmp_path / "postfix.log", tmp_path / "dovecot.log"
+    postfix.write_bytes(
+        b"Nov 26 11:00:00 mx postfix/qmgr[2]: 1111111111: from=<a@b.test>, size=1, nrcpt=1 (queue active)\n"
+        b"Nov 26 11:00:01 mx postfix/lmtp[3]: 1111111111: to=<full@e2e.test>, status=bounced (552 5.2.2 quota)\n"
+        b"Nov 26 11:00:01 mx postfix/bounce[4]: 1111111111: sender non-delivery notification: 2222222222\n"
+        b"Nov 26 11:00:01 mx postfix/qmgr[2]: 2222222222: from=<>, size=2, nrcpt=1 (queue active)\n"
+        b"Nov 26 11:00:02 mx postfix/qmgr[2]: 3333333333: from=<other@b.test>, size=1, nrcpt=1 (queue active)\n")
+    dovecot.write_bytes(b"")
+    trip = journey(str(postfix), str(dovecot), queue_id="1111111111", year=2026)
+    assert trip.queue_ids == ["1111111111", "2222222222"]
+    assert len(trip.lines) == 4 and not any("3333333333" in line.text for line in trip.lines)
