@@ -105,6 +105,16 @@ class Mailstack:
     mail_root: Path
     env: dict  # what deploy/mailstack was run with
 
+    def __post_init__(self):
+        url = make_url(self.database_url)
+        self._sqlite_file = Path(url.database) if url.get_backend_name() == "sqlite" else None
+
+    def _reachable(self) -> None:
+        # Another pytest starting on this machine resets its temporary root
+        # to 0700; put the search bit back before each use of the servers.
+        if self._sqlite_file is not None:
+            _open_path_for_postfix(self._sqlite_file)
+
     def command(self, command: str) -> str:
         """Run ``deploy/mailstack COMMAND`` with the fixture's settings."""
         return mailstack_command(command, self.env)
@@ -113,6 +123,7 @@ class Mailstack:
     def send(self, recipients: list[str], msg: EmailMessage | None = None, sender: str = "tester@example.com",
              size: int | None = None) -> str:
         """Send on port 25; returns the queue id. Any refused recipient raises."""
+        self._reachable()
         msg = msg or message("test")
         with smtplib.SMTP(HOST, SMTP_PORT, timeout=TIMEOUT) as smtp:
             smtp.ehlo("e2e.client.test")
@@ -130,6 +141,7 @@ class Mailstack:
     def rcpt(self, recipient: str, size: int | None = None, sender: str = "tester@example.com") -> tuple[int, str]:
         """One RCPT TO in a fresh session (smtpd slows a session after 10
         rejections, so every check gets its own). Returns (code, text)."""
+        self._reachable()
         with smtplib.SMTP(HOST, SMTP_PORT, timeout=TIMEOUT) as smtp:
             smtp.ehlo("e2e.client.test")
             code, reply = smtp.mail(sender, [f"SIZE={size}"] if size else [])
@@ -142,6 +154,7 @@ class Mailstack:
                sender: str | None = None) -> None:
         """SMTP AUTH on submission (587), then send. Raises smtplib's
         SMTPAuthenticationError / SMTPSenderRefused / ... when refused."""
+        self._reachable()
         msg = msg or message("submitted", sender=sender or user)
         with smtplib.SMTP(HOST, SUBMISSION_PORT, timeout=TIMEOUT) as smtp:
             smtp.ehlo("e2e.client.test")
@@ -151,6 +164,7 @@ class Mailstack:
 
     # -- IMAP / POP3
     def imap_login_ok(self, user: str, password: str) -> bool:
+        self._reachable()
         imap = imaplib.IMAP4(HOST, IMAP_PORT, timeout=TIMEOUT)
         try:
             imap.login(user, password)
@@ -164,6 +178,7 @@ class Mailstack:
         return True
 
     def pop3_login_ok(self, user: str, password: str) -> bool:
+        self._reachable()
         pop = poplib.POP3(HOST, POP3_PORT, timeout=TIMEOUT)
         try:
             pop.user(user)
@@ -179,6 +194,7 @@ class Mailstack:
 
     def subjects(self, user: str, password: str) -> list[str]:
         """Subjects of the messages in the INBOX, over IMAP."""
+        self._reachable()
         imap = imaplib.IMAP4(HOST, IMAP_PORT, timeout=TIMEOUT)
         try:
             imap.login(user, password)
@@ -194,6 +210,7 @@ class Mailstack:
             imap.logout()
 
     def pop3_subjects(self, user: str, password: str) -> list[str]:
+        self._reachable()
         pop = poplib.POP3(HOST, POP3_PORT, timeout=TIMEOUT)
         try:
             pop.user(user)
