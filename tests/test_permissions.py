@@ -155,8 +155,12 @@ def test_url_map_against_expected_table(app, world):
                 if method == "GET" and expectation == "unknown":
                     continue
                 response = client.open(url, method=method)
-                if rule.endpoint == "auth.login" and method == "POST":
-                    continue  # an empty login form: 401, throttled or not, any role
+                if rule.endpoint == "auth.login":
+                    # POST: an empty login form, 401 or throttled for anyone;
+                    # GET: the form, or home for someone already logged in.
+                    if method == "GET":
+                        assert response.status_code == (200 if role == ANON else 302), role
+                    continue
                 if not GOOD[expectation](response):
                     problems.append(f"{role:18} {method:4} {url} -> {response.status_code}, expected {expectation}")
     assert problems == []

@@ -7,6 +7,8 @@ API tokens) appears in the menu by registering its endpoint.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app, render_template, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -113,7 +115,13 @@ def _trust_proxy(app) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
 
+# A panel session ends after this long without a request (sliding expiry).
+SESSION_IDLE = timedelta(hours=8)
+
+
 def init_app(app) -> None:
+    if "PERMANENT_SESSION_LIFETIME" not in app.config or app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(days=31):
+        app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_IDLE
     login_manager.init_app(app)
     csrf.init_app(app)
     _trust_proxy(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
 from ..services import audit, login_guard
@@ -27,6 +27,8 @@ def _safe_next(target: str | None) -> str:
 @public
 def login():
     if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(_safe_next(request.args.get("next")))
         return render_template("auth/login.html", values={}, errors={})
     db = get_session()
     username = request.form.get("username", "")
@@ -41,6 +43,9 @@ def login():
     db.commit()
     next_url = _safe_next(request.args.get("next"))
     session.clear()  # a fresh session at login (no fixation); also renews the CSRF secret
+    # Expires after PERMANENT_SESSION_LIFETIME without a request (sliding),
+    # rather than living as long as the browser stays open.
+    session.permanent = True
     login_user(admin)
     return redirect(next_url)
 

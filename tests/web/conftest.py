@@ -26,9 +26,13 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def csrf_token(client) -> str:
-    page = client.get("/login").get_data(as_text=True)
-    match = _CSRF.search(page)
-    assert match, "no CSRF token on the login page"
+    """The token of this client's session, from the login page (or, once
+    logged in, from the log-out form every page carries)."""
+    response = client.get("/login")
+    if response.status_code == 302:
+        response = client.get("/account/")
+    match = _CSRF.search(response.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
     return match.group(1)
 
 

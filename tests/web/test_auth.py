@@ -139,6 +139,8 @@ def test_session_cookie_flags(app, world):
     response = login(client, "root")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+    assert "Expires=" in cookie  # bounded lifetime, not "until the browser closes"
+    assert app.permanent_session_lifetime.total_seconds() == 8 * 3600
 
 
 def test_security_headers_and_no_inline_script(app, world):
