@@ -56,6 +56,8 @@ def _require_rank(actor: Actor, *roles: Role) -> None:
 
 
 def get_admin(session: Session, username: str) -> Admin:
+    if not _USERNAME_RE.match((username or "").strip().lower()):
+        raise NotFound("username", f"no admin {username!r}")
     admin = session.scalar(select(Admin).where(Admin.username == (username or "").strip().lower()))
     if admin is None:
         raise NotFound("username", f"no admin {username}")

@@ -39,11 +39,18 @@ class Page:
 
 # -- keyset helpers ---------------------------------------------------------
 
+def _no_controls(text: str, field: str) -> str:
+    # NUL in particular: PostgreSQL refuses it in any string parameter.
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+        raise ServiceError(field, "must not contain control characters")
+    return text
+
+
 def _decode_key(raw: str | None, parts: int) -> list[str] | None:
     if not raw:
         return None
     values = raw.split("|", parts - 1)
-    if len(values) != parts or len(raw) > 600:
+    if len(values) != parts or len(raw) > 600 or any(ord(ch) < 0x20 for ch in raw):
         raise ServiceError("page", "this page link is not valid; start from the first page")
     return values
 
@@ -222,6 +229,7 @@ def _usage_bound(raw: str | None) -> tuple[int, tuple | None]:
     """(segment index, decoded bound) of a usage-sort key."""
     if not raw:
         return 0, None
+    _no_controls(raw, "page")
     try:
         if raw.startswith("u|"):
             used, address = raw[2:].split("|", 1)
@@ -259,7 +267,7 @@ def search_mailboxes(session: Session, actor: Actor, text: str, after: str | Non
 
     On PostgreSQL the ILIKE is served by the pg_trgm GIN indexes.
     """
-    needle = (text or "").strip().lower()
+    needle = _no_controls((text or "").strip().lower(), "q")
     if len(needle) < SEARCH_MIN or len(needle) > SEARCH_MAX:
         raise ServiceError("q", f"type {SEARCH_MIN} to {SEARCH_MAX} characters")
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -318,9 +326,9 @@ class AuditFilter:
 
     @classmethod
     def parse(cls, args) -> "AuditFilter":
-        result = cls(actor=(args.get("actor") or "").strip()[:128],
-                     action=(args.get("action") or "").strip()[:64],
-                     target=(args.get("target") or "").strip()[:255])
+        result = cls(actor=_no_controls((args.get("actor") or "").strip()[:128], "actor"),
+                     action=_no_controls((args.get("action") or "").strip()[:64], "action"),
+                     target=_no_controls((args.get("target") or "").strip()[:255], "target"))
         for name in ("since", "until"):
             raw = (args.get(name) or "").strip()
             if raw:

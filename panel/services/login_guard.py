@@ -89,6 +89,8 @@ def authenticate(session: Session, username: str, password: str, remote_addr: st
     """
     now = utcnow()
     name = (username or "").strip().lower()[:128]
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+        name = "?"  # no account has such a name (and PostgreSQL refuses NUL)
     admin = session.scalar(select(Admin).where(Admin.username == name)) if name else None
     row = _throttle_row(session, remote_addr)
     wait = max(_seconds_left(admin.locked_until if admin else None, now),

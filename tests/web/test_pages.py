@@ -248,3 +248,40 @@ def test_friendly_404(app, world):
     assert response.status_code == 404 and "Not found" in _text(response) and "Traceback" not in _text(response)
     response = client_as(app, "superadmin").get("/domains/no such/mailboxes")
     assert response.status_code in (400, 404) and "Traceback" not in _text(response)
+
+
+JUNK_URLS = [
+    "/domains/%00/mailboxes", "/domains/" + "a" * 300 + "/mailboxes", "/domains/example.org/mailboxes?sort=evil",
+    "/domains/example.org/mailboxes?sort=changed&after=not-a-date|1", "/domains/example.org/mailboxes?sort=usage&before=u|x|y",
+    "/domains/example.org/mailboxes?after=" + "z" * 2000, "/mailboxes/%E2%80%AE@example.org", "/mailboxes/a@b@c",
+    "/mailboxes?q=" + "%" * 50, "/mailboxes?q=%00%00", "/aliases/@", "/aliases/%20", "/admins/%00",
+    "/audit/?since=2026-13-45", "/audit/?after=garbage", "/domains/?after=" + "x|" * 400, "/audit/?actor=%00",
+    "/domains/?after=%00", "/domains/example.org/mailboxes?sort=usage&after=n|%00",
+]
+
+
+def test_junk_in_urls_never_gives_a_server_error(app, world):
+    client = client_as(app, "superadmin")
+    for url in JUNK_URLS:
+        response = client.get(url)
+        assert response.status_code < 500, url
+        assert "Traceback" not in _text(response)
+
+
+def test_junk_in_forms_never_gives_a_server_error(app, world):
+    client = client_as(app, "superadmin")
+    junk = {"local_part": "\x00" + "x" * 5000, "name": "\u202e" * 300, "quota": "-1", "password": "x" * 2000,
+            "password_confirm": "x" * 2000, "destinations": "@@@, ,;;", "domains": "\x00", "role": "god",
+            "username": "..", "description": "a\nb", "max_mailboxes": "99999999999999999999"}
+    for url in ("/domains/new", "/domains/example.org/edit", "/domains/example.org/mailboxes/new",
+                "/mailboxes/alice@example.org", "/mailboxes/alice@example.org/password",
+                "/domains/example.org/aliases/new", "/aliases/info@example.org", "/domains/example.org/alias-domains",
+                "/admins/new", "/admins/dom", "/admins/dom/password", "/account/"):
+        response = post(client, url, junk)
+        assert response.status_code in (200, 302, 400, 422), (url, response.status_code)
+
+
+def test_a_nul_in_the_login_form_is_just_a_wrong_login(app, world):
+    from tests.web.conftest import login
+
+    assert login(app.test_client(), "ro\x00ot").status_code == 401
