@@ -97,9 +97,13 @@ def main() -> None:
 
         plain = Path(tmp) / "plain.csv"
         write_csv(plain, args.plain_rows, "plain.example", digest=None)
+        # The one-core rate before and after the run, averaged: on a shared
+        # machine the load drifts, and the ratio should compare like with like.
+        before = one_core_rate(args.scheme, 40)
         seconds = flask(args.url, "users", "import", str(plain), scheme=args.scheme)
         rate = args.plain_rows / seconds
-        single = one_core_rate(args.scheme, 40)
+        single = (before + one_core_rate(args.scheme, 40)) / 2
+        print(f"load average after the run: {os.getloadavg()[0]:.1f}")
         n = cores()
         print(f"plain {args.scheme}: {args.plain_rows} rows in {seconds:.1f} s = {rate:.1f} rows/s; "
               f"one core hashes {single:.2f}/s; {n} cores x {single:.2f} = {n * single:.2f}/s; "
