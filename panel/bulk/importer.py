@@ -18,7 +18,6 @@ addresses rather than the size of the rows:
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from .. import passwords
 from ..models import Alias, Domain, Mailbox
-from ..services import Actor, ServiceError, aliases, bulk, domains, mailboxes
+from ..services import Actor, ServiceError, aliases, audit, bulk, domains, mailboxes
 from ..services.errors import NotFound
 from .csvfile import Problems, Record, read_records
 from .hashing import hasher
@@ -170,8 +169,7 @@ def _write(session: Session, actor: Actor, stream: BinaryIO, options: Options, r
 
 
 def audit_total(session: Session, actor: Actor, result: Result) -> None:
-    from ..services import audit
-
+    """One event for the import as a whole, beside the per-mailbox ones."""
     audit.record(session, actor, "mailbox.import", f"{result.rows} rows", created=result.created,
                  updated=result.updated, unchanged=result.unchanged, aliases_created=result.aliases_created,
                  domains_created=result.domains_created)

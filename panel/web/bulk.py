@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, render_template, request,
-                   stream_with_context, url_for)
+                   stream_with_context)
 from flask_login import current_user
 
 from ..bulk.exporter import streamed_export

@@ -147,3 +147,14 @@ def test_api_is_csrf_exempt_but_needs_a_token(app, client, world):
     app.config["WTF_CSRF_ENABLED"] = True
     response = client.post("/api/v1/domains", json={"name": "csrf.org"}, headers=bearer(world["root"]))
     assert response.status_code == 201
+
+
+def test_oversized_csv_upload_is_413_and_imports_nothing(client, world, monkeypatch):
+    import panel.api.bulk
+
+    monkeypatch.setattr(panel.api.bulk, "MAX_CSV_BYTES", 10_000)
+    body = "email,password\n" + "".join(f"u{i}@example.org,secret123\n" for i in range(1000))
+    response = client.post("/api/v1/import", data=body, headers={**bearer(world["root"]), "Content-Type": "text/csv"})
+    assert response.status_code == 413 and response.json["error"]
+    listed = client.get("/api/v1/mailboxes?domain=example.org", headers=bearer(world["root"])).json["items"]
+    assert [m["email"] for m in listed] == ["alice@example.org"]
