@@ -39,8 +39,8 @@ NAV = [
     ("Audit log", "audit.index", (_SA,)),
     ("Queue", "queue.index", (_SA,)),
     ("Logs", "logs.index", (_SA,)),
-    ("Import", "bulk.import_page", (_SA,)),
-    ("API tokens", "tokens.index", (_SA,)),
+    ("Import", "bulk.import_page", (_SA, _DA)),
+    ("API tokens", "tokens.index", (_SA, _DA, _HD)),
 ]
 
 # Pages that belong under a menu entry besides its own blueprint's.
