@@ -9,6 +9,7 @@ import csv
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, render_template, request,
@@ -25,6 +26,8 @@ from .access import ALL_ROLES, allow, current_actor
 bp = Blueprint("bulk", __name__)
 MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
 _DOWNLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# An unclaimed download of generated passwords is deleted after this long.
+DOWNLOAD_LIFETIME_S = 3600
 
 
 def _checked(name: str) -> bool:
@@ -64,10 +67,23 @@ def _passwords_dir() -> Path:
     return path
 
 
+def _forget_stale(directory: Path) -> None:
+    """Passwords nobody downloaded do not stay on disk."""
+    cutoff = time.time() - DOWNLOAD_LIFETIME_S
+    for old in directory.glob("*.csv"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except FileNotFoundError:
+            pass
+
+
 def _keep_passwords(generated: list[tuple[str, str]]) -> str:
     """Park the generated passwords for one download by this admin (mode 0600)."""
+    directory = _passwords_dir()
+    _forget_stale(directory)
     download_id = secrets.token_urlsafe(24)
-    path = _passwords_dir() / f"{current_user.id}-{download_id}.csv"
+    path = directory / f"{current_user.id}-{download_id}.csv"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", newline="") as out:
         writer = csv.writer(out, lineterminator="\r\n")
@@ -83,6 +99,7 @@ def passwords(download_id):
     if not _DOWNLOAD_ID.match(download_id):
         abort(404)
     path = _passwords_dir() / f"{current_user.id}-{download_id}.csv"
+    _forget_stale(path.parent)
     try:
         data = path.read_bytes()
         path.unlink()

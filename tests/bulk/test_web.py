@@ -73,3 +73,21 @@ def test_tokens_created_in_the_web_work_and_can_be_revoked(app, world):
     assert client_as(app, "other_domainadmin").post(revoke_url).status_code in (400, 404)  # CSRF or not theirs
     assert post(client, revoke_url).status_code == 302
     assert api.get("/api/v1/mailboxes", headers=headers).status_code == 401
+
+
+def test_unclaimed_password_downloads_expire(app, world):
+    import os
+    import time
+    from pathlib import Path
+
+    from panel.web.bulk import DOWNLOAD_LIFETIME_S
+
+    client = client_as(app, "superadmin")
+    page = _upload(client, "email\nlate@example.org\n").get_data(as_text=True)
+    link = re.search(r'href="(/import/passwords/[^"]+)"', page).group(1)
+    [parked] = list((Path(app.instance_path) / "import-passwords").glob("*.csv"))
+    assert oct(parked.stat().st_mode & 0o777) == "0o600"
+    old = time.time() - DOWNLOAD_LIFETIME_S - 1
+    os.utime(parked, (old, old))
+    assert client.get(link).status_code == 404
+    assert not parked.exists()
