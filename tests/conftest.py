@@ -99,3 +99,23 @@ def runner(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Debian Chromium for the whole run, shared by every
+    browser test: Playwright's sync API allows one running instance per
+    thread, so a second sync_playwright() in another fixture would fail."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from tests.web.conftest import PASSWORD, world  # noqa: F401  (fixture)
@@ -35,15 +34,8 @@ def live_server(app, world):  # noqa: F811
 
 
 @pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(chromium):
+    return chromium  # the session's one Chromium (tests/conftest.py)
 
 
 class Panel:

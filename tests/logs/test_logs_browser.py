@@ -3,11 +3,12 @@ Playwright): new log lines appear without a reload, as text, under the
 panel's CSP (no inline script), and hostile lines stay inert."""
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from logs_web import PASSWORD, ROLES
@@ -30,10 +31,8 @@ def live_logs(app, log_accounts, log_files):
 
 
 @pytest.fixture
-def tab(live_logs):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+def tab(live_logs, chromium):
+    with contextlib.closing(chromium.new_context()) as browser:
         page = browser.new_page()
         page.set_default_timeout(15000)
         errors: list[str] = []
@@ -44,7 +43,6 @@ def tab(live_logs):
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(live_logs + "/")
         yield page, live_logs
-        browser.close()
         assert errors == []   # CSP violations and script errors show up here
 
 

@@ -3,11 +3,12 @@ Playwright), with the fake queue programs behind the command prefix:
 select, act, confirm; hostile fields stay inert; no CSP violation."""
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from queue_fakes import queue_line
@@ -18,17 +19,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 
 @pytest.fixture
-def tab(queue_app, accounts):
+def tab(queue_app, accounts, chromium):
     server = make_server("127.0.0.1", 0, queue_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
+        with contextlib.closing(chromium.new_context(viewport={"width": 1280, "height": 900})) as browser:
+            page = browser.new_page()
             page.set_default_timeout(15000)
             errors: list[str] = []
             page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -38,7 +36,6 @@ def tab(queue_app, accounts):
             page.get_by_role("button", name="Log in").click()
             page.wait_for_url(base + "/")
             yield page, base
-            browser.close()
             assert errors == []
     finally:
         server.shutdown()
