@@ -45,6 +45,9 @@ class Options:
     dry_run: bool = False
     create_domains: bool = False
     scheme: str = passwords.DEFAULT_SCHEME
+    # False when the caller has nowhere to hand generated passwords to (the
+    # CLI without --passwords-out): such rows are then refused before writing.
+    generate_passwords: bool = True
 
 
 @dataclass
@@ -120,6 +123,10 @@ def run_import(session: Session, actor: Actor, stream: BinaryIO, options: Option
             progress("checking", result.rows, 0)
     if problems:
         return Result(dry_run=options.dry_run, rows=result.rows, problems=problems.lines())
+    if checker.to_generate and not options.generate_passwords:
+        return Result(dry_run=options.dry_run, rows=result.rows, problems=[
+            f"{checker.to_generate} rows have neither password nor password_hash; "
+            "say where the generated passwords should go (--passwords-out FILE)"])
     if options.dry_run:
         result.domains_created = sorted(checker.new_domains)
         return result
@@ -246,6 +253,7 @@ class _Validator:
         self.alias_domain_cache: dict[str, ServiceError | None] = {}
         self.new_domains: set[str] = set()
         self.usage: dict[str, _Usage] = {}
+        self.to_generate = 0
 
     # -- per chunk --------------------------------------------------------
 
@@ -371,6 +379,7 @@ class _Validator:
                                    quota=record.cells.get("quota"), active=True if active is None else active,
                                    password_hash=password_hash)
         self._use(record, domain, mailboxes=1, quota=new.quota_bytes)
+        self.to_generate += not (password or password_hash)
         return _Row(record.line, "create", domain, address, new=new, password=password,
                     generate=not (password or password_hash))
 

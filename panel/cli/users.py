@@ -67,7 +67,8 @@ def import_command(file, dry_run, update, create_domains, passwords_out):
     if passwords_out and os.path.exists(passwords_out):
         raise click.ClickException(f"{passwords_out} exists; give a new file name")
     options = Options(update=update, dry_run=dry_run, create_domains=create_domains,
-                      scheme=current_app.config["HASH_SCHEME"].upper())
+                      scheme=current_app.config["HASH_SCHEME"].upper(),
+                      generate_passwords=bool(passwords_out) or dry_run)
     session, progress = get_session(), _ProgressLine()
     try:
         with open(file, "rb") as stream:
@@ -77,10 +78,6 @@ def import_command(file, dry_run, update, create_domains, passwords_out):
             session.rollback()
             click.echo("\n".join(result.problems), err=True)
             raise click.ClickException(f"nothing imported: {len(result.problems)} problems in {file}")
-        if result.generated and not passwords_out:
-            session.rollback()
-            raise click.ClickException(f"{len(result.generated)} rows have no password; "
-                                       "give --passwords-out FILE to receive the generated ones")
         if result.generated:
             _write_passwords(passwords_out, result.generated)
         try:
