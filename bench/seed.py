@@ -73,8 +73,9 @@ def seed(url: str, domains: int = 10_000, mailboxes: int = 1_000_000, aliases: i
         log(f"mailboxes: {mailboxes} in {time.perf_counter() - started:.1f}s")
         conn.execute(text(
             f"{_with(dialect)} {_series(dialect, 's', aliases)} "
-            "INSERT INTO aliases (id, domain_id, address, active, created_at, updated_at) "
-            f"SELECT i, {dom}, 'a' || i || '@d' || ({dom}) || '.example', TRUE, {now}, {now} FROM s"))
+            "INSERT INTO aliases (id, domain_id, address, active, domain_active, goto, created_at, updated_at) "
+            f"SELECT i, {dom}, 'a' || i || '@d' || ({dom}) || '.example', TRUE, TRUE, "
+            f"'u' || i || '@d' || ({dom}) || '.example', {now}, {now} FROM s"))
         conn.execute(text(
             "INSERT INTO alias_destinations (id, alias_id, destination) "
             "SELECT a.id, a.id, 'u' || a.id || '@' || substr(a.address, instr(a.address, '@') + 1) FROM aliases a"
@@ -84,8 +85,8 @@ def seed(url: str, domains: int = 10_000, mailboxes: int = 1_000_000, aliases: i
         log(f"aliases: {aliases} in {time.perf_counter() - started:.1f}s")
         conn.execute(text(
             f"{_with(dialect)} {_series(dialect, 's', min(alias_domains, domains))} "
-            "INSERT INTO alias_domains (id, name, target_domain_id, active, created_at) "
-            f"SELECT i, 'alias' || i || '.example', i, TRUE, {now} FROM s"))
+            "INSERT INTO alias_domains (id, name, target_domain_id, target_name, target_active, active, created_at) "
+            f"SELECT i, 'alias' || i || '.example', i, 'd' || i || '.example', TRUE, TRUE, {now} FROM s"))
         conn.execute(text(
             "UPDATE domains SET mailbox_count = (SELECT count(*) FROM mailboxes m WHERE m.domain_id = domains.id), "
             "alias_count = (SELECT count(*) FROM aliases a WHERE a.domain_id = domains.id), "

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -95,11 +96,17 @@ class Mailbox(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"))
     local_part: Mapped[str] = mapped_column(String(64))
-    address: Mapped[str] = mapped_column(String(ADDRESS_MAX), unique=True)
+    # Unique through uq_mailboxes_address below (an index that also covers
+    # the flags Postfix filters on).
+    address: Mapped[str] = mapped_column(String(ADDRESS_MAX))
     name: Mapped[str] = mapped_column(String(255), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     quota_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A copy of domains.active, kept by services.domains.set_domain_active, so
+    # the mail servers' lookups read one table (PostgreSQL plans every
+    # Postfix query afresh and a join costs more to plan than to run).
+    domain_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Relative to MAIL_ROOT; chosen at creation and never changed, so a
     # rename never orphans the mail on disk.
     maildir: Mapped[str] = mapped_column(String(255), unique=True)
@@ -114,6 +121,8 @@ class Mailbox(Base):
         CheckConstraint("quota_bytes >= 0", name="quota_nonneg"),
         # The panel's "sort by last change" keyset pages.
         Index("ix_mailboxes_domain_updated", "domain_id", "updated_at", "id"),
+        # Postfix's mailbox lookups become index-only scans on PostgreSQL.
+        Index("uq_mailboxes_address", "address", unique=True, postgresql_include=["active", "domain_active"]),
     )
 
 
@@ -127,6 +136,11 @@ class Alias(Base):
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"))
     address: Mapped[str] = mapped_column(String(ADDRESS_MAX), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Copies for the one-table Postfix lookup (see Mailbox.domain_active):
+    # the domain's flag, and the destinations joined with commas, which
+    # Postfix reads as a list. Kept by services.aliases.
+    domain_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    goto: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -165,6 +179,10 @@ class AliasDomain(Base):
     name: Mapped[str] = mapped_column(String(DOMAIN_MAX), unique=True)
     target_domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Copies of the target's name (domains are never renamed) and active
+    # flag, for the one-table Postfix lookup; kept by the services.
+    target_name: Mapped[str] = mapped_column(String(DOMAIN_MAX), default="", server_default="")
+    target_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     target: Mapped[Domain] = relationship(lazy="joined", innerjoin=True)

@@ -20,7 +20,8 @@ def postfix_map(session, map_name, key):
     for name in mq.POSTFIX_MAPS[map_name]:
         rows = lookup(session, name, key)
         if rows:
-            return sorted(r[0] for r in rows)
+            # Postfix joins rows with commas and reads the result as a list.
+            return sorted(item for row in rows for item in row[0].split(","))
     return []
 
 
@@ -107,3 +108,39 @@ def test_postfix_suppresses_queries_it_cannot_expand():
     assert mq.render("SELECT '%u'", "@example.org") is None
     assert mq.render("SELECT '%d'", "nodomain") is None
     assert mq.render("SELECT '%s'", "o'neil@example.org") == "SELECT 'o''neil@example.org'"
+
+
+def test_rows_created_in_a_disabled_domain_stay_invisible_until_enabled(session, actor, data):
+    off = domains.get_domain(session, "off.example")
+    mailboxes.create_mailbox(session, actor, "new@off.example", password="password-1")
+    aliases.create_alias(session, actor, "list@off.example", ["new@off.example"])
+    aliases.create_alias_domain(session, actor, "off.net", "off.example")
+    session.commit()
+    assert postfix_map(session, "virtual_mailbox_maps", "new@off.example") == []
+    assert postfix_map(session, "virtual_alias_maps", "list@off.example") == []
+    assert postfix_map(session, "virtual_alias_maps", "new@off.net") == []
+    domains.set_domain_active(session, actor, off, True)
+    session.commit()
+    assert postfix_map(session, "virtual_mailbox_maps", "new@off.example") == ["new@off.example"]
+    assert postfix_map(session, "virtual_mailbox_maps", "ann@off.example") == ["ann@off.example"]
+    assert postfix_map(session, "virtual_alias_maps", "list@off.example") == ["new@off.example"]
+    assert postfix_map(session, "virtual_alias_maps", "new@off.net") == ["new@off.example"]
+
+
+def test_disabling_a_domain_hides_its_aliases_and_alias_domains(session, actor, data):
+    domains.set_domain_active(session, actor, domains.get_domain(session, "example.org"), False)
+    session.commit()
+    assert postfix_map(session, "virtual_alias_maps", "team@example.org") == []
+    assert postfix_map(session, "virtual_alias_maps", "@example.org") == []
+    assert postfix_map(session, "virtual_alias_maps", "jane@example.net") == []
+    assert lookup(session, "dovecot-password", "jane@example.org") == []
+
+
+def test_changed_destinations_reach_the_lookup(session, actor, data):
+    team = aliases.get_alias(session, actor, "team@example.org")
+    aliases.update_alias(session, actor, team, destinations=["joe@example.org", "boss@elsewhere.net"])
+    session.commit()
+    assert postfix_map(session, "virtual_alias_maps", "team@example.org") == ["boss@elsewhere.net", "joe@example.org"]
+    aliases.update_alias(session, actor, team, active=False)
+    session.commit()
+    assert postfix_map(session, "virtual_alias_maps", "team@example.org") == []

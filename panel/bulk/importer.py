@@ -341,7 +341,7 @@ class _Validator:
     def _alias_domain(self, name: str) -> None:
         if name not in self.alias_domain_cache:
             try:
-                aliases._hosted_domain(self.session, self.actor, name)
+                domains.managed_domain(self.session, self.actor, name)
                 self.alias_domain_cache[name] = None
             except ServiceError as exc:
                 if name in self.new_domains or (isinstance(exc, NotFound) and self.options.create_domains
@@ -389,11 +389,11 @@ class _Validator:
         self.actor.require_manage(mailbox.domain_id)
         changes = {}
         name = record.cells.get("name")
-        if name and mailboxes._display_name(name) != mailbox.name:
+        if name and mailboxes.parse_display_name(name) != mailbox.name:
             changes["name"] = name
         quota = (record.cells.get("quota") or "").strip()
         if quota:
-            quota_bytes = mailboxes._quota(domain, quota)
+            quota_bytes = mailboxes.parse_quota(domain, quota)
             if quota_bytes != mailbox.quota_bytes:
                 changes["quota"] = quota_bytes
                 self._use(record, domain, quota=quota_bytes - mailbox.quota_bytes)

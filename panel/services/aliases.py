@@ -58,28 +58,17 @@ def get_alias(session: Session, actor: Actor, address: str) -> Alias:
     return alias
 
 
-def _hosted_domain(session: Session, actor: Actor, name: str, field: str = "address") -> Domain:
-    alias_domain = domains.is_alias_domain(session, name)
-    if alias_domain is not None:
-        raise ServiceError(field, f"{name} is an alias domain of {alias_domain.target.name}")
-    try:
-        domain = domains.get_domain(session, name, field)
-    except NotFound:
-        raise NotFound(field, f"the domain {name} is not hosted here") from None
-    actor.require_manage(domain.id)
-    return domain
-
-
 def create_alias(session: Session, actor: Actor, address: str, destinations, active: bool = True) -> Alias:
     address, domain_name = parse_alias_address(address)
-    domain = _hosted_domain(session, actor, domain_name)
+    domain = domains.managed_domain(session, actor, domain_name)
     targets = parse_destinations(destinations)
     _check_not_only_self(address, targets)
     if session.scalar(select(Alias.id).where(Alias.address == address)):
         raise Conflict("address", f"the alias {address} already exists")
-    alias = Alias(domain=domain, address=address, active=bool(active),
+    alias = Alias(domain=domain, address=address, active=bool(active), goto=",".join(targets),
                   destinations=[AliasDestination(destination=d) for d in targets])
     domains.reserve_alias(session, domain)
+    alias.domain_active = domains.current_active(session, domain)
     insert_unique(session, alias, "address", f"the alias {address} already exists")
     audit.record(session, actor, "alias.create", address, destinations=targets, active=alias.active)
     return alias
@@ -104,6 +93,7 @@ def update_alias(session: Session, actor: Actor, alias: Alias, *, destinations=N
 def _replace_destinations(session: Session, alias: Alias, targets: list[str]) -> None:
     keep = {d.destination: d for d in alias.destinations if d.destination in targets}
     alias.destinations = [keep.get(t) or AliasDestination(destination=t) for t in targets]
+    alias.goto = ",".join(targets)
     # Flush deletions before inserts so a re-added destination does not
     # collide with its old row on the unique constraint.
     session.flush()
@@ -128,12 +118,13 @@ def get_alias_domain(session: Session, actor: Actor, name: str) -> AliasDomain:
 
 def create_alias_domain(session: Session, actor: Actor, name: str, target: str, active: bool = True) -> AliasDomain:
     name = domains.parse_domain_name(name)
-    target_domain = _hosted_domain(session, actor, domains.parse_domain_name(target, "target"), "target")
+    target_domain = domains.managed_domain(session, actor, domains.parse_domain_name(target, "target"), "target")
     if name == target_domain.name:
         raise ServiceError("name", "an alias domain cannot point to itself")
     if session.scalar(select(Domain.id).where(Domain.name == name)):
         raise Conflict("name", f"{name} is already a hosted domain")
-    alias_domain = AliasDomain(name=name, target=target_domain, active=bool(active))
+    alias_domain = AliasDomain(name=name, target=target_domain, active=bool(active), target_name=target_domain.name,
+                               target_active=domains.current_active(session, target_domain))
     insert_unique(session, alias_domain, "name", f"the alias domain {name} already exists")
     audit.record(session, actor, "alias_domain.create", name, target=target_domain.name, active=alias_domain.active)
     return alias_domain

@@ -49,7 +49,7 @@ def check_password_input(password: str | None, password_hash: str | None) -> Non
 
 def managed_domain(session: Session, actor: Actor, domain_name: str) -> Domain:
     """The hosted domain of an address the actor may manage (as create_mailbox)."""
-    return mailboxes._managed_domain(session, actor, domain_name)
+    return domains.managed_domain(session, actor, domain_name)
 
 
 def prepare_mailbox(domain: Domain, local_part: str, *, name=None, quota=None, active: bool = True,
@@ -58,8 +58,8 @@ def prepare_mailbox(domain: Domain, local_part: str, *, name=None, quota=None, a
     return NewMailbox(
         local_part=local_part,
         address=f"{local_part}@{domain.name}",
-        name=mailboxes._display_name(name),
-        quota_bytes=mailboxes._quota(domain, quota),
+        name=mailboxes.parse_display_name(name),
+        quota_bytes=mailboxes.parse_quota(domain, quota),
         active=bool(active),
         password_hash=passwords.check_hash(password_hash) if password_hash else None,
     )
@@ -76,13 +76,15 @@ def create_mailboxes(session: Session, actor: Actor, domain: Domain, batch: list
         raise Conflict("address", f"{taken} is already an alias")
     _reserve(session, domain, len(batch), sum(m.quota_bytes for m in batch))
     now = utcnow()
-    rows = [_row(domain, m, now) for m in batch]
+    domain_active = domains.current_active(session, domain)
+    rows = [_row(domain, m, now, domain_active) for m in batch]
     try:
         with session.begin_nested():
-            session.execute(insert(Mailbox), rows)
+            # Core inserts (no ORM objects): one multi-row statement per batch.
+            session.execute(insert(Mailbox.__table__), rows)
     except IntegrityError:
         raise Conflict("address", "one of these mailboxes already exists (created meanwhile?)") from None
-    session.execute(insert(AuditEvent), [
+    session.execute(insert(AuditEvent.__table__), [
         audit.event_values(actor, "mailbox.create", r["address"], quota_bytes=r["quota_bytes"],
                            active=r["active"], maildir=r["maildir"], name=r["name"])
         for r in rows
@@ -91,18 +93,18 @@ def create_mailboxes(session: Session, actor: Actor, domain: Domain, batch: list
 
 def _reserve(session: Session, domain: Domain, count: int, quota_bytes: int) -> None:
     # The same conditional UPDATE as reserve_mailbox, by `count` at once.
-    if not domains._adjust(session, domain, Domain.mailbox_count, Domain.max_mailboxes, count):
+    if not domains.adjust_counter(session, domain, Domain.mailbox_count, Domain.max_mailboxes, count):
         raise Conflict("address", f"{domain.name} has room for {domain.max_mailboxes} mailboxes; "
                                   f"this batch of {count} does not fit")
     domains.reserve_quota(session, domain, quota_bytes)
 
 
-def _row(domain: Domain, new: NewMailbox, now) -> dict:
+def _row(domain: Domain, new: NewMailbox, now, domain_active: bool) -> dict:
     if not new.password_hash:
         raise ServiceError("password", f"{new.address}: no password hash")
     return {
         "domain_id": domain.id, "local_part": new.local_part, "address": new.address, "name": new.name,
         "password_hash": passwords.check_hash(new.password_hash), "quota_bytes": new.quota_bytes,
-        "active": new.active, "maildir": mailboxes.new_maildir(domain.name),
+        "active": new.active, "domain_active": domain_active, "maildir": mailboxes.new_maildir(domain.name),
         "created_at": now, "updated_at": now, "password_changed_at": now,
     }

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_domain
-from ..models import AliasDomain, Domain, Mailbox
+from ..models import Alias, AliasDomain, Domain, Mailbox
 from ..sizes import SizeError, parse_size
 from . import audit
 from .actor import Actor
@@ -120,8 +120,32 @@ def set_domain_active(session: Session, actor: Actor, domain: Domain, active: bo
     actor.require_superadmin()
     if domain.active != active:
         domain.active = active
+        # Flush first: the domain row's lock orders this against concurrent
+        # creates (see current_active), then copy the flag to the rows the
+        # mail servers read.
+        session.flush()
+        _copy_active(session, domain)
         audit.record(session, actor, "domain.enable" if active else "domain.disable", domain.name)
     return domain
+
+
+def _copy_active(session: Session, domain: Domain) -> None:
+    for table, column, key in ((Mailbox, Mailbox.domain_active, Mailbox.domain_id),
+                               (Alias, Alias.domain_active, Alias.domain_id),
+                               (AliasDomain, AliasDomain.target_active, AliasDomain.target_domain_id)):
+        session.execute(update(table).where(key == domain.id).values({column: domain.active})
+                        .execution_options(synchronize_session=False))
+    session.expire_all()
+
+
+def current_active(session: Session, domain: Domain) -> bool:
+    """The domain's active flag, read under its row lock.
+
+    A mailbox or alias copies this flag when it is created; reading it
+    locked (after the limit reservation, which locks the row anyway) means a
+    concurrent enable/disable either sees the new row or is seen by it.
+    """
+    return bool(session.execute(select(Domain.active).where(Domain.id == domain.id).with_for_update()).scalar_one())
 
 
 def delete_domain(session: Session, actor: Actor, domain: Domain) -> None:
@@ -148,7 +172,7 @@ def _description(text: str | None) -> str:
 
 # -- counters: the race-safe way to hold a limit ---------------------------
 
-def _adjust(session: Session, domain: Domain, column, limit_column, amount: int) -> bool:
+def adjust_counter(session: Session, domain: Domain, column, limit_column, amount: int) -> bool:
     condition = [Domain.id == domain.id]
     if amount > 0:
         condition.append(or_(limit_column == 0, column + amount <= limit_column))
@@ -160,34 +184,47 @@ def _adjust(session: Session, domain: Domain, column, limit_column, amount: int)
 
 
 def reserve_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:
-    if not _adjust(session, domain, Domain.mailbox_count, Domain.max_mailboxes, 1):
+    if not adjust_counter(session, domain, Domain.mailbox_count, Domain.max_mailboxes, 1):
         raise Conflict("address", f"{domain.name} has reached its limit of {domain.max_mailboxes} mailboxes")
     reserve_quota(session, domain, quota_bytes)
 
 
 def reserve_quota(session: Session, domain: Domain, quota_bytes: int) -> None:
-    if quota_bytes and not _adjust(session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, quota_bytes):
+    if quota_bytes and not adjust_counter(session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, quota_bytes):
         raise Conflict("quota", f"{domain.name} has no quota left for this mailbox "
                                 f"(total {domain.total_quota_bytes} bytes)")
 
 
 def release_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:
-    _adjust(session, domain, Domain.mailbox_count, Domain.max_mailboxes, -1)
+    adjust_counter(session, domain, Domain.mailbox_count, Domain.max_mailboxes, -1)
     release_quota(session, domain, quota_bytes)
 
 
 def release_quota(session: Session, domain: Domain, quota_bytes: int) -> None:
     if quota_bytes:
-        _adjust(session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, -quota_bytes)
+        adjust_counter(session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, -quota_bytes)
 
 
 def reserve_alias(session: Session, domain: Domain) -> None:
-    if not _adjust(session, domain, Domain.alias_count, Domain.max_aliases, 1):
+    if not adjust_counter(session, domain, Domain.alias_count, Domain.max_aliases, 1):
         raise Conflict("address", f"{domain.name} has reached its limit of {domain.max_aliases} aliases")
 
 
 def release_alias(session: Session, domain: Domain) -> None:
-    _adjust(session, domain, Domain.alias_count, Domain.max_aliases, -1)
+    adjust_counter(session, domain, Domain.alias_count, Domain.max_aliases, -1)
+
+
+def managed_domain(session: Session, actor: Actor, name: str, field: str = "address") -> Domain:
+    """A hosted domain (not an alias domain) that the actor may manage."""
+    alias_domain = is_alias_domain(session, name)
+    if alias_domain is not None:
+        raise ServiceError(field, f"{name} is an alias domain of {alias_domain.target.name}")
+    try:
+        domain = get_domain(session, name, field)
+    except NotFound:
+        raise NotFound(field, f"the domain {name} is not hosted here") from None
+    actor.require_manage(domain.id)
+    return domain
 
 
 def is_alias_domain(session: Session, name: str) -> AliasDomain | None:

@@ -41,7 +41,7 @@ def get_mailbox(session: Session, actor: Actor, address: str, field: str = "addr
     return mailbox
 
 
-def _display_name(name: str | None) -> str:
+def parse_display_name(name: str | None) -> str:
     name = (name or "").strip()
     if len(name) > NAME_MAX:
         raise ServiceError("name", f"is at most {NAME_MAX} characters")
@@ -50,7 +50,7 @@ def _display_name(name: str | None) -> str:
     return name
 
 
-def _quota(domain, value) -> int:
+def parse_quota(domain, value) -> int:
     if value is None or value == "":
         quota = domain.default_quota_bytes
     else:
@@ -92,20 +92,21 @@ def create_mailbox(
     scheme: str = passwords.DEFAULT_SCHEME,
 ) -> Mailbox:
     local, domain_name = parse_address(address)
-    domain = _managed_domain(session, actor, domain_name)
+    domain = domains.managed_domain(session, actor, domain_name)
     address = f"{local}@{domain.name}"
     if session.scalar(select(Alias.id).where(Alias.address == address)):
         raise Conflict("address", f"{address} is already an alias")
     if session.scalar(select(Mailbox.id).where(Mailbox.address == address)):
         raise Conflict("address", f"the mailbox {address} already exists")
-    quota_bytes = _quota(domain, quota)
+    quota_bytes = parse_quota(domain, quota)
     mailbox = Mailbox(
-        domain=domain, local_part=local, address=address, name=_display_name(name),
+        domain=domain, local_part=local, address=address, name=parse_display_name(name),
         password_hash=hash_for_storage(password, password_hash, scheme),
         quota_bytes=quota_bytes, active=bool(active),
         maildir=new_maildir(domain.name),
     )
     domains.reserve_mailbox(session, domain, quota_bytes)
+    mailbox.domain_active = domains.current_active(session, domain)
     insert_unique(session, mailbox, "address", f"the mailbox {address} already exists")
     audit.record(session, actor, "mailbox.create", address, quota_bytes=quota_bytes,
                  active=mailbox.active, maildir=mailbox.maildir, name=mailbox.name)
@@ -118,26 +119,14 @@ def new_maildir(domain_name: str) -> str:
     return f"{domain_name}/{uuid.uuid4().hex}"
 
 
-def _managed_domain(session: Session, actor: Actor, domain_name: str):
-    alias_domain = domains.is_alias_domain(session, domain_name)
-    if alias_domain is not None:
-        raise ServiceError("address", f"{domain_name} is an alias domain of {alias_domain.target.name}")
-    try:
-        domain = domains.get_domain(session, domain_name, "address")
-    except NotFound:
-        raise NotFound("address", f"the domain {domain_name} is not hosted here") from None
-    actor.require_manage(domain.id)
-    return domain
-
-
 def update_mailbox(session: Session, actor: Actor, mailbox: Mailbox, *, name: str | None = None,
                    quota=None, active: bool | None = None) -> Mailbox:
     actor.require_manage(mailbox.domain_id)
     changes = {}
-    if name is not None and _display_name(name) != mailbox.name:
-        mailbox.name = changes["name"] = _display_name(name)
+    if name is not None and parse_display_name(name) != mailbox.name:
+        mailbox.name = changes["name"] = parse_display_name(name)
     if quota is not None and quota != "":
-        new_quota = _quota(mailbox.domain, quota)
+        new_quota = parse_quota(mailbox.domain, quota)
         if new_quota != mailbox.quota_bytes:
             _change_quota(session, mailbox, new_quota)
             changes["quota_bytes"] = new_quota
