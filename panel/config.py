@@ -26,10 +26,13 @@ DEFAULTS = {
     "QUEUE_COMMAND_TIMEOUT": "30",
     # Number of reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust; 0: none.
     "PROXY_FIX": 0,
+    # Largest request body (the CSV upload is at most 64 MiB plus form overhead).
+    "MAX_CONTENT_LENGTH": 65 * 1024 * 1024,
 }
 
 # Settings read from MAILPANEL_<NAME>; booleans and ints are parsed.
 _BOOLEAN = {"SESSION_COOKIE_SECURE"}
+_INTEGER = {"MAX_CONTENT_LENGTH"}
 
 
 class ConfigError(RuntimeError):
@@ -50,6 +53,11 @@ def _from_environment(environ) -> dict:
             continue
         if name in _BOOLEAN:
             value = value.strip().lower() in {"1", "true", "yes", "on"}
+        if name in _INTEGER:
+            try:
+                value = int(value)
+            except ValueError:
+                raise ConfigError(f"MAILPANEL_{name} must be a whole number, not {value!r}") from None
         found[name] = value
     return found
 
@@ -67,6 +75,15 @@ def _instance_secret(instance_path: str) -> str:
     return key
 
 
+def _check_hash_scheme(settings: dict) -> None:
+    from .passwords import WRITABLE_SCHEMES
+
+    scheme = str(settings["HASH_SCHEME"]).upper()
+    if scheme not in WRITABLE_SCHEMES:
+        raise ConfigError(f"MAILPANEL_HASH_SCHEME must be one of {', '.join(WRITABLE_SCHEMES)}, not {scheme!r}")
+    settings["HASH_SCHEME"] = scheme
+
+
 def load(app, overrides: dict | None = None, environ=None) -> None:
     environ = os.environ if environ is None else environ
     settings = dict(DEFAULTS)
@@ -75,6 +92,7 @@ def load(app, overrides: dict | None = None, environ=None) -> None:
     if not settings["DATABASE_URL"]:
         os.makedirs(app.instance_path, exist_ok=True)
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "mailpanel.sqlite")
+    _check_hash_scheme(settings)
     if not settings["SECRET_KEY"]:
         if settings["ENV"] == "production":
             raise ConfigError("MAILPANEL_SECRET_KEY (or MAILPANEL_SECRET_KEY_FILE) is required in production")

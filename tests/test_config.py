@@ -71,3 +71,21 @@ def test_app_factory_applies_overrides(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/y.sqlite", "SECRET_KEY": "s", "TESTING": True})
     assert app.config["SECRET_KEY"] == "s" and app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_unknown_hash_scheme_fails_at_start(tmp_path):
+    with pytest.raises(config.ConfigError, match="MAILPANEL_HASH_SCHEME"):
+        config.load(_app(tmp_path), environ={"MAILPANEL_HASH_SCHEME": "MD5", "MAILPANEL_SECRET_KEY": "k"})
+    app = _app(tmp_path)
+    config.load(app, environ={"MAILPANEL_HASH_SCHEME": "blf-crypt", "MAILPANEL_SECRET_KEY": "k"})
+    assert app.config["HASH_SCHEME"] == "BLF-CRYPT"
+
+
+def test_request_size_is_capped_and_configurable(tmp_path):
+    app = _app(tmp_path)
+    config.load(app, environ={"MAILPANEL_SECRET_KEY": "k"})
+    assert app.config["MAX_CONTENT_LENGTH"] == 65 * 1024 * 1024
+    config.load(app, environ={"MAILPANEL_SECRET_KEY": "k", "MAILPANEL_MAX_CONTENT_LENGTH": "1024"})
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024
+    with pytest.raises(config.ConfigError, match="MAILPANEL_MAX_CONTENT_LENGTH"):
+        config.load(app, environ={"MAILPANEL_SECRET_KEY": "k", "MAILPANEL_MAX_CONTENT_LENGTH": "big"})

@@ -99,6 +99,7 @@ def _register_error_pages(app) -> None:
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "You do not have access to this page."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing at this address."))
     app.register_error_handler(405, lambda e: _error_page(405, "Not allowed", "That method is not allowed here."))
+    app.register_error_handler(413, lambda e: _error_page(413, "Too large", "That upload is larger than the panel accepts."))
     app.register_error_handler(CSRFError, lambda e: _error_page(400, "Form expired",
                                                                 "The form was too old or not sent from this site. Please try again."))
     app.register_error_handler(ServiceError, _service_error)

@@ -1,6 +1,6 @@
 """Mailboxes: per-domain list and global search (keyset pages), create, edit,
 reset password (typed, or generated and shown once), delete with confirmation."""
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from .. import passwords
 from ..db import get_session
@@ -70,7 +70,8 @@ def create(domain):
         local = request.form.get("local_part", "").strip()
         mailbox = mailboxes.create_mailbox(db, actor, f"{local}@{row.name}", password=password,
                                            quota=request.form.get("quota", "").strip(),
-                                           name=request.form.get("name", ""), active=checkbox("active"))
+                                           name=request.form.get("name", ""), active=checkbox("active"),
+                                           scheme=current_app.config["HASH_SCHEME"].upper())
     except ServiceError as error:
         db.rollback()
         if "address" in error.fields:
@@ -116,7 +117,8 @@ def password(address):
         return render_template("mailboxes/password.html", mailbox=mailbox, values={}, errors={})
     try:
         new_password, generated = _chosen_password()
-        mailboxes.set_password(db, actor, mailbox, password=new_password)
+        mailboxes.set_password(db, actor, mailbox, password=new_password,
+                               scheme=current_app.config["HASH_SCHEME"].upper())
     except ServiceError as error:
         db.rollback()
         return render_form("mailboxes/password.html", error, mailbox=mailboxes.get_mailbox(db, actor, address))
