@@ -47,4 +47,8 @@ def register(bp) -> None:
     up before its first registration)."""
     bp.register_error_handler(ServiceError, _service_error)
     bp.register_error_handler(HTTPException, _http_error)
+    # Flask prefers the app's handler for a status code over a blueprint's
+    # handler for a class: name the codes so the web's HTML pages never answer here.
+    for status in _MESSAGES:
+        bp.register_error_handler(status, _http_error)
     bp.register_error_handler(Exception, _unexpected)

@@ -285,3 +285,31 @@ def test_a_nul_in_the_login_form_is_just_a_wrong_login(app, world):
     from tests.web.conftest import login
 
     assert login(app.test_client(), "ro\x00ot").status_code == 401
+
+
+def test_web_password_reset_uses_the_configured_scheme(app, world):
+    # Regression: the pages hashed with the built-in default, not MAILPANEL_HASH_SCHEME.
+    app.config["HASH_SCHEME"] = "BLF-CRYPT"
+    client = client_as(app, "superadmin")
+    response = post(client, "/mailboxes/alice@example.org/password",
+                    {"password": "typed-password-9", "password_confirm": "typed-password-9"})
+    assert response.status_code == 302
+    with world() as s:
+        stored = s.scalar(select(Mailbox.password_hash).where(Mailbox.address == "alice@example.org"))
+    assert stored.startswith("{BLF-CRYPT}$2") and passwords.verify("typed-password-9", stored)
+
+
+def test_export_is_for_managers_and_linked_from_the_mailbox_list(app, world):
+    helpdesk = client_as(app, "helpdesk")
+    assert helpdesk.get("/export?domain=example.org").status_code == 403
+    admin = client_as(app, "domainadmin")
+    assert 'href="/export?domain=example.org"' in _text(admin.get("/domains/example.org/mailboxes"))
+    csv_text = _text(admin.get("/export?domain=example.org"))
+    assert csv_text.startswith("email,") and "alice@example.org" in csv_text
+
+
+def test_oversized_upload_gets_a_friendly_413(app, world):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    client = client_as(app, "superadmin")
+    response = client.post("/mailboxes/alice@example.org", data={"name": "x" * 5000})
+    assert response.status_code == 413 and "Too large" in _text(response)
