@@ -150,8 +150,12 @@ def read_records(stream: BinaryIO, problems: Problems) -> Iterator[Record]:
         problems.add(1, None, "the file is empty; the first line must be a header row like: "
                               + ",".join(COLUMNS))
         return
-    delimiter = _delimiter(first)
-    columns = _header(first, delimiter, problems)
+    try:
+        delimiter = _delimiter(first)
+        columns = _header(first, delimiter, problems)
+    except csv.Error as exc:  # e.g. a lone CR inside the header line
+        problems.add(1, None, f"the header row is not valid CSV: {exc}")
+        return
     if columns is None:
         return
     reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, strict=True)

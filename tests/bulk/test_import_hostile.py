@@ -37,6 +37,8 @@ HOSTILE = {
     "unknown_columns": ("email,name,shoe_size,Password,colour\n" + "a@example.org,x,42,secret123,red\n",
                         "line 1: unknown columns: shoe_size, colour"),
     "no_email_column": ("name,password\nx,secret123\n", "line 1: email: the header row needs an email column"),
+    # Regression (found by schemathesis): a lone CR in the header made the csv module raise.
+    "lone_cr_in_header": ("email\rname,password\n" + GOOD, "line 1: the header row is not valid CSV"),
     "unknown_hash_scheme": ("email,password_hash\n" "h@example.org,{MD5-CRYPT}$1$abc$defghijklmnopqrstuvwx\n",
                             "line 2: password_hash: unsupported hash scheme {MD5-CRYPT}"),
     "malformed_hash": ("email,password_hash\nh@example.org,{ARGON2ID}notahash\n",
