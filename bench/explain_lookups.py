@@ -26,11 +26,9 @@ SAMPLE_KEYS = {
     "postfix-alias-domains": "alias42.example",
     "postfix-mailboxes": "u424242@d{dom}.example",
     "postfix-aliases": "a424242@d{dom}.example",
-    "postfix-mailbox-self": "u424242@d{dom}.example",
     "postfix-alias-domain-mailboxes": "u{first}@alias{alias_dom}.example",
     "postfix-alias-domain-aliases": "a{first}@alias{alias_dom}.example",
     "postfix-alias-domain-catchall": "nobody@alias{alias_dom}.example",
-    "postfix-sender-logins": "u424242@d{dom}.example",
     "dovecot-password": "u424242@d{dom}.example",
     "dovecot-user": "u424242@d{dom}.example",
 }

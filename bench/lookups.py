@@ -108,12 +108,10 @@ def sample_keys(url: str, count: int) -> dict[str, list[str]]:
         "postfix-alias-domains": alias_domains,
         "postfix-mailboxes": mailboxes,
         "postfix-aliases": aliases,
-        "postfix-mailbox-self": mailboxes,
         "postfix-alias-domain-mailboxes": via_alias_domain,
         "postfix-alias-domain-aliases": alias_via_alias_domain,
         # No catch-all is seeded: every key runs the join and misses.
         "postfix-alias-domain-catchall": [f"nobody{i}@{d}" for i, d in enumerate(alias_domains)],
-        "postfix-sender-logins": mailboxes,
         FLOOR: mailboxes,
     }
 

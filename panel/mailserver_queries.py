@@ -19,12 +19,17 @@ POSTFIX_MAPS = {
     "virtual_mailbox_maps": ["postfix-mailboxes"],
     "virtual_alias_maps": [
         "postfix-aliases",
-        "postfix-mailbox-self",
+        # A mailbox maps to itself, so a catch-all ('@domain', tried after
+        # every full-address map) never takes an existing mailbox's mail.
+        "postfix-mailboxes",
         "postfix-alias-domain-mailboxes",
         "postfix-alias-domain-aliases",
         "postfix-alias-domain-catchall",
     ],
-    "smtpd_sender_login_maps": ["postfix-sender-logins"],
+    # Who may send as an address: the mailbox itself; else the mailboxes its
+    # alias delivers to. Two one-table maps (Postfix takes the first that
+    # answers) rather than one UNION: each stays a single index probe.
+    "smtpd_sender_login_maps": ["postfix-mailboxes", "postfix-aliases"],
 }
 DOVECOT_QUERIES = ("dovecot-password", "dovecot-user", "dovecot-iterate")
 
