@@ -60,7 +60,7 @@ def explain_all(url: str, out=print) -> bool:
             plan = [str(row[-1]) for row in conn.exec_driver_sql(prefix + sql)]
             rows = conn.exec_driver_sql(sql).fetchall()
             scans = [line for line in plan if "Seq Scan" in line or line.strip().startswith("SCAN ")]
-            verdict = "whole table by design" if name in WHOLE_TABLE else ("SEQUENTIAL SCAN" if scans else "index only")
+            verdict = "whole table by design" if name in WHOLE_TABLE else ("SEQUENTIAL SCAN" if scans else "index scans only")
             if scans and name not in WHOLE_TABLE:
                 ok = False
             out(f"### {name} (key {key!r}: {len(rows)} row(s); {verdict})\n")

@@ -252,7 +252,7 @@ def bench_database(url: str, keys: int, logins: int) -> dict:
 
 
 def markdown(results: dict, keys: int, logins: int) -> str:
-    names = [FLOOR] + [n for names in mq.POSTFIX_MAPS.values() for n in names]
+    names = [FLOOR] + list(dict.fromkeys(n for names in mq.POSTFIX_MAPS.values() for n in names))
     backends = list(results)
     lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
              f"({os.cpu_count()} cores, {platform.platform()}); {keys} random existing keys per map, "
