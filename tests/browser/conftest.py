@@ -8,12 +8,11 @@ the system's /usr/bin/chromium (installed by `make test` via TEST_DEBS).
 from __future__ import annotations
 
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.live import live_server as serve
 from tests.web.conftest import PASSWORD, world  # noqa: F401  (fixture)
 
 CHROMIUM = "/usr/bin/chromium"
@@ -23,14 +22,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 @pytest.fixture
 def live_server(app, world):  # noqa: F811
     """The app on a free port, one thread per request like gunicorn's workers."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,13 @@ Playwright), with the fake queue programs behind the command prefix:
 select, act, confirm; hostile fields stay inert; no CSP violation."""
 from __future__ import annotations
 
-import contextlib
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from queue_fakes import queue_line
+from tests.live import live_server, logged_in_page
 from queue_web import PASSWORD, ROLES
 
 pytestmark = pytest.mark.browser
@@ -20,26 +18,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 @pytest.fixture
 def tab(queue_app, accounts, chromium):
-    server = make_server("127.0.0.1", 0, queue_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    try:
-        with contextlib.closing(chromium.new_context(viewport={"width": 1280, "height": 900})) as browser:
-            page = browser.new_page()
-            page.set_default_timeout(15000)
-            errors: list[str] = []
-            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            page.goto(base + "/login")
-            page.get_by_label("Username").fill(ROLES["superadmin"][0])
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_url(base + "/")
-            yield page, base
-            assert errors == []
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with live_server(queue_app) as base, logged_in_page(
+            chromium, base, ROLES["superadmin"][0], PASSWORD, viewport={"width": 1280, "height": 900}) as page:
+        yield page, base
 
 
 def test_select_delete_confirm_in_the_browser(tab, fake_queue):

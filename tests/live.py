@@ -1,0 +1,41 @@
+"""A live panel for browser tests: the app on a loopback port, and a
+Chromium page logged in to it (console errors fail the test)."""
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from werkzeug.serving import make_server
+
+
+@contextlib.contextmanager
+def live_server(app):
+    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def logged_in_page(chromium, base: str, username: str, password: str, **context_options):
+    """A fresh browser context, logged in through the real login form.
+
+    Script errors and CSP violations reach the console, so any console error
+    fails the test when the page is done."""
+    with contextlib.closing(chromium.new_context(**context_options)) as context:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        errors: list[str] = []
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        page.goto(base + "/login")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(base + "/")
+        yield page
+        assert errors == []
