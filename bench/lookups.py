@@ -62,14 +62,13 @@ def load_mailstack():
 # ------------------------------------------------------------------ data
 
 def seed_database(url: str, mailboxes: int) -> None:
-    from bench.seed import seed
+    from bench.seed import load_quota_usage, seed
 
     seed(url, domains=max(1, mailboxes // 100), mailboxes=mailboxes, aliases=mailboxes,
          big_domain=mailboxes // 5)
     engine = make_engine(normalize_url(url))
     with engine.begin() as conn:
-        conn.exec_driver_sql("INSERT INTO quota_usage (username, bytes, messages) "
-                             "SELECT address, 0, 0 FROM mailboxes")
+        load_quota_usage(conn, "SELECT address, 0, 0 FROM mailboxes")
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from panel import create_app, migrate  # noqa: E402
 from panel.db import get_session, normalize_url  # noqa: E402
 from panel.services import Actor, admins, domains  # noqa: E402
-from seed import seed  # noqa: E402
+from seed import load_quota_usage, seed  # noqa: E402
 
 USERNAME, PASSWORD = "bench-admin", "bench-password-1"
 BIG = "d1.example"
@@ -52,9 +52,7 @@ def _usage_for_everyone(url: str) -> None:
     """Dovecot's quota_clone rows: usage spread over 0..100% of the 1G quota."""
     engine = create_engine(normalize_url(url))
     with engine.begin() as conn:
-        conn.execute(text("INSERT INTO quota_usage (username, bytes, messages) "
-                          "SELECT address, ((id % 1000) * 7919 % 1000) * 1073741, id % 500 FROM mailboxes "
-                          "ON CONFLICT (username) DO NOTHING"))
+        load_quota_usage(conn, "SELECT address, ((id % 1000) * 7919 % 1000) * 1073741, id % 500 FROM mailboxes")
         conn.execute(text("ANALYZE quota_usage"))
     engine.dispose()
 

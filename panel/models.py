@@ -77,6 +77,10 @@ class Domain(Base):
     mailbox_count: Mapped[int] = mapped_column(Integer, default=0)
     alias_count: Mapped[int] = mapped_column(Integer, default=0)
     quota_allocated_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Stored mail of the domain's mailboxes: kept by a trigger on quota_usage
+    # (migration 0007), which Dovecot's quota_clone writes; never by Python.
+    used_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    used_messages: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

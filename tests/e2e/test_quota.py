@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mailstack_fixture import message
 from panel.db import get_session
-from panel.models import QuotaUsage
+from panel.models import Domain, QuotaUsage
 
 PASSWORD = "correct-horse-1"
 QUOTA = 20_000
@@ -42,8 +42,12 @@ def test_usage_reaches_the_database_and_mailbox_list(mail, cli, new_mailbox, app
     # Dovecot's dict needs (BEGIN IMMEDIATE).
     with app.app_context():
         row = get_session().scalar(select(QuotaUsage).where(QuotaUsage.username == address))
+        # The trigger on quota_usage (migration 0007) ran for Dovecot's own
+        # write, as the mail servers' role: the domain's stored-mail counter.
+        domain = get_session().scalar(select(Domain).where(Domain.name == "e2e.test"))
     assert row.messages == 2 and 2000 < row.bytes < 4000
     assert used == f"{row.bytes / 1024:.1f}K"
+    assert domain.used_messages >= 2 and domain.used_bytes >= row.bytes
 
 
 def test_over_quota_is_refused_at_rcpt_when_size_is_given(mail, new_mailbox):

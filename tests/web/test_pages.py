@@ -313,3 +313,12 @@ def test_oversized_upload_gets_a_friendly_413(app, world):
     client = client_as(app, "superadmin")
     response = client.post("/mailboxes/alice@example.org", data={"name": "x" * 5000})
     assert response.status_code == 413 and "Too large" in _text(response)
+
+
+def test_domain_list_shows_stored_mail_from_quota_clone(app, world):
+    with world() as s:
+        s.add(QuotaUsage(username="alice@example.org", bytes=1536 * 1024, messages=3))
+        s.commit()
+    html = _text(client_as(app, "superadmin").get("/domains/"))
+    row = html[html.index("example.org</a>"):html.index("other.org</a>")]
+    assert "1.5M" in row and "3 messages" in row
