@@ -116,3 +116,14 @@ def test_disable_and_enable_are_audited(session, actor):
     session.commit()
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == ["domain.create", "domain.disable", "domain.enable"]
+
+
+def test_over_limits_names_each_limit_a_batch_would_break(session, actor):
+    domain = domains.create_domain(session, actor, "example.org", max_mailboxes=2, max_aliases=1,
+                                   total_quota_bytes="1G", default_quota_bytes="500M")
+    mailboxes.create_mailbox(session, actor, "a@example.org", password="password1")
+    session.commit()
+    assert domains.over_limits(domain, mailboxes=1, quota_bytes=500 * 1024**2, aliases=1) == {}
+    over = domains.over_limits(domain, mailboxes=2, quota_bytes=600 * 1024**2, aliases=2)
+    assert set(over) == {"email", "quota", "aliases"}
+    assert "allows 2 mailboxes; it has 1 and this would add 2" in over["email"]

@@ -436,12 +436,8 @@ class _Validator:
         usage.mailboxes += mailboxes
         usage.quota += quota
         usage.aliases += aliases
-        if mailboxes and domain.max_mailboxes and domain.mailbox_count + usage.mailboxes > domain.max_mailboxes:
-            self.problems.add(record.line, "email", f"{domain.name} allows {domain.max_mailboxes} mailboxes; "
-                                                    f"it has {domain.mailbox_count} and this file adds more")
-        if quota > 0 and domain.total_quota_bytes and domain.quota_allocated_bytes + usage.quota > domain.total_quota_bytes:
-            self.problems.add(record.line, "quota", f"{domain.name} has a total quota of {domain.total_quota_bytes} "
-                                                    "bytes and this file goes over it")
-        if aliases and domain.max_aliases and domain.alias_count + usage.aliases > domain.max_aliases:
-            self.problems.add(record.line, "aliases", f"{domain.name} allows {domain.max_aliases} aliases; "
-                                                      f"it has {domain.alias_count} and this file adds more")
+        # Only the limits this row adds to; the totals are the file's so far.
+        over = domains.over_limits(domain, usage.mailboxes if mailboxes else 0,
+                                   usage.quota if quota > 0 else 0, usage.aliases if aliases else 0)
+        for field, message in over.items():
+            self.problems.add(record.line, field, message)

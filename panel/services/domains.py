@@ -172,6 +172,25 @@ def _description(text: str | None) -> str:
 
 # -- counters: the race-safe way to hold a limit ---------------------------
 
+def over_limits(domain: Domain, mailboxes: int = 0, quota_bytes: int = 0, aliases: int = 0) -> dict[str, str]:
+    """Which limits adding this much to the domain would break, by field.
+
+    The same rule the conditional UPDATEs below enforce at write time; the
+    importer asks it first, to report a whole file's problems before writing.
+    """
+    problems = {}
+    if mailboxes and domain.max_mailboxes and domain.mailbox_count + mailboxes > domain.max_mailboxes:
+        problems["email"] = (f"{domain.name} allows {domain.max_mailboxes} mailboxes; "
+                             f"it has {domain.mailbox_count} and this would add {mailboxes}")
+    if quota_bytes and domain.total_quota_bytes and domain.quota_allocated_bytes + quota_bytes > domain.total_quota_bytes:
+        problems["quota"] = (f"{domain.name} has a total quota of {domain.total_quota_bytes} bytes "
+                             f"and this would go over it")
+    if aliases and domain.max_aliases and domain.alias_count + aliases > domain.max_aliases:
+        problems["aliases"] = (f"{domain.name} allows {domain.max_aliases} aliases; "
+                               f"it has {domain.alias_count} and this would add {aliases}")
+    return problems
+
+
 def adjust_counter(session: Session, domain: Domain, column, limit_column, amount: int) -> bool:
     condition = [Domain.id == domain.id]
     if amount > 0:

@@ -110,6 +110,11 @@ def authenticate(session: Session, username: str, password: str, remote_addr: st
     return admin
 
 
+def logout(session: Session, actor: Actor) -> None:
+    """Audit the end of a panel session (the view clears the cookie)."""
+    audit.record(session, actor, "logout", actor.username)
+
+
 def _record_failure(session, admin, name, row, remote_addr, now) -> None:
     # Only names who tried; the role is the lowest and grants nothing here.
     actor = Actor(name or "-", Role.HELPDESK, frozenset(), remote_addr)

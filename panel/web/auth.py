@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from ..db import get_session
-from ..services import audit, login_guard
+from ..services import login_guard
 from .access import ALL_ROLES, allow, current_actor, public
 
 bp = Blueprint("auth", __name__)
@@ -54,7 +54,7 @@ def login():
 @allow(*ALL_ROLES)
 def logout():
     db = get_session()
-    audit.record(db, current_actor(), "logout", current_actor().username)
+    login_guard.logout(db, current_actor())
     db.commit()
     logout_user()
     session.clear()
