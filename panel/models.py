@@ -169,7 +169,7 @@ class AliasDestination(Base):
 
     __table_args__ = (
         UniqueConstraint("alias_id", "destination"),
-        # Postfix's smtpd_sender_login_maps asks "which aliases deliver here?"
+        # "Which aliases deliver to these mailboxes?" (the CSV export's aliases column).
         Index("ix_alias_destinations_destination", "destination"),
     )
 
