@@ -55,6 +55,8 @@ def explain_all(url: str, out=print) -> bool:
         for name in mq.query_names():
             dialect = "dovecot" if name.startswith("dovecot") else "postfix"
             key = SAMPLE_KEYS.get(name, "u1@d1.example").format(**values)
+            # The portable text: on PostgreSQL the alias-domain maps call a
+            # function (migration 0008) whose inner query is this very text.
             sql = mq.render(mq.load(name, mail_root="/var/vmail"), key, dialect)
             prefix = "EXPLAIN " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
             plan = [str(row[-1]) for row in conn.exec_driver_sql(prefix + sql)]

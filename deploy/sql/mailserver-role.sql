@@ -19,3 +19,8 @@ SELECT format('GRANT SELECT ON %I.%I TO %I', schemaname, viewname, :'role')
   FROM pg_views
  WHERE schemaname = 'public' AND viewname LIKE 'mailserver\_%' \gexec
 GRANT SELECT, INSERT, UPDATE ON quota_usage TO :"role";
+-- The alias-domain lookup functions (migration 0008; invoker's rights, so
+-- they read only what the views above let the role read).
+SELECT format('GRANT EXECUTE ON FUNCTION %s TO %I', p.oid::regprocedure, :'role')
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'public' AND p.proname LIKE 'mailserver\_%' \gexec

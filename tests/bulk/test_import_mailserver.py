@@ -12,7 +12,7 @@ from .helpers import do_import
 
 def _lookup(session, name: str, key: str) -> list:
     dialect = "dovecot" if name.startswith("dovecot") else "postfix"
-    sql = mailserver_queries.render(mailserver_queries.load(name, "/var/vmail"), key, dialect)
+    sql = mailserver_queries.render(mailserver_queries.load(name, "/var/vmail", database=session.bind.dialect.name), key, dialect)
     return session.execute(text(sql)).all()
 
 

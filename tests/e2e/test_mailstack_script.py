@@ -26,12 +26,13 @@ def postconf(parameter: str) -> str:
 
 
 def test_postfix_maps_run_the_text_of_deploy_queries_in_order(mailstack):
-    kind = "pgsql" if mailstack.database_url.startswith("postgresql") else "sqlite"
+    database = make_url(mailstack.database_url).get_backend_name()
+    kind = "pgsql" if database == "postgresql" else "sqlite"
     for parameter, names in mailserver_queries.POSTFIX_MAPS.items():
         assert postconf(parameter) == ", ".join(f"{kind}:{MAP_DIR / name}.cf" for name in names)
         for name in names:
             lines = (MAP_DIR / f"{name}.cf").read_text().splitlines()
-            assert f"query = {mailserver_queries.load(name)}" in lines
+            assert f"query = {mailserver_queries.load(name, database=database)}" in lines
 
 
 def test_dovecot_runs_the_text_of_deploy_queries(mailstack):
@@ -89,6 +90,7 @@ def assert_read_only_role(url) -> None:
 
     assert psql("SELECT count(*) FROM mailserver_mailboxes").returncode == 0
     assert psql("SELECT count(*) FROM quota_usage").returncode == 0
+    assert psql("SELECT mailserver_alias_domain_mailbox('x', 'example.net')").returncode == 0
     for forbidden in ("SELECT count(*) FROM mailboxes", "SELECT count(*) FROM admins",
                       "UPDATE mailboxes SET active = true", "DELETE FROM quota_usage",
                       "CREATE TABLE intruder (id int)"):
