@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
@@ -117,6 +118,11 @@ class Mailbox(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # What the panel's search matches (case folded once, on write; the
+    # newline keeps a needle from spanning address and name). Kept by the
+    # database (migration 0009), so raw-SQL writers cannot forget it.
+    search_text: Mapped[str] = mapped_column(Text, Computed("lower(address || '\n' || name)", persisted=True),
+                                             deferred=True)
 
     domain: Mapped[Domain] = relationship(lazy="joined", innerjoin=True)
 
@@ -125,8 +131,13 @@ class Mailbox(Base):
         CheckConstraint("quota_bytes >= 0", name="quota_nonneg"),
         # The panel's "sort by last change" keyset pages.
         Index("ix_mailboxes_domain_updated", "domain_id", "updated_at", "id"),
-        # Postfix's mailbox lookups become index-only scans on PostgreSQL.
-        Index("uq_mailboxes_address", "address", unique=True, postgresql_include=["active", "domain_active"]),
+        # The global search sorted by last change.
+        Index("ix_mailboxes_updated", "updated_at", "id"),
+        # On PostgreSQL: Postfix's mailbox lookups are index-only scans (the
+        # flags), and the panel's search walks it in address order filtering
+        # on the index alone (domain_id, search_text); see migration 0009.
+        Index("uq_mailboxes_address", "address", unique=True,
+              postgresql_include=["active", "domain_active", "domain_id", "search_text"]),
     )
 
 

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from .. import passwords
 from ..db import get_session
 from ..models import Mailbox
-from ..services import mailboxes
+from ..services import lists, mailboxes
 from . import bp
 from .auth import ALL_ROLES, actor, token_required
-from .common import commit, json_body, like_pattern, page, page_size, text_arg, timestamp
+from .common import commit, json_body, page, page_size, text_arg, timestamp
 from .domains import visible_domain
 
 CREATE = {"email": (str,), "name": (str,), "password": (str,), "password_hash": (str,),
@@ -47,8 +47,7 @@ def list_mailboxes():
     if after:
         query = query.where(Mailbox.address > after.lower())
     if search:
-        pattern = like_pattern(search)
-        query = query.where(or_(Mailbox.address.ilike(pattern, escape="\\"), Mailbox.name.ilike(pattern, escape="\\")))
+        query = query.where(lists.search_clause(search, minimum=1))
     rows = [as_json(m) for m in get_session().scalars(query)]
     return jsonify(page(rows, limit, lambda item: item["email"]))
 

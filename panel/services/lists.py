@@ -168,37 +168,48 @@ def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "ad
     """Mailboxes of one domain, sorted by address, usage (largest first) or last change (newest first)."""
     if not actor.sees_domain(domain.id):
         raise Forbidden("you do not manage this domain")
-    if sort not in MAILBOX_SORTS:
-        raise ServiceError("sort", "sort by address, usage or changed")
-    query = _mailbox_select().where(Mailbox.domain_id == domain.id)
+    _check_sort(sort)
+    where = [Mailbox.domain_id == domain.id]
     if sort == "address":
         # Within one domain, local_part order is address order's twin and
         # walks the (domain_id, local_part) unique index.
-        order, key, parts = [(Mailbox.local_part, True)], lambda r: (r[0].local_part,), 1
-    elif sort == "changed":
-        order = [(Mailbox.updated_at, False), (Mailbox.id, False)]
-        key, parts = (lambda r: (_iso(r[0].updated_at), r[0].id)), 2
-    else:
-        return _usage_page(session, domain, after, before)
-    after_key = _typed_key(_decode_key(after, parts), sort)
-    before_key = _typed_key(_decode_key(before, parts), sort)
-    return _page(session, query, order, key, after_key, before_key)
+        order, key = [(Mailbox.local_part, True)], lambda r: (r[0].local_part,)
+        return _page(session, _mailbox_select().where(*where), order, key,
+                     _decode_key(after, 1), _decode_key(before, 1))
+    if sort == "changed":
+        return _changed_page(session, where, after, before)
+    return _usage_page(session, where, Mailbox.local_part, after, before)
 
 
-def _usage_page(session: Session, domain: Domain, after: str | None, before: str | None,
+def _check_sort(sort: str) -> None:
+    if sort not in MAILBOX_SORTS:
+        raise ServiceError("sort", "sort by address, usage or changed")
+
+
+def _changed_page(session: Session, where: list, after: str | None, before: str | None) -> Page:
+    """Newest change first: walks ix_mailboxes_domain_updated within a
+    domain, ix_mailboxes_updated across all of them."""
+    order = [(Mailbox.updated_at, False), (Mailbox.id, False)]
+    key = lambda r: (_iso(r[0].updated_at), r[0].id)  # noqa: E731
+    return _page(session, _mailbox_select().where(*where), order, key,
+                 _typed_key(_decode_key(after, 2), "changed"), _typed_key(_decode_key(before, 2), "changed"))
+
+
+def _usage_page(session: Session, where: list, name_order, after: str | None, before: str | None,
                 size: int = PAGE_SIZE) -> Page:
     """Largest usage first, in two segments so each walks an index: mailboxes
     with a quota_usage row by (bytes, address) descending — the
     ix_quota_usage_bytes index, joined by address — then those Dovecot has
-    no row for yet (never used) by local part. Keys say which segment:
-    ``u|bytes|address`` or ``n|local_part``."""
+    no row for yet (never used) by ``name_order`` (local part within a
+    domain, address across domains). Keys say which segment:
+    ``u|bytes|address`` or ``n|name``."""
     used = (select(Mailbox, QuotaUsage.bytes.label("used"))
-            .join(QuotaUsage, QuotaUsage.username == Mailbox.address).where(Mailbox.domain_id == domain.id))
+            .join(QuotaUsage, QuotaUsage.username == Mailbox.address).where(*where))
     unused = (select(Mailbox, literal(0).label("used")).where(
-        Mailbox.domain_id == domain.id, ~select(QuotaUsage.username).where(QuotaUsage.username == Mailbox.address).exists()))
+        *where, ~select(QuotaUsage.username).where(QuotaUsage.username == Mailbox.address).exists()))
     segments = [
         (used, [(QuotaUsage.bytes, False), (QuotaUsage.username, False)], lambda r: ("u", r.used, r[0].address)),
-        (unused, [(Mailbox.local_part, True)], lambda r: ("n", r[0].local_part)),
+        (unused, [(name_order, True)], lambda r: ("n", getattr(r[0], name_order.key))),
     ]
     forward = not (before and not after)
     index, bound = _usage_bound(before if not forward else after)
@@ -254,27 +265,47 @@ def _typed_key(values, sort: str):
         if sort == "changed":
             at = datetime.fromisoformat(values[0])
             return (at, int(values[1]))
-        if sort == "usage":
-            return (int(values[0]), values[1])
     except ValueError:
         raise ServiceError("page", "this page link is not valid; start from the first page") from None
     return tuple(values)
 
 
-def search_mailboxes(session: Session, actor: Actor, text: str, after: str | None = None,
-                     before: str | None = None) -> Page:
-    """Mailboxes whose address or name contains ``text`` (any case), by address.
-
-    On PostgreSQL the ILIKE is served by the pg_trgm GIN indexes.
-    """
+def search_clause(text: str, minimum: int = SEARCH_MIN):
+    """The WHERE clause for "address or name contains ``text``, any case"
+    (the panel's search and the API's): a LIKE on the lower-cased
+    search_text column (migration 0009)."""
     needle = _no_controls((text or "").strip().lower(), "q")
-    if len(needle) < SEARCH_MIN or len(needle) > SEARCH_MAX:
-        raise ServiceError("q", f"type {SEARCH_MIN} to {SEARCH_MAX} characters")
+    if len(needle) < minimum or len(needle) > SEARCH_MAX:
+        raise ServiceError("q", f"type {minimum} to {SEARCH_MAX} characters")
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    query = _scope(_mailbox_select(), Mailbox.domain_id, actor).where(
-        or_(Mailbox.address.ilike(pattern, escape="\\"), Mailbox.name.ilike(pattern, escape="\\")))
-    return _page(session, query, [(Mailbox.address, True)], lambda r: (r[0].address,),
-                 _decode_key(after, 1), _decode_key(before, 1))
+    return Mailbox.search_text.like(pattern, escape="\\")
+
+
+def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "address",
+                     after: str | None = None, before: str | None = None) -> Page:
+    """Mailboxes of the actor's domains whose address or name contains
+    ``text`` (any case), sorted like a domain's list.
+
+    On PostgreSQL a narrow search is served by the trigram index on
+    search_text; a broad one walks the sort's index until a page is full.
+    """
+    _check_sort(sort)
+    where = [search_clause(text)]
+    if actor.domain_ids is not None:
+        where.append(Mailbox.domain_id.in_(actor.domain_ids or [-1]))
+    if sort == "changed":
+        return _changed_page(session, where, after, before)
+    if sort == "usage":
+        return _usage_page(session, where, Mailbox.address, after, before)
+    # Address order in two steps: find the page's addresses reading only
+    # uq_mailboxes_address (it carries search_text and domain_id, so a
+    # broad search filters thousands of index entries without touching the
+    # table), then load those rows.
+    keys = _page(session, select(Mailbox.address).where(*where), [(Mailbox.address, True)],
+                 lambda r: (r.address,), _decode_key(after, 1), _decode_key(before, 1))
+    found = session.execute(_mailbox_select().where(Mailbox.address.in_([r.address for r in keys.rows]))
+                            .order_by(Mailbox.address)).all() if keys.rows else []
+    return Page(found, keys.next_key, keys.prev_key)
 
 
 def near_quota(session: Session, actor: Actor, limit: int = 10) -> list:

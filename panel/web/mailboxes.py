@@ -46,14 +46,14 @@ def index(domain):
 @allow(*ALL_ROLES)
 def search():
     db, actor = get_session(), current_actor()
-    text = request.args.get("q", "")
+    text, sort = request.args.get("q", ""), request.args.get("sort", "address")
     page, error = None, None
     if text.strip():
         try:
-            page = lists.search_mailboxes(db, actor, text, request.args.get("after"), request.args.get("before"))
+            page = lists.search_mailboxes(db, actor, text, sort, request.args.get("after"), request.args.get("before"))
         except ServiceError as exc:
-            error = exc.fields.get("q") or exc.message
-    return render_template("mailboxes/search.html", q=text, page=page, error=error)
+            error = exc.fields.get("q") or exc.fields.get("sort") or exc.message
+    return render_template("mailboxes/search.html", q=text, page=page, error=error, sort=sort, sorts=lists.MAILBOX_SORTS)
 
 
 @bp.route("/domains/<domain>/mailboxes/new", methods=["GET", "POST"])

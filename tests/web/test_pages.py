@@ -195,31 +195,58 @@ def _follow(client, url: str, rel: str) -> str | None:
     return match.group(1).replace("&amp;", "&") if match else None
 
 
+LISTS = {"domain list": "/domains/example.org/mailboxes?", "search": "/mailboxes?q=EXAMPLE.ORG&"}
+
+
 def test_keyset_pages_walk_every_mailbox_once_in_each_sort(app, world):
     _many_mailboxes(app, 120)
     client = client_as(app, "superadmin")
-    for sort in ("address", "usage", "changed"):
-        url, seen = f"/domains/example.org/mailboxes?sort={sort}", []
+    for (kind, base), sort in [(item, sort) for item in LISTS.items() for sort in ("address", "usage", "changed")]:
+        url, seen = f"{base}sort={sort}", []
         pages = 0
         while url:
             seen += _addresses(_text(client.get(url)))
             url, pages = _follow(client, url, "next"), pages + 1
-        assert pages == 3 and len(seen) == 121 and len(set(seen)) == 121, sort
+        assert pages == 3 and len(seen) == 121 and len(set(seen)) == 121, (kind, sort)
         if sort == "usage":
             assert seen[0] == "user119@example.org"
         if sort == "address":
             assert seen == sorted(seen, key=lambda a: a.split("@")[0])
+        if sort == "changed":
+            assert seen[0] == "user119@example.org" and seen[-1] == "alice@example.org"
         # Back from the last page lands on the middle one (for usage, across
         # the boundary between mailboxes with and without a usage row).
-        url = f"/domains/example.org/mailboxes?sort={sort}"
+        url = f"{base}sort={sort}"
         middle_url = _follow(client, url, "next")
         last = _follow(client, middle_url, "next")
         if sort != "address":  # alice: no usage row, and the oldest change
             assert "alice@example.org" in _text(client.get(last))
         back = _follow(client, last, "prev")
-        assert _addresses(_text(client.get(back))) == _addresses(_text(client.get(middle_url))), sort
+        assert _addresses(_text(client.get(back))) == _addresses(_text(client.get(middle_url))), (kind, sort)
         assert _addresses(_text(client.get(_follow(client, back, "prev")))) == _addresses(_text(client.get(url)))
     assert client.get("/domains/example.org/mailboxes?sort=usage&after=garbage").status_code == 400
+
+
+def test_search_matches_address_or_name_in_any_case_within_the_actors_domains(app, world):
+    with app.app_context():
+        session, actor = get_session(), Actor.system("test")
+        mailboxes.update_mailbox(session, actor, mailboxes.get_mailbox(session, actor, "alice@example.org"),
+                                 name="Älice O'Brien")
+        session.commit()
+    superadmin, domainadmin = client_as(app, "superadmin"), client_as(app, "domainadmin")
+    for sort in ("address", "usage", "changed"):
+        assert _addresses(_text(superadmin.get(f"/mailboxes?q=o'BRIEN&sort={sort}"))) == ["alice@example.org"]
+        assert _addresses(_text(superadmin.get(f"/mailboxes?q=LICE@EXAMPLE&sort={sort}"))) == ["alice@example.org"]
+        # Only other.org holds olga: not the domain admin's to find.
+        assert "olga@other.org" in _text(superadmin.get(f"/mailboxes?q=olga&sort={sort}"))
+        assert "olga@other.org" not in _text(domainadmin.get(f"/mailboxes?q=olga&sort={sort}"))
+    # The address and the name are searched apart, never across the join.
+    assert _addresses(_text(superadmin.get("/mailboxes?q=org älice"))) == []
+    # LIKE's wildcards are matched literally.
+    assert _addresses(_text(superadmin.get("/mailboxes?q=a_ice"))) == []
+    html = _text(superadmin.get("/mailboxes?q=ali&sort=changed"))
+    assert '<strong aria-current="true">last change</strong>' in html
+    assert '<input type="hidden" name="sort" value="changed">' in html
 
 
 def test_usage_bar_and_dashboard(app, world):
@@ -257,6 +284,7 @@ JUNK_URLS = [
     "/mailboxes?q=" + "%" * 50, "/mailboxes?q=%00%00", "/aliases/@", "/aliases/%20", "/admins/%00",
     "/audit/?since=2026-13-45", "/audit/?after=garbage", "/domains/?after=" + "x|" * 400, "/audit/?actor=%00",
     "/domains/?after=%00", "/domains/example.org/mailboxes?sort=usage&after=n|%00",
+    "/mailboxes?q=us&sort=evil", "/mailboxes?q=us&sort=usage&after=garbage", "/mailboxes?q=us&sort=changed&before=x|y",
 ]
 
 
