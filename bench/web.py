@@ -93,6 +93,9 @@ def pages(deep_key: str) -> list[tuple[str, str]]:
         (f"mailbox list {BIG}, by usage", f"/domains/{BIG}/mailboxes?sort=usage"),
         ("search, narrow (u123456)", "/mailboxes?q=u123456"),
         ("search, broad (ser 12)", "/mailboxes?q=ser+12"),
+        ("search, broad, by usage", "/mailboxes?q=ser+12&sort=usage"),
+        ("search, broad, by last change", "/mailboxes?q=ser+12&sort=changed"),
+        ("search, narrow, by usage", "/mailboxes?q=u123456&sort=usage"),
         ("audit log", "/audit/"),
     ]
 

@@ -131,8 +131,6 @@ class Mailbox(Base):
         CheckConstraint("quota_bytes >= 0", name="quota_nonneg"),
         # The panel's "sort by last change" keyset pages.
         Index("ix_mailboxes_domain_updated", "domain_id", "updated_at", "id"),
-        # The global search sorted by last change.
-        Index("ix_mailboxes_updated", "updated_at", "id"),
         # On PostgreSQL: Postfix's mailbox lookups are index-only scans (the
         # flags), and the panel's search walks it in address order filtering
         # on the index alone (domain_id, search_text); see migration 0009.

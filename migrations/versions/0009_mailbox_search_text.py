@@ -1,4 +1,4 @@
-"""mailboxes.search_text: one lower-cased search column, walked index-only; global sort by last change
+"""mailboxes.search_text: one lower-cased search column, walked index-only
 
 Revision ID: 0009
 Revises: 0008
@@ -20,9 +20,7 @@ ten times the empty database. Now:
   the panel's walk: every extra index on mailboxes costs planning time in
   every Postfix lookup.
 - One trigram index on search_text replaces the two on address and name
-  (narrow searches).
-- ix_mailboxes_updated (updated_at, id): the global search sorted by last
-  change walks it (the per-domain list keeps ix_mailboxes_domain_updated).
+  (narrow searches, and the matches the search sorts by usage or change).
 """
 from alembic import op
 
@@ -48,7 +46,6 @@ def upgrade() -> None:
     postgres = bind.dialect.name == "postgresql"
     kind = "STORED" if postgres else "VIRTUAL"
     bind.exec_driver_sql(f"ALTER TABLE mailboxes ADD COLUMN search_text TEXT GENERATED ALWAYS AS ({EXPRESSION}) {kind}")
-    bind.exec_driver_sql("CREATE INDEX ix_mailboxes_updated ON mailboxes (updated_at, id)")
     if postgres:
         _address_index(bind, NEW_INCLUDE)
         bind.exec_driver_sql("DROP INDEX ix_mailboxes_address_trgm")
@@ -63,5 +60,4 @@ def downgrade() -> None:
         bind.exec_driver_sql("CREATE INDEX ix_mailboxes_address_trgm ON mailboxes USING gin (address gin_trgm_ops)")
         bind.exec_driver_sql("CREATE INDEX ix_mailboxes_name_trgm ON mailboxes USING gin (name gin_trgm_ops)")
         _address_index(bind, OLD_INCLUDE)
-    bind.exec_driver_sql("DROP INDEX ix_mailboxes_updated")
     bind.exec_driver_sql("ALTER TABLE mailboxes DROP COLUMN search_text")

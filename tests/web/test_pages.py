@@ -9,7 +9,7 @@ from sqlalchemy import select
 from panel import passwords
 from panel.db import get_session
 from panel.models import Admin, AuditEvent, Domain, Mailbox, QuotaUsage
-from panel.services import Actor, mailboxes
+from panel.services import Actor, lists, mailboxes
 from tests.web.conftest import client_as, post
 
 
@@ -247,6 +247,19 @@ def test_search_matches_address_or_name_in_any_case_within_the_actors_domains(ap
     html = _text(superadmin.get("/mailboxes?q=ali&sort=changed"))
     assert '<strong aria-current="true">last change</strong>' in html
     assert '<input type="hidden" name="sort" value="changed">' in html
+
+
+def test_a_search_too_broad_to_sort_by_usage_says_so_and_still_sorts_by_address(app, world, monkeypatch):
+    monkeypatch.setattr(lists, "SORTED_MATCHES_MAX", 1)
+    client = client_as(app, "superadmin")
+    for sort in ("usage", "changed"):
+        response = client.get(f"/mailboxes?q=.org&sort={sort}")
+        html = _text(response)
+        assert response.status_code == 200 and 'id="e-q"' in html
+        assert "more than 1 mailboxes match: narrow the search" in html and _addresses(html) == []
+        assert 'href="/mailboxes?sort=address&amp;q=.org"' in html
+    assert _addresses(_text(client.get("/mailboxes?q=.org"))) == ["alice@example.org", "olga@other.org"]
+    assert _addresses(_text(client.get("/mailboxes?q=alice&sort=usage"))) == ["alice@example.org"]
 
 
 def test_usage_bar_and_dashboard(app, world):
