@@ -83,6 +83,10 @@ def _deep_key(url: str) -> str:
     return key or "u0"
 
 
+# Measured and shown, but not among the pages the issue's target names.
+EXTRA = ("search, broad, by usage", "search, broad, by last change", "search, narrow, by usage")
+
+
 def pages(deep_key: str) -> list[tuple[str, str]]:
     return [
         ("dashboard", "/"),
@@ -159,31 +163,38 @@ def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
     for label, _page, empty, full in rows:
         lines.append(f"| {label} | {empty[0]:.1f} ms | {empty[1]:.1f} ms | {full[0]:.1f} ms | {full[1]:.1f} ms | "
                      f"{full[1] / empty[1]:.1f}× |")
-    slow = [label for label, _p, _e, full in rows if full[1] > 100]
-    over = [f"{label} ({full[1] / empty[1]:.1f}×)" for label, _p, empty, full in rows if full[1] > 3 * empty[1]]
+    targeted = [row for row in rows if row[0] not in EXTRA]
+    slow = [label for label, _p, _e, full in targeted if full[1] > 100]
+    over = [f"{label} ({full[1] / empty[1]:.1f}×)" for label, _p, empty, full in targeted if full[1] > 3 * empty[1]]
     lines += [
         "",
-        "Re-run: `.venv/bin/python bench/web.py --write-docs` (about 5 minutes: seeding takes ~1; "
+        "Re-run: `.venv/bin/python bench/web.py --write-docs` (about 5 minutes: seeding takes ~2; "
         "`--reuse` skips it).",
+        "",
+        f"**Target (the pages the issue names, every row but the last {len(EXTRA)} searches): "
+        f"over 100 ms at p95: {', '.join(slow) or 'none'}; over 3× the empty database: "
+        f"{', '.join(over) or 'none'}.** The {len(EXTRA)} extra rows are the search's other sort orders, "
+        "measured for what they cost, not part of the target.",
         "",
         "Why it holds: every list is a keyset page on an index (`(domain_id, local_part)` for address order, "
         "`ix_mailboxes_domain_updated` for last change, `ix_quota_usage_bytes` joined by address for usage, "
         "then never-used mailboxes), so a deep page costs what page 1 costs; totals come from the counters on "
-        "the domain row; the dashboard reads the 500 largest usages and the largest domains through indexes; "
-        "search is `ILIKE '%x%'` served by the pg_trgm GIN indexes or, when the planner expects many matches, "
-        "by walking the address index until a page is full.",
+        "the domain row; the dashboard reads the 500 largest usages and the largest domains through indexes.",
         "",
-        f"Over 100 ms at p95: {', '.join(slow) or 'none'}. Over 3× the empty database: {', '.join(over) or 'none'}.",
+        "Search (migration 0009) matches `search_text`, a generated column holding the lower-cased address and "
+        "name, with a case-sensitive `LIKE '%x%'` (ILIKE folded case row by row and cost ~8× more per row). "
+        "A narrow search is served by the trigram index on that column. A broad one (here ~1% of all names "
+        "match) walks `uq_mailboxes_address` in address order, which also carries `search_text` and "
+        "`domain_id`, so ~22,000 entries are filtered without reading the table (an index-only scan) "
+        "before the page's 50 rows are loaded. Sorted by usage or last change, a search gathers its matches "
+        "(the trigram index) and sorts them: the cost grows with the matches (the broad rows: 11,111 of "
+        "them, each with a usage lookup for the usage order), and past 20,000 matches the panel asks for a "
+        "narrower search instead of sorting (`SORTED_MATCHES_MAX`), so no search costs more than that at any "
+        "size. Walking a usage or change index for a search instead met a match only every ~80 rows here "
+        "and took 0.2-0.5 s.",
+        "",
         "SQLite, the small embedded case, is not measured at 1M (its substring search scans).",
     ]
-    if any("broad" in o for o in over):
-        lines += [
-            "",
-            "The broad search (a substring in ~1% of all names) walks the address index and filters about "
-            "22,000 rows before 51 match; the trigram bitmap would fetch ~10,000 scattered rows instead, no "
-            "cheaper. It stays far under 100 ms, but it is the one page that grows with the data; the seeded "
-            "names (`User N`) are far more alike than real ones, which is the worst case for trigrams.",
-        ]
     return "\n".join(lines) + "\n"
 
 
