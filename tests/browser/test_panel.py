@@ -133,6 +133,7 @@ TOUR = [
     ("root", "/domains/example.org/delete"),
     ("root", "/domains/example.org/mailboxes?sort=usage"),
     ("root", "/mailboxes?q=example"),
+    ("root", "/mailboxes?q=example&sort=changed"),
     ("root", "/mailboxes/alice@example.org"),
     ("root", "/mailboxes/alice@example.org/password"),
     ("root", "/mailboxes/alice@example.org/delete"),
