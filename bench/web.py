@@ -195,6 +195,17 @@ def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
         "",
         "SQLite, the small embedded case, is not measured at 1M (its substring search scans).",
     ]
+    if any(label.startswith("search, broad") for label in over):
+        lines += [
+            "",
+            "The broad search is the one page whose work grows with the data: at 1M, with ~1% of names "
+            "matching, its page is found after ~22,000 index entries (the index-only walk: ~7 ms, down from "
+            "~25 ms with ILIKE over table rows), and it renders 50 rows where the empty database renders "
+            "none. A walk cannot get cheaper than the entries it reads, and the trigram bitmap reads the "
+            "~11,000 matching table rows instead; making it independent of the data would take an "
+            "inverted index ordered by address (an n-gram table kept beside mailboxes, or an extension such "
+            "as RUM), which we judged not worth its size for this page.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, literal, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role
 from .actor import Actor
@@ -161,10 +161,12 @@ MAILBOX_SORTS = ("address", "usage", "changed")
 
 
 def _mailbox_select(m=Mailbox):
-    """Rows of (mailbox, bytes used); ``m`` is Mailbox or an alias of it."""
+    """Rows of (mailbox, bytes used); ``m`` is Mailbox or an alias of it.
+    A list row never shows the domain: no join to it (loaded if touched)."""
     used = func.coalesce(QuotaUsage.bytes, 0).label("used")
     return (select(m, used)
-            .outerjoin(QuotaUsage, QuotaUsage.username == m.address))
+            .outerjoin(QuotaUsage, QuotaUsage.username == m.address)
+            .options(lazyload(m.domain)))
 
 
 def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "address",
