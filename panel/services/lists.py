@@ -294,7 +294,8 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     ``text`` (any case), sorted like a domain's list.
 
     On PostgreSQL a narrow search is served by the trigram index on
-    search_text; a broad one walks the sort's index until a page is full.
+    search_text; a broad one, in address order, walks the address index
+    until a page is full. Other orders: :func:`_sorted_matches`.
     """
     _check_sort(sort)
     where = [search_clause(text)]
