@@ -184,7 +184,7 @@ def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "ad
                      _decode_key(after, 1), _decode_key(before, 1))
     if sort == "changed":
         return _changed_page(session, Mailbox, where, after, before)
-    return _usage_page(session, Mailbox, where, Mailbox.local_part, after, before)
+    return _usage_page(session, domain.id, after, before)
 
 
 def _check_sort(sort: str) -> None:
@@ -200,21 +200,23 @@ def _changed_page(session: Session, m, where: list, after: str | None, before: s
                  _typed_key(_decode_key(after, 2), "changed"), _typed_key(_decode_key(before, 2), "changed"))
 
 
-def _usage_page(session: Session, m, where: list, name_order, after: str | None, before: str | None,
+def _usage_page(session: Session, domain_id: int, after: str | None, before: str | None,
                 size: int = PAGE_SIZE) -> Page:
-    """Largest usage first, in two segments so each walks an index: mailboxes
-    with a quota_usage row by (bytes, address) descending — the
-    ix_quota_usage_bytes index, joined by address — then those Dovecot has
-    no row for yet (never used) by ``name_order`` (local part within a
-    domain, address across domains). Keys say which segment:
-    ``u|bytes|address`` or ``n|name``."""
-    used = (select(m, QuotaUsage.bytes.label("used"))
-            .join(QuotaUsage, QuotaUsage.username == m.address).where(*where))
-    unused = (select(m, literal(0).label("used")).where(
-        *where, ~select(QuotaUsage.username).where(QuotaUsage.username == m.address).exists()))
+    """A domain's mailboxes, largest usage first, in two segments so each
+    walks an index: those with a quota_usage row by (bytes, address)
+    descending — ix_quota_usage_bytes backwards, each row's domain read from
+    uq_mailboxes_address (both index-only) — then those Dovecot has no row
+    for yet (never used) by local part. The page's keys are found first,
+    then its rows are loaded. Keys say which segment: ``u|bytes|address``
+    or ``n|local_part``."""
+    used = (select(QuotaUsage.bytes.label("used"), QuotaUsage.username.label("address"))
+            .join(Mailbox, Mailbox.address == QuotaUsage.username).where(Mailbox.domain_id == domain_id))
+    unused = (select(literal(0).label("used"), Mailbox.address, Mailbox.local_part).where(
+        Mailbox.domain_id == domain_id,
+        ~select(QuotaUsage.username).where(QuotaUsage.username == Mailbox.address).exists()))
     segments = [
-        (used, [(QuotaUsage.bytes, False), (QuotaUsage.username, False)], lambda r: ("u", r.used, r[0].address)),
-        (unused, [(name_order, True)], lambda r: ("n", getattr(r[0], name_order.key))),
+        (used, [(QuotaUsage.bytes, False), (QuotaUsage.username, False)], lambda r: ("u", r.used, r.address)),
+        (unused, [(Mailbox.local_part, True)], lambda r: ("n", r.local_part)),
     ]
     forward = not (before and not after)
     index, bound = _usage_bound(before if not forward else after)
@@ -229,7 +231,7 @@ def _usage_page(session: Session, m, where: list, name_order, after: str | None,
             break
     more = len(rows) > size
     rows = rows[:size] if forward else rows[-size:]
-    page = Page([r for r, _ in rows])
+    page = Page(_rows_in_order(session, Mailbox.address, [r.address for r, _ in rows]))
     if rows:
         first, last = rows[0][1](rows[0][0]), rows[-1][1](rows[-1][0])
         if forward:
@@ -332,7 +334,8 @@ def _sorted_matches(session: Session, where: list, sort: str, after: str | None,
     if sort == "changed":
         order, key = [(matches.c.updated_at, False), (matches.c.id, False)], (lambda r: (_iso(r.updated_at), r.id))
     else:
-        order, key = [(matches.c.used, False), (matches.c.address, True)], (lambda r: (r.used, r.address))
+        # Ties by address from the end, as a domain's list has them.
+        order, key = [(matches.c.used, False), (matches.c.address, False)], (lambda r: (r.used, r.address))
     keys = _page(session, select(matches, total.label("total")), order, key,
                  _typed_key(_decode_key(after, 2), sort), _typed_key(_decode_key(before, 2), sort))
     if keys.rows and keys.rows[0].total > SORTED_MATCHES_MAX:
