@@ -186,7 +186,8 @@ def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
         "measured for what they cost, not part of the target.",
         "",
         "Why it holds: every list is a keyset page on an index (`(domain_id, local_part)` for address order, "
-        "`ix_mailboxes_domain_updated` for last change, `ix_quota_usage_bytes` joined by address for usage, "
+        "`ix_mailboxes_domain_updated` for last change, `ix_quota_usage_bytes` (bytes, username) walked "
+        "backwards for usage, each row's domain read from `uq_mailboxes_address`, both index-only, "
         "then never-used mailboxes), so a deep page costs what page 1 costs; totals come from the counters on "
         "the domain row; the dashboard reads the 500 largest usages and the largest domains through indexes.",
         "",
