@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, literal, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased, lazyload
+from sqlalchemy.orm import Session, lazyload
 
 from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role
 from .actor import Actor
@@ -160,13 +160,13 @@ def largest_domains(session: Session, actor: Actor, limit: int = 10) -> list[Dom
 MAILBOX_SORTS = ("address", "usage", "changed")
 
 
-def _mailbox_select(m=Mailbox):
-    """Rows of (mailbox, bytes used); ``m`` is Mailbox or an alias of it.
-    A list row never shows the domain: no join to it (loaded if touched)."""
+def _mailbox_select():
+    """Rows of (mailbox, bytes used). A list row never shows the domain: no
+    join to it (loaded if touched)."""
     used = func.coalesce(QuotaUsage.bytes, 0).label("used")
-    return (select(m, used)
-            .outerjoin(QuotaUsage, QuotaUsage.username == m.address)
-            .options(lazyload(m.domain)))
+    return (select(Mailbox, used)
+            .outerjoin(QuotaUsage, QuotaUsage.username == Mailbox.address)
+            .options(lazyload(Mailbox.domain)))
 
 
 def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "address",
@@ -175,29 +175,23 @@ def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "ad
     if not actor.sees_domain(domain.id):
         raise Forbidden("you do not manage this domain")
     _check_sort(sort)
-    where = [Mailbox.domain_id == domain.id]
+    if sort == "usage":
+        return _usage_page(session, domain.id, after, before)
+    query = _mailbox_select().where(Mailbox.domain_id == domain.id)
     if sort == "address":
         # Within one domain, local_part order is address order's twin and
         # walks the (domain_id, local_part) unique index.
-        order, key = [(Mailbox.local_part, True)], lambda r: (r[0].local_part,)
-        return _page(session, _mailbox_select().where(*where), order, key,
+        return _page(session, query, [(Mailbox.local_part, True)], lambda r: (r[0].local_part,),
                      _decode_key(after, 1), _decode_key(before, 1))
-    if sort == "changed":
-        return _changed_page(session, Mailbox, where, after, before)
-    return _usage_page(session, domain.id, after, before)
+    # Newest change first: ix_mailboxes_domain_updated.
+    order = [(Mailbox.updated_at, False), (Mailbox.id, False)]
+    return _page(session, query, order, lambda r: (_iso(r[0].updated_at), r[0].id),
+                 _typed_key(_decode_key(after, 2), "changed"), _typed_key(_decode_key(before, 2), "changed"))
 
 
 def _check_sort(sort: str) -> None:
     if sort not in MAILBOX_SORTS:
         raise ServiceError("sort", "sort by address, usage or changed")
-
-
-def _changed_page(session: Session, m, where: list, after: str | None, before: str | None) -> Page:
-    """Newest change first (within a domain: ix_mailboxes_domain_updated)."""
-    order = [(m.updated_at, False), (m.id, False)]
-    key = lambda r: (_iso(r[0].updated_at), r[0].id)  # noqa: E731
-    return _page(session, _mailbox_select(m).where(*where), order, key,
-                 _typed_key(_decode_key(after, 2), "changed"), _typed_key(_decode_key(before, 2), "changed"))
 
 
 def _usage_page(session: Session, domain_id: int, after: str | None, before: str | None,
@@ -301,7 +295,7 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     """
     _check_sort(sort)
     where = [search_clause(text)]
-    if actor.domain_ids is not None:
+    if actor.domain_ids is not None:  # as _scope() does
         where.append(Mailbox.domain_id.in_(actor.domain_ids or [-1]))
     if sort != "address":
         return _sorted_matches(session, where, sort, after, before)
