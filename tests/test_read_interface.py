@@ -153,9 +153,9 @@ def test_database_specific_forms_answer_exactly_as_the_portable_queries(session,
     # in every state the portable tests above cover.
     database = session.bind.dialect.name
     names = mq.overrides(database)
-    if database == "postgresql":
-        assert names == ["postfix-alias-domain-aliases", "postfix-alias-domain-catchall",
-                         "postfix-alias-domain-mailboxes"]
+    # SQLite runs the portable text only.
+    assert names == (["postfix-alias-domain-aliases", "postfix-alias-domain-catchall",
+                      "postfix-alias-domain-mailboxes"] if database == "postgresql" else [])
     keys = ["jane@example.net", "team@example.net", "nobody@example.net", "@example.net", "jane@example.org",
             "x' OR '1'='1@example.net", "jane@off.net", "jane@unknown.net", "ann@off.example"]
     aliases.create_alias_domain(session, actor, "off.net", "off.example")
@@ -167,7 +167,7 @@ def test_database_specific_forms_answer_exactly_as_the_portable_queries(session,
 
     for (name, key), (specific, portable) in answers().items():
         assert specific == portable, (name, key)
-    assert any(specific for specific, _ in answers().values()) or not names
+    assert database == "sqlite" or any(specific for specific, _ in answers().values())
     domains.set_domain_active(session, actor, domains.get_domain(session, "example.org"), False)
     session.commit()
     for (name, key), (specific, portable) in answers().items():
