@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _EXTENSION = "mailpanel.db"
@@ -50,8 +50,12 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _begin_immediate)
         return engine
     # JIT compilation (PostgreSQL >= 12, for plans costed over 100k) spends
-    # 15-20 ms compiling the panel's short queries, more than they run.
-    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c jit=off"})
+    # 15-20 ms compiling the panel's short queries, more than they run. Added
+    # to any ``options`` the URL carries (connect_args would replace them).
+    parsed = make_url(url)
+    options = " ".join(filter(None, [parsed.query.get("options"), "-c jit=off"]))
+    return create_engine(parsed.difference_update_query(["options"]), pool_pre_ping=True,
+                         connect_args={"options": options})
 
 
 def init_app(app) -> None:

@@ -67,6 +67,21 @@ def test_postgres_urls_use_psycopg2():
     assert db.normalize_url("sqlite:///x") == "sqlite:///x"
 
 
+def test_postgres_sessions_run_without_jit_and_keep_the_urls_own_options():
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import PG_URL
+
+    # The server's maintenance database: this test needs no schema.
+    url = make_url(db.normalize_url(PG_URL)).set(database="postgres").update_query_dict(
+        {"options": "-c statement_timeout=4321"})
+    engine = db.make_engine(url.render_as_string(hide_password=False))
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == "off"
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "4321ms"
+    engine.dispose()
+
+
 def test_app_factory_applies_overrides(tmp_path):
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/y.sqlite", "SECRET_KEY": "s", "TESTING": True})
     assert app.config["SECRET_KEY"] == "s" and app.config["SESSION_COOKIE_HTTPONLY"] is True
