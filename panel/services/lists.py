@@ -116,10 +116,13 @@ def _fetch(session: Session, query, order_asc: list, bound, forward: bool, limit
 
 # -- domains ----------------------------------------------------------------
 
+def _scope_clauses(column, actor: Actor) -> list:
+    """[] for an unscoped actor, else "``column`` is one of the actor's domains"."""
+    return [] if actor.domain_ids is None else [column.in_(actor.domain_ids or [-1])]
+
+
 def _scope(query, column, actor: Actor):
-    if actor.domain_ids is not None:
-        query = query.where(column.in_(actor.domain_ids or [-1]))
-    return query
+    return query.where(*_scope_clauses(column, actor))
 
 
 def visible_domain(session: Session, actor: Actor, name: str) -> Domain:
@@ -294,9 +297,7 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     until a page is full. Other orders: :func:`_sorted_matches`.
     """
     _check_sort(sort)
-    where = [search_clause(text)]
-    if actor.domain_ids is not None:  # as _scope() does
-        where.append(Mailbox.domain_id.in_(actor.domain_ids or [-1]))
+    where = [search_clause(text), *_scope_clauses(Mailbox.domain_id, actor)]
     if sort != "address":
         return _sorted_matches(session, where, sort, after, before)
     # Address order in two steps: find the page's addresses reading only
