@@ -68,12 +68,24 @@ def _page(session: Session, query, order_asc: list, row_key, after, before, size
     ``order_asc`` are (column, ascending?) pairs forming a unique sort;
     ``after``/``before`` are decoded keys of the row just outside the page.
     """
+    statement, backwards = _keyset(query, order_asc, after, before, size)
+    return _paged(list(session.execute(statement)), row_key, backwards, (after or before) is not None, size)
+
+
+def _keyset(query, order_asc: list, after, before, size: int = PAGE_SIZE):
+    """(statement, backwards?): ``query`` bounded by the key, ordered and
+    limited to one page and a row (that row says whether there is more);
+    backwards when paging before a key (rows come in reverse order)."""
     backwards = before is not None and after is None
     bound = before if backwards else after
     if bound is not None:
         query = query.where(_beyond(order_asc, bound, forward=not backwards))
     order = [c.asc() if asc != backwards else c.desc() for c, asc in order_asc]
-    rows = list(session.execute(query.order_by(*order).limit(size + 1)))
+    return query.order_by(*order).limit(size + 1), backwards
+
+
+def _paged(rows: list, row_key, backwards: bool, bounded: bool, size: int = PAGE_SIZE) -> Page:
+    """A Page of the rows a :func:`_keyset` statement read, with its links."""
     more = len(rows) > size
     rows = rows[:size]
     page = Page(rows)
@@ -84,7 +96,7 @@ def _page(session: Session, query, order_asc: list, row_key, after, before, size
             page.prev_key = encode_key(*row_key(rows[0])) if more else None
     elif rows:
         page.next_key = encode_key(*row_key(rows[-1])) if more else None
-        page.prev_key = encode_key(*row_key(rows[0])) if bound is not None else None
+        page.prev_key = encode_key(*row_key(rows[0])) if bounded else None
     return page
 
 
@@ -300,13 +312,16 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     where = [search_clause(text), *_scope_clauses(Mailbox.domain_id, actor)]
     if sort != "address":
         return _sorted_matches(session, where, sort, after, before)
-    # Address order in two steps: find the page's addresses reading only
+    # Address order: the page's addresses are found reading only
     # uq_mailboxes_address (it carries search_text and domain_id, so a
     # broad search filters thousands of index entries without touching the
-    # table), then load those rows.
-    keys = _page(session, select(Mailbox.address).where(*where), [(Mailbox.address, True)],
-                 lambda r: (r.address,), _decode_key(after, 1), _decode_key(before, 1))
-    return Page(_rows_in_order(session, Mailbox.address, [r.address for r in keys.rows]), keys.next_key, keys.prev_key)
+    # table); only then are those rows loaded, in the same statement.
+    after_key, before_key = _decode_key(after, 1), _decode_key(before, 1)
+    walk, backwards = _keyset(select(Mailbox.address).where(*where), [(Mailbox.address, True)], after_key, before_key)
+    walk = walk.subquery("page")
+    rows = session.execute(_mailbox_select().join(walk, walk.c.address == Mailbox.address)
+                           .order_by(Mailbox.address.desc() if backwards else Mailbox.address))
+    return _paged(list(rows), lambda r: (r[0].address,), backwards, (after_key or before_key) is not None)
 
 
 def _sorted_matches(session: Session, where: list, sort: str, after: str | None, before: str | None) -> Page:
