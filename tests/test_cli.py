@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from panel import passwords
-from panel.models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage
+from panel.models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role
+from panel.services import Actor, Forbidden, mailboxes
 
 
 def run(runner, *args, input=None):
@@ -86,6 +87,40 @@ def test_mailbox_lifecycle(runner, session):
     result = run(runner, "mailbox", "delete", "jane@example.org")
     assert result.exit_code == 0 and "its mail remains in example.org/" in result.output
     assert count(session, Mailbox) == 0
+
+
+def test_orphans_lists_the_maildirs_no_mailbox_uses_and_removes_nothing(app, runner, session, tmp_path):
+    app.config["MAIL_ROOT"] = str(tmp_path)
+    run(runner, "domain", "add", "example.org")
+    for local in ("kept", "gone", "gone2"):
+        assert run(runner, "mailbox", "add", f"{local}@example.org", "--password-stdin",
+                   input="password-1\n").exit_code == 0
+    homes = {row.local_part: row.maildir for row in session.execute(select(Mailbox.local_part, Mailbox.maildir))}
+    for home in homes.values():
+        (tmp_path / home / "Maildir" / "new").mkdir(parents=True)
+    (tmp_path / "old.example" / "0123abcd").mkdir(parents=True)  # a whole domain's leftovers
+    (tmp_path / "stray-file").write_text("not a home")
+    (tmp_path / "example.org" / "a-link").symlink_to(tmp_path / "old.example" / "0123abcd")
+    assert run(runner, "mailbox", "delete", "gone@example.org").exit_code == 0
+    assert run(runner, "mailbox", "delete", "gone2@example.org").exit_code == 0
+    result = run(runner, "mailbox", "orphans")
+    assert result.exit_code == 0, result.output
+    expected = sorted([str(tmp_path / homes["gone"]), str(tmp_path / homes["gone2"])]) + [
+        str(tmp_path / "old.example" / "0123abcd")]
+    assert result.output.splitlines() == expected
+    assert all((tmp_path / home).is_dir() for home in homes.values())  # nothing removed
+
+
+def test_orphans_across_batches_and_its_refusals(app, runner, session, tmp_path):
+    run(runner, "domain", "add", "example.org")
+    assert run(runner, "mailbox", "add", "a@example.org", "--password-stdin", input="password-1\n").exit_code == 0
+    used = session.scalar(select(Mailbox.maildir))
+    homes = [f"example.org/{n:04d}" for n in range(7)] + [used]
+    assert list(mailboxes.orphan_maildirs(session, Actor.system("t"), homes, batch=3)) == homes[:-1]
+    with pytest.raises(Forbidden):
+        list(mailboxes.orphan_maildirs(session, Actor("dom", Role.DOMAINADMIN, frozenset({1})), homes))
+    app.config["MAIL_ROOT"] = str(tmp_path / "missing")
+    assert_refused(run(runner, "mailbox", "orphans"), "is not a directory")
 
 
 def test_generated_password_is_printed_once_and_works(runner, session):

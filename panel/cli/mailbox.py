@@ -1,14 +1,17 @@
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from .. import maildirs
 from ..db import get_session
 from ..models import Domain, Mailbox, QuotaUsage
 from ..passwords import WRITABLE_SCHEMES
 from ..services import domains, mailboxes
 from ..sizes import format_size
-from .common import obtain_password, password_option, print_generated, transaction
+from .common import cli_actor, obtain_password, password_option, print_generated, transaction
 
 mailbox_cli = AppGroup("mailbox", help="Mailboxes.")
 scheme_option = click.option("--scheme", type=click.Choice(WRITABLE_SCHEMES, case_sensitive=False),
@@ -103,6 +106,20 @@ def list_command(domain):
             row.address, "yes" if row.active else "no", format_size(row.bytes or 0).replace("unlimited", "0"),
             format_size(row.quota_bytes), str(row.messages or 0), row.name,
         ]))
+
+
+@mailbox_cli.command("orphans")
+def orphans_command():
+    """Maildirs no mailbox uses (left by deleted mailboxes): one absolute
+    path a line, for review. Nothing is removed."""
+    root = Path(current_app.config["MAIL_ROOT"])
+    if not root.is_dir():
+        raise click.ClickException(f"{root} is not a directory (MAILPANEL_MAIL_ROOT)")
+    try:
+        for home in mailboxes.orphan_maildirs(get_session(), cli_actor(), maildirs.homes(root)):
+            click.echo(root / home)
+    except OSError as exc:  # e.g. run as a user who may not read the mail homes
+        raise click.ClickException(f"cannot read {exc.filename}: {exc.strerror}") from None
 
 
 COMMANDS = [mailbox_cli]

@@ -8,6 +8,8 @@ keep a copy). Postfix resolves aliases first, so nothing is ambiguous.
 from __future__ import annotations
 
 import uuid
+from itertools import islice
+from typing import Iterable, Iterator
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -167,3 +169,18 @@ def delete_mailbox(session: Session, actor: Actor, mailbox: Mailbox) -> None:
     # A later mailbox with this address starts with no usage.
     session.execute(delete(QuotaUsage).where(QuotaUsage.username == mailbox.address))
     audit.record(session, actor, "mailbox.delete", mailbox.address, maildir=mailbox.maildir)
+
+
+def orphan_maildirs(session: Session, actor: Actor, homes: Iterable[str], batch: int = 1000) -> Iterator[str]:
+    """The ``homes`` (paths relative to MAIL_ROOT) that no mailbox uses:
+    mail left on disk by deleted mailboxes (see :func:`delete_mailbox`).
+
+    Checked a batch at a time against uq_mailboxes_maildir, so the disk
+    walk and the lookups stream together at any size. A mailbox deleted
+    while this runs shows up in the next run.
+    """
+    actor.require_superadmin()
+    homes = iter(homes)
+    while chunk := list(islice(homes, batch)):
+        used = set(session.scalars(select(Mailbox.maildir).where(Mailbox.maildir.in_(chunk))))
+        yield from (home for home in chunk if home not in used)

@@ -3,8 +3,11 @@ of Postfix or Dovecot anywhere in this file."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from mailstack_fixture import message
+from panel.db import get_session
+from panel.models import Mailbox
 
 PASSWORD = "correct-horse-1"
 pytestmark = pytest.mark.e2e
@@ -70,6 +73,28 @@ def test_deleted_mailbox_is_refused(mail, cli, new_mailbox):
     cli("mailbox", "delete", address)
 
     assert_closed(mail, address)
+
+
+def test_a_deleted_mailboxs_mail_stays_on_disk_where_orphans_finds_it(app, mail, cli, new_mailbox):
+    app.config["MAIL_ROOT"] = str(mail.mail_root)
+    kept, gone = new_mailbox("kim@e2e.test"), new_mailbox("lou@e2e.test")
+    mail.send([kept, gone], message("left behind"))
+    for address in (kept, gone):
+        mail.wait_for_subject(address, PASSWORD, "left behind")
+    with app.app_context():
+        homes = {row.address: mail.mail_root / row.maildir
+                 for row in get_session().execute(select(Mailbox.address, Mailbox.maildir))}
+    # Dovecot made both homes; neither is an orphan while its mailbox exists.
+    assert homes[kept].is_dir() and homes[gone].is_dir()
+    assert not {str(homes[kept]), str(homes[gone])} & set(cli("mailbox", "orphans").splitlines())
+
+    cli("mailbox", "delete", gone)
+
+    # The mail root is the session's, shared with other tests' leftovers: look for these two.
+    listed = set(cli("mailbox", "orphans").splitlines())
+    assert str(homes[gone]) in listed and str(homes[kept]) not in listed
+    kept_on_disk = [p for p in homes[gone].rglob("*") if p.is_file() and b"left behind" in p.read_bytes()]
+    assert kept_on_disk, f"the delivered message is no longer under {homes[gone]}"
 
 
 def test_password_reset_takes_effect_at_the_next_login(mail, cli, new_mailbox):
