@@ -11,7 +11,7 @@ TEST_DEBS := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dov
              dovecot-lmtpd dovecot-pgsql dovecot-sqlite chromium chromium-driver sqlite3 postgresql-client \
              sudo
 
-.PHONY: run test setup system-deps bench clean
+.PHONY: run test setup system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
