@@ -69,7 +69,7 @@ def _page(session: Session, query, order_asc: list, row_key, after, before, size
     ``after``/``before`` are decoded keys of the row just outside the page.
     """
     statement, backwards = _keyset(query, order_asc, after, before, size)
-    return _paged(list(session.execute(statement)), row_key, backwards, (after or before) is not None, size)
+    return _paged(list(session.execute(statement)), row_key, backwards, _bounded(after, before), size)
 
 
 def _keyset(query, order_asc: list, after, before, size: int = PAGE_SIZE):
@@ -82,6 +82,11 @@ def _keyset(query, order_asc: list, after, before, size: int = PAGE_SIZE):
         query = query.where(_beyond(order_asc, bound, forward=not backwards))
     order = [c.asc() if asc != backwards else c.desc() for c, asc in order_asc]
     return query.order_by(*order).limit(size + 1), backwards
+
+
+def _bounded(after, before) -> bool:
+    """Does the page start past a key (so there is a page before it)?"""
+    return after is not None or before is not None
 
 
 def _paged(rows: list, row_key, backwards: bool, bounded: bool, size: int = PAGE_SIZE) -> Page:
@@ -321,7 +326,7 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     walk = walk.subquery("page")
     rows = session.execute(_mailbox_select().join(walk, walk.c.address == Mailbox.address)
                            .order_by(Mailbox.address.desc() if backwards else Mailbox.address))
-    return _paged(list(rows), lambda r: (r[0].address,), backwards, (after_key or before_key) is not None)
+    return _paged(list(rows), lambda r: (r[0].address,), backwards, _bounded(after_key, before_key))
 
 
 def _sorted_matches(session: Session, where: list, sort: str, after: str | None, before: str | None) -> Page:
