@@ -8,6 +8,7 @@ over a large table, and nothing loads a whole domain into Python.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -24,6 +25,14 @@ SEARCH_MAX = 100
 # A search sorted by usage or last change sorts its matches in SQL; past
 # this many it asks for a narrower search (bounded work at any size).
 SORTED_MATCHES_MAX = 20_000
+# A search in address order walks the address index at most this far before
+# asking the trigram index for the rest (lists._search_by_address).
+SEARCH_WALK_BUDGET = 50_000
+# The trigram index serves needles of at least this many characters.
+TRIGRAM = 3
+# Up to this many matches (as PostgreSQL estimates them), a search in address
+# order asks the trigram index first instead of walking the address index.
+FEW_MATCHES = 2_000
 # "Close to quota" on the dashboard: used >= this share of the limit.
 NEAR_QUOTA = 0.9
 # The dashboard looks for near-full mailboxes among the largest ones by
@@ -293,43 +302,127 @@ def _typed_key(values, sort: str):
     return tuple(values)
 
 
-def search_clause(text: str, minimum: int = SEARCH_MIN):
-    """The WHERE clause for "address or name contains ``text``, any case"
-    (the panel's search and the API's): a LIKE on the lower-cased
-    search_text column (migration 0009)."""
+def search_needle(text: str, minimum: int = SEARCH_MIN) -> str:
+    """What "address or name contains ``text``, any case" looks for (the
+    panel's search and the API's): ``text`` lower-cased and checked."""
     needle = _no_controls((text or "").strip().lower(), "q")
     if len(needle) < minimum or len(needle) > SEARCH_MAX:
         raise ServiceError("q", f"type {minimum} to {SEARCH_MAX} characters")
-    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return Mailbox.search_text.like(pattern, escape="\\")
+    return needle
+
+
+def search_clause(text: str, minimum: int = SEARCH_MIN):
+    return _contains(Mailbox.search_text, search_needle(text, minimum))
+
+
+def _contains(column, needle: str):
+    """A LIKE on ``column`` (search_text, lower-cased address and name,
+    migration 0009) in which the needle's own wildcards are literal."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.like(f"%{escaped}%", escape="\\")
+
+
+def _indexable(needle: str) -> bool:
+    """Can the trigram index find this needle's matches? Only if it holds a
+    word (letters or digits) of 3 or more: pg_trgm takes trigrams from words."""
+    return re.search(r"[^\W_]{3,}", needle) is not None
 
 
 def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "address",
-                     after: str | None = None, before: str | None = None) -> Page:
+                     after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
     """Mailboxes of the actor's domains whose address or name contains
     ``text`` (any case), sorted like a domain's list.
 
-    On PostgreSQL a narrow search is served by the trigram index on
-    search_text; a broad one, in address order, walks the address index
-    until a page is full. Other orders: :func:`_sorted_matches`.
+    Address order: :func:`_search_by_address`; other orders:
+    :func:`_sorted_matches`.
     """
     _check_sort(sort)
-    where = [search_clause(text), *_scope_clauses(Mailbox.domain_id, actor)]
+    needle, scope = search_needle(text), _scope_clauses(Mailbox.domain_id, actor)
     if sort != "address":
-        return _sorted_matches(session, where, sort, after, before)
-    # Address order: the page's addresses are found reading only
-    # uq_mailboxes_address (it carries search_text and domain_id, so a
-    # broad search filters thousands of index entries without touching the
-    # table); only then are those rows loaded, in the same statement.
+        if not _indexable(needle):
+            raise ServiceError("q", f"type at least {TRIGRAM} characters to sort by "
+                                    f"{'usage' if sort == 'usage' else 'last change'}, or sort by address")
+        return _sorted_matches(session, [_contains(Mailbox.search_text, needle), *scope], sort, after, before, size)
     after_key, before_key = _decode_key(after, 1), _decode_key(before, 1)
-    walk, backwards = _keyset(select(Mailbox.address).where(*where), [(Mailbox.address, True)], after_key, before_key)
-    walk = walk.subquery("page")
-    rows = session.execute(_mailbox_select().join(walk, walk.c.address == Mailbox.address)
-                           .order_by(Mailbox.address.desc() if backwards else Mailbox.address))
-    return _paged(list(rows), lambda r: (r[0].address,), backwards, _bounded(after_key, before_key))
+    backwards = before_key is not None and after_key is None
+    bound = before_key if backwards else after_key
+    rows = _search_by_address(session, needle, scope, bound[0] if bound else None, backwards, size)
+    return _paged(rows, lambda r: (r[0].address,), backwards, _bounded(after_key, before_key), size)
 
 
-def _sorted_matches(session: Session, where: list, sort: str, after: str | None, before: str | None) -> Page:
+def _search_by_address(session: Session, needle: str, scope: list, start: str | None, backwards: bool,
+                       size: int = PAGE_SIZE) -> list:
+    """(mailbox, used) rows of the next ``size`` + 1 matches past ``start``
+    in address order (before it, nearest first, when ``backwards``).
+
+    Few matches (PostgreSQL's estimate) are found by the trigram index.
+    Otherwise, a walk of uq_mailboxes_address, at most SEARCH_WALK_BUDGET
+    entries: the index carries search_text and domain_id, so a broad search
+    filters them without reading the table, and a page's rows are loaded
+    in the same statement. Matches clustered further on (a name search's
+    matches sit together in address order: "Zoe" among the z's) would make
+    that walk read most of the index, so a page the walk did not fill is
+    completed from where it stopped by :func:`_addresses_past`.
+    """
+    if _indexable(needle) and _estimated_matches(session, needle) <= FEW_MATCHES:
+        # Few matches expected: the trigram index finds them at once (and
+        # if the estimate was wrong, _addresses_past walks instead).
+        return _rows_in_order(session, Mailbox.address,
+                              _addresses_past(session, needle, scope, start, backwards, size + 1))
+    order = Mailbox.address.desc() if backwards else Mailbox.address.asc()
+    walk = (select(Mailbox.address, Mailbox.search_text).where(*scope, *_past(start, backwards))
+            .order_by(order).limit(SEARCH_WALK_BUDGET).subquery("walk"))
+    page = (select(walk.c.address).where(_contains(walk.c.search_text, needle))
+            .order_by(walk.c.address.desc() if backwards else walk.c.address).limit(size + 1).subquery("page"))
+    rows = list(session.execute(_mailbox_select().join(page, page.c.address == Mailbox.address).order_by(order)))
+    if len(rows) <= size:
+        walked_to = session.scalar(select(Mailbox.address).where(*scope, *_past(start, backwards))
+                                   .order_by(order).offset(SEARCH_WALK_BUDGET - 1).limit(1))
+        if walked_to is not None:  # None: the walk read to the end
+            rest = _addresses_past(session, needle, scope, walked_to, backwards, size + 1 - len(rows))
+            rows += _rows_in_order(session, Mailbox.address, rest)
+    return rows
+
+
+def _addresses_past(session: Session, needle: str, scope: list, start: str | None, backwards: bool,
+                    count: int) -> list:
+    """The next ``count`` matching addresses past ``start``: gathered
+    through the trigram index and sorted while there are at most
+    SORTED_MATCHES_MAX of them (bounded work), else by walking on."""
+    where = [_contains(Mailbox.search_text, needle), *scope, *_past(start, backwards)]
+    if _indexable(needle):
+        matches = (select(Mailbox.address).where(*where).limit(SORTED_MATCHES_MAX + 1)
+                   .cte("matches").prefix_with("MATERIALIZED"))
+        total = select(func.count()).select_from(matches).scalar_subquery()
+        found = session.execute(select(matches.c.address, total.label("total"))
+                                .order_by(matches.c.address.desc() if backwards else matches.c.address)
+                                .limit(count)).all()
+        if not found or found[0].total <= SORTED_MATCHES_MAX:
+            return [row.address for row in found]
+    order = Mailbox.address.desc() if backwards else Mailbox.address.asc()
+    return list(session.scalars(select(Mailbox.address).where(*where).order_by(order).limit(count)))
+
+
+def _estimated_matches(session: Session, needle: str) -> float:
+    """PostgreSQL's estimate of the needle's matches (what its planner
+    would go by; the statistics of search_text), without running anything.
+    Infinity where there is no such estimate (SQLite)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return float("inf")
+    query = select(Mailbox.id).where(_contains(Mailbox.search_text, needle))
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _past(address: str | None, backwards: bool) -> list:
+    if address is None:
+        return []
+    return [Mailbox.address < address if backwards else Mailbox.address > address]
+
+
+def _sorted_matches(session: Session, where: list, sort: str, after: str | None, before: str | None,
+                    size: int = PAGE_SIZE) -> Page:
     """A search's matches by usage or last change, across domains.
 
     No index in those orders is worth walking here: the matches can sit
@@ -352,7 +445,7 @@ def _sorted_matches(session: Session, where: list, sort: str, after: str | None,
         # Ties by address from the end, as a domain's list has them.
         order, key = [(matches.c.used, False), (matches.c.address, False)], (lambda r: (r.used, r.address))
     keys = _page(session, select(matches, total.label("total")), order, key,
-                 _typed_key(_decode_key(after, 2), sort), _typed_key(_decode_key(before, 2), sort))
+                 _typed_key(_decode_key(after, 2), sort), _typed_key(_decode_key(before, 2), sort), size)
     if keys.rows and keys.rows[0].total > SORTED_MATCHES_MAX:
         raise ServiceError("q", f"more than {SORTED_MATCHES_MAX:,} mailboxes match: narrow the search "
                                 f"to sort by {'usage' if sort == 'usage' else 'last change'}, or sort by address")

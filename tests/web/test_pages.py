@@ -261,6 +261,10 @@ def test_a_search_too_broad_to_sort_by_usage_says_so_and_still_sorts_by_address(
         assert 'href="/mailboxes?sort=address&amp;q=.org"' in html
     assert _addresses(_text(client.get("/mailboxes?q=.org"))) == ["alice@example.org", "olga@other.org"]
     assert _addresses(_text(client.get("/mailboxes?q=alice&sort=usage"))) == ["alice@example.org"]
+    # Two letters have no trigram to find them by: searchable, not sortable.
+    response = client.get("/mailboxes?q=al&sort=changed")
+    assert response.status_code == 200 and "type at least 3 characters to sort by last change" in _text(response)
+    assert _addresses(_text(client.get("/mailboxes?q=al"))) == ["alice@example.org"]
 
 
 def test_usage_bar_and_dashboard(app, world):

@@ -1,0 +1,78 @@
+"""The global search in address order takes three roads (services.lists.
+_search_by_address): a bounded walk of the address index, the trigram
+index for few or clustered matches, and a walk on when even that is too
+broad. Whichever road a page takes, the pages must be the same."""
+from __future__ import annotations
+
+import pytest
+
+from panel import passwords
+from panel.services import Actor, ServiceError, domains, lists, mailboxes
+from panel.models import Role
+
+@pytest.fixture
+def clustered(session):
+    """60 mailboxes; the "zoe" ones sit together at the end of address
+    order (as a name search's matches do), two more are spread out."""
+    actor, stored = Actor.system("test"), passwords.hash_password("fast-enough-1", "SHA512-CRYPT")
+    for name in ("example.org", "other.org"):
+        domains.create_domain(session, actor, name, max_mailboxes=0)
+    for i in range(40):
+        mailboxes.create_mailbox(session, actor, f"a{i:02d}@example.org", password_hash=stored, name=f"Anna {i}")
+    for i in range(18):
+        mailboxes.create_mailbox(session, actor, f"z{i:02d}@example.org", password_hash=stored, name=f"Zoe {i}")
+    mailboxes.create_mailbox(session, actor, "m-zoe@example.org", password_hash=stored)
+    mailboxes.create_mailbox(session, actor, "zoe@other.org", password_hash=stored)
+    session.commit()
+    expected = sorted([f"z{i:02d}@example.org" for i in range(18)] + ["m-zoe@example.org", "zoe@other.org"])
+    return expected
+
+
+def _walk(session, actor, needle, size):
+    """Every page forwards, then every page backwards from the last one."""
+    forward, pages, after = [], [], None
+    while True:
+        page = lists.search_mailboxes(session, actor, needle, after=after, size=size)
+        pages.append(page)
+        forward += [row[0].address for row in page.rows]
+        assert len(page.rows) <= size
+        if not page.next_key:
+            break
+        after = page.next_key
+    backward, before = [row[0].address for row in pages[-1].rows], pages[-1].prev_key
+    while before:
+        page = lists.search_mailboxes(session, actor, needle, before=before, size=size)
+        backward = [row[0].address for row in page.rows] + backward
+        before = page.prev_key
+    return forward, backward
+
+
+@pytest.mark.parametrize("budget, few", [(10**6, 0), (3, 0), (3, 10**9), (25, 0)],
+                         ids=["walk-only", "walk-then-trigram", "trigram-first", "walk-fills-some"])
+def test_every_road_gives_the_same_pages(session, clustered, monkeypatch, budget, few):
+    monkeypatch.setattr(lists, "SEARCH_WALK_BUDGET", budget)
+    monkeypatch.setattr(lists, "FEW_MATCHES", few)
+    forward, backward = _walk(session, Actor.system("t"), "ZOE", 7)
+    assert forward == clustered and backward == clustered
+    # A domain admin's search stays in their domain on every road.
+    admin = Actor("dom", Role.DOMAINADMIN, frozenset({domains.get_domain(session, "example.org").id}))
+    forward, backward = _walk(session, admin, "zoe", 7)
+    assert forward == backward == [a for a in clustered if a.endswith("@example.org")]
+
+
+def test_too_many_clustered_matches_for_the_trigram_index_are_walked_on(session, clustered, monkeypatch):
+    monkeypatch.setattr(lists, "SEARCH_WALK_BUDGET", 3)
+    monkeypatch.setattr(lists, "SORTED_MATCHES_MAX", 5)  # fewer than the 20 matches
+    forward, backward = _walk(session, Actor.system("t"), "zoe", 7)
+    assert forward == backward == clustered
+
+
+def test_needles_without_a_trigram_still_search_but_do_not_sort(session, clustered, monkeypatch):
+    monkeypatch.setattr(lists, "SEARCH_WALK_BUDGET", 3)
+    actor = Actor.system("t")
+    found = [row[0].address for row in lists.search_mailboxes(session, actor, "z1").rows]
+    assert found == [f"z{i:02d}@example.org" for i in range(10, 18)]
+    for needle in ("z1", "a.b", "@ex"):
+        with pytest.raises(ServiceError, match="at least 3 characters"):
+            lists.search_mailboxes(session, actor, needle, sort="usage")
+    assert len(lists.search_mailboxes(session, actor, "zoe", sort="changed").rows) == 20
