@@ -5,6 +5,7 @@ broad. Whichever road a page takes, the pages must be the same."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from panel import passwords
 from panel.services import Actor, ServiceError, domains, lists, mailboxes
@@ -76,3 +77,16 @@ def test_needles_without_a_trigram_still_search_but_do_not_sort(session, cluster
         with pytest.raises(ServiceError, match="at least 3 characters"):
             lists.search_mailboxes(session, actor, needle, sort="usage")
     assert len(lists.search_mailboxes(session, actor, "zoe", sort="changed").rows) == 20
+
+
+def test_the_apis_search_loads_every_rows_domain_in_one_query(session, clustered):
+    rows = lists.search_after(session, Actor.system("t"), "zoe", None, 50, minimum=1)
+    assert [row[0].address for row in rows] == clustered
+    statements = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
+    try:
+        assert {row[0].domain.name for row in rows} == {"example.org", "other.org"}
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    assert statements == []

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role
 from .actor import Actor
@@ -311,10 +312,6 @@ def search_needle(text: str, minimum: int = SEARCH_MIN) -> str:
     return needle
 
 
-def search_clause(text: str, minimum: int = SEARCH_MIN):
-    return _contains(Mailbox.search_text, search_needle(text, minimum))
-
-
 def _contains(column, needle: str):
     """A LIKE on ``column`` (search_text, lower-cased address and name,
     migration 0009) in which the needle's own wildcards are literal."""
@@ -348,6 +345,21 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     bound = before_key if backwards else after_key
     rows = _search_by_address(session, needle, scope, bound[0] if bound else None, backwards, size)
     return _paged(rows, lambda r: (r[0].address,), backwards, _bounded(after_key, before_key), size)
+
+
+def search_after(session: Session, actor: Actor, text: str, after: str | None, size: int,
+                 domain_id: int | None = None, minimum: int = SEARCH_MIN) -> list:
+    """The API's search: (mailbox, used) rows matching ``text`` past the
+    address ``after``, in address order, ``size`` + 1 at most (the last
+    says there is more), in one domain or all the actor's."""
+    scope = _scope_clauses(Mailbox.domain_id, actor) + ([Mailbox.domain_id == domain_id] if domain_id else [])
+    rows = _search_by_address(session, search_needle(text, minimum), scope, after, False, size)
+    # The API shows each row's domain: one query for all of them, not one
+    # per row (the panel's rows never touch it).
+    found = {d.id: d for d in session.scalars(select(Domain).where(Domain.id.in_({r[0].domain_id for r in rows})))}
+    for row in rows:
+        set_committed_value(row[0], "domain", found[row[0].domain_id])
+    return rows
 
 
 def _search_by_address(session: Session, needle: str, scope: list, start: str | None, backwards: bool,

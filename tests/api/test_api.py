@@ -73,6 +73,16 @@ def test_keyset_pages_and_search(client, world):
     found = client.get("/api/v1/mailboxes?q=ALI", headers=h).json["items"]
     assert [m["email"] for m in found] == ["alice@example.org"]
     assert client.get("/api/v1/mailboxes?q=%25", headers=h).json["items"] == []
+    # A search pages like the list, within a domain or across the actor's.
+    url, seen = "/api/v1/mailboxes?q=.ORG&limit=2", []
+    while url:
+        body = client.get(url, headers=h).json
+        seen += [(m["email"], m["domain"]) for m in body["items"]]
+        url = body["next"] and f"/api/v1/mailboxes?q=.ORG&limit=2&after={body['next']}"
+    assert seen == sorted(seen) and len(seen) == 5 and ("olga@other.org", "other.org") in seen
+    in_domain = client.get("/api/v1/mailboxes?q=o&domain=other.org", headers=h).json
+    assert [m["email"] for m in in_domain["items"]] == ["olga@other.org"] and in_domain["next"] is None
+    assert client.get("/api/v1/mailboxes?q=o&domain=nowhere.org", headers=h).status_code == 404
 
 
 def test_domain_admin_token_is_scoped_to_its_domains(client, session, world):
