@@ -78,20 +78,13 @@ def _page(session: Session, query, order_asc: list, row_key, after, before, size
     ``order_asc`` are (column, ascending?) pairs forming a unique sort;
     ``after``/``before`` are decoded keys of the row just outside the page.
     """
-    statement, backwards = _keyset(query, order_asc, after, before, size)
-    return _paged(list(session.execute(statement)), row_key, backwards, _bounded(after, before), size)
-
-
-def _keyset(query, order_asc: list, after, before, size: int = PAGE_SIZE):
-    """(statement, backwards?): ``query`` bounded by the key, ordered and
-    limited to one page and a row (that row says whether there is more);
-    backwards when paging before a key (rows come in reverse order)."""
     backwards = before is not None and after is None
     bound = before if backwards else after
     if bound is not None:
         query = query.where(_beyond(order_asc, bound, forward=not backwards))
     order = [c.asc() if asc != backwards else c.desc() for c, asc in order_asc]
-    return query.order_by(*order).limit(size + 1), backwards
+    rows = list(session.execute(query.order_by(*order).limit(size + 1)))
+    return _paged(rows, row_key, backwards, _bounded(after, before), size)
 
 
 def _bounded(after, before) -> bool:
@@ -100,7 +93,8 @@ def _bounded(after, before) -> bool:
 
 
 def _paged(rows: list, row_key, backwards: bool, bounded: bool, size: int = PAGE_SIZE) -> Page:
-    """A Page of the rows a :func:`_keyset` statement read, with its links."""
+    """A Page of the rows read for it (``size`` + 1 at most, in reverse
+    order when ``backwards``), with its links."""
     more = len(rows) > size
     rows = rows[:size]
     page = Page(rows)
@@ -322,7 +316,7 @@ def _contains(column, needle: str):
 def _indexable(needle: str) -> bool:
     """Can the trigram index find this needle's matches? Only if it holds a
     word (letters or digits) of 3 or more: pg_trgm takes trigrams from words."""
-    return re.search(r"[^\W_]{3,}", needle) is not None
+    return re.search(rf"[^\W_]{{{TRIGRAM},}}", needle) is not None
 
 
 def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "address",
