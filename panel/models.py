@@ -276,8 +276,9 @@ class AuditEvent(Base):
 
     __table_args__ = (
         Index("ix_audit_events_actor_at", "actor", "at"),
-        Index("ix_audit_events_action_at", "action", "at"),
-        Index("ix_audit_events_target_at", "target", "at"),
+        # Pattern ops: the audit log's "prefix*" filters (migration 0010).
+        Index("ix_audit_events_action_at", "action", "at", postgresql_ops={"action": "varchar_pattern_ops"}),
+        Index("ix_audit_events_target_at", "target", "at", postgresql_ops={"target": "varchar_pattern_ops"}),
     )
 
 

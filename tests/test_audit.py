@@ -66,3 +66,32 @@ def test_event_records_actor_and_address(session, actor):
     event = session.scalar(select(AuditEvent))
     assert (event.actor, event.remote_addr, event.target) == ("alice", "192.0.2.7", "example.org")
     assert json.loads(event.details)["active"] is True
+
+
+def test_prefix_filters_find_their_events_through_an_index(session, actor, backend):
+    from sqlalchemy import event
+
+    from panel.services import lists
+
+    domains.create_domain(session, actor, "example.org")
+    for local in ("ann", "anna", "bob", "an_x"):
+        mailboxes.create_mailbox(session, actor, f"{local}@example.org", password="password-1")
+    session.commit()
+    statements = []
+    listen = lambda conn, cursor, statement, params, *rest: statements.append((statement, params))  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
+    try:
+        page = lists.audit_page(session, actor, lists.AuditFilter(target="ANN*", action="mailbox.*"))
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    assert sorted(e.target for e, in page.rows) == ["ann@example.org", "anna@example.org"]
+    # "_" in a prefix is literal, not LIKE's any-character.
+    assert [e.target for e, in lists.audit_page(session, actor, lists.AuditFilter(target="an_*")).rows] == [
+        "an_x@example.org"]
+    if backend == "postgresql":  # a prefix must not make PostgreSQL walk every event (migration 0010)
+        statement, params = statements[-1]
+        cursor = session.connection().connection.cursor()
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + statement, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "Index Cond" in plan and "~>=~" in plan, plan
