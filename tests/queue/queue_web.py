@@ -15,7 +15,9 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*n
 
 def audit_events(app, action: str) -> list[AuditEvent]:
     with app.app_context():
-        return list(get_session().scalars(select(AuditEvent).where(AuditEvent.action.like(action))))
+        # In the order they were written (a LIKE can be served by the action index, in action order).
+        return list(get_session().scalars(select(AuditEvent).where(AuditEvent.action.like(action))
+                                          .order_by(AuditEvent.id)))
 
 
 def csrf_token(client, url: str = "/login") -> str:
