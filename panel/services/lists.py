@@ -78,13 +78,19 @@ def _page(session: Session, query, order_asc: list, row_key, after, before, size
     ``order_asc`` are (column, ascending?) pairs forming a unique sort;
     ``after``/``before`` are decoded keys of the row just outside the page.
     """
-    backwards = before is not None and after is None
-    bound = before if backwards else after
+    backwards, bound = _direction(after, before)
     if bound is not None:
         query = query.where(_beyond(order_asc, bound, forward=not backwards))
     order = [c.asc() if asc != backwards else c.desc() for c, asc in order_asc]
     rows = list(session.execute(query.order_by(*order).limit(size + 1)))
     return _paged(rows, row_key, backwards, _bounded(after, before), size)
+
+
+def _direction(after, before) -> tuple[bool, object]:
+    """(backwards?, the key the page starts from): a page before a key is
+    read backwards from it; ``after`` wins when a link carries both."""
+    backwards = before is not None and after is None
+    return backwards, before if backwards else after
 
 
 def _bounded(after, before) -> bool:
@@ -335,8 +341,7 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
                                     f"{'usage' if sort == 'usage' else 'last change'}, or sort by address")
         return _sorted_matches(session, [_contains(Mailbox.search_text, needle), *scope], sort, after, before, size)
     after_key, before_key = _decode_key(after, 1), _decode_key(before, 1)
-    backwards = before_key is not None and after_key is None
-    bound = before_key if backwards else after_key
+    backwards, bound = _direction(after_key, before_key)
     rows = _search_by_address(session, needle, scope, bound[0] if bound else None, backwards, size)
     return _paged(rows, lambda r: (r[0].address,), backwards, _bounded(after_key, before_key), size)
 
