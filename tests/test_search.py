@@ -59,6 +59,12 @@ def test_every_road_gives_the_same_pages(session, clustered, monkeypatch, budget
     admin = Actor("dom", Role.DOMAINADMIN, frozenset({domains.get_domain(session, "example.org").id}))
     forward, backward = _walk(session, admin, "zoe", 7)
     assert forward == backward == [a for a in clustered if a.endswith("@example.org")]
+    # A helpdesk seeing both domains finds what the superadmin finds (by the
+    # domain index when the budget covers their 60 mailboxes).
+    both = frozenset(domains.get_domain(session, name).id for name in ("example.org", "other.org"))
+    assert lists._scope_size(session, Actor("help", Role.HELPDESK, both)) == 60
+    forward, backward = _walk(session, Actor("help", Role.HELPDESK, both), "zoe", 7)
+    assert forward == backward == clustered
 
 
 def test_too_many_clustered_matches_for_the_trigram_index_are_walked_on(session, clustered, monkeypatch):

@@ -39,15 +39,15 @@ def _mailbox(email: str) -> Mailbox:
 @token_required(*ALL_ROLES)
 def list_mailboxes():
     limit, after, search, domain = page_size(), text_arg("after"), text_arg("q", 100), text_arg("domain")
-    domain_id = visible_domain(domain).id if domain else None
+    domain = visible_domain(domain) if domain else None
     after = after.lower() if after else None
     if search:  # the panel's search, with its bounded cost at any size
-        found = lists.search_after(get_session(), actor(), search, after, limit, domain_id, minimum=1)
+        found = lists.search_after(get_session(), actor(), search, after, limit, domain, minimum=1)
         rows = [as_json(row[0]) for row in found]
         return jsonify(page(rows, limit, lambda item: item["email"]))
     query = select(Mailbox).order_by(Mailbox.address).limit(limit + 1)
-    if domain_id:
-        query = query.where(Mailbox.domain_id == domain_id)
+    if domain:
+        query = query.where(Mailbox.domain_id == domain.id)
     elif actor().domain_ids is not None:
         query = query.where(Mailbox.domain_id.in_(actor().domain_ids))
     if after:

@@ -342,17 +342,21 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
         return _sorted_matches(session, [_contains(Mailbox.search_text, needle), *scope], sort, after, before, size)
     after_key, before_key = _decode_key(after, 1), _decode_key(before, 1)
     backwards, bound = _direction(after_key, before_key)
-    rows = _search_by_address(session, needle, scope, bound[0] if bound else None, backwards, size)
+    rows = _search_by_address(session, needle, scope, bound[0] if bound else None, backwards, size,
+                              _scope_size(session, actor))
     return _paged(rows, lambda r: (r[0].address,), backwards, _bounded(after_key, before_key), size)
 
 
 def search_after(session: Session, actor: Actor, text: str, after: str | None, size: int,
-                 domain_id: int | None = None, minimum: int = SEARCH_MIN) -> list:
+                 domain: Domain | None = None, minimum: int = SEARCH_MIN) -> list:
     """The API's search: (mailbox, used) rows matching ``text`` past the
     address ``after``, in address order, ``size`` + 1 at most (the last
-    says there is more), in one domain or all the actor's."""
-    scope = _scope_clauses(Mailbox.domain_id, actor) + ([Mailbox.domain_id == domain_id] if domain_id else [])
-    rows = _search_by_address(session, search_needle(text, minimum), scope, after, False, size)
+    says there is more), in one domain (seen by the actor) or all theirs."""
+    if domain is not None:
+        scope, scope_size = [Mailbox.domain_id == domain.id], domain.mailbox_count
+    else:
+        scope, scope_size = _scope_clauses(Mailbox.domain_id, actor), _scope_size(session, actor)
+    rows = _search_by_address(session, search_needle(text, minimum), scope, after, False, size, scope_size)
     # The API shows each row's domain: one query for all of them, not one
     # per row (the panel's rows never touch it).
     found = {d.id: d for d in session.scalars(select(Domain).where(Domain.id.in_({r[0].domain_id for r in rows})))}
@@ -361,8 +365,17 @@ def search_after(session: Session, actor: Actor, text: str, after: str | None, s
     return rows
 
 
+def _scope_size(session: Session, actor: Actor) -> int | None:
+    """How many mailboxes the actor's domains hold (their counters); None
+    for an actor who sees every domain."""
+    if actor.domain_ids is None:
+        return None
+    return session.scalar(select(func.coalesce(func.sum(Domain.mailbox_count), 0))
+                          .where(Domain.id.in_(actor.domain_ids or [-1])))
+
+
 def _search_by_address(session: Session, needle: str, scope: list, start: str | None, backwards: bool,
-                       size: int = PAGE_SIZE) -> list:
+                       size: int = PAGE_SIZE, scope_size: int | None = None) -> list:
     """(mailbox, used) rows of the next ``size`` + 1 matches past ``start``
     in address order (before it, nearest first, when ``backwards``).
 
@@ -374,6 +387,10 @@ def _search_by_address(session: Session, needle: str, scope: list, start: str | 
     matches sit together in address order: "Zoe" among the z's) would make
     that walk read most of the index, so a page the walk did not fill is
     completed from where it stopped by :func:`_addresses_past`.
+
+    A scope of at most SEARCH_WALK_BUDGET mailboxes (``scope_size``: a
+    domain admin's few domains) is read through the domain index instead:
+    walking everyone's addresses for a few of them read most of the index.
     """
     if _indexable(needle) and _estimated_matches(session, needle) <= FEW_MATCHES:
         # Few matches expected: the trigram index finds them at once (and
@@ -381,12 +398,16 @@ def _search_by_address(session: Session, needle: str, scope: list, start: str | 
         return _rows_in_order(session, Mailbox.address,
                               _addresses_past(session, needle, scope, start, backwards, size + 1))
     order = Mailbox.address.desc() if backwards else Mailbox.address.asc()
-    walk = (select(Mailbox.address, Mailbox.search_text).where(*scope, *_past(start, backwards))
-            .order_by(order).limit(SEARCH_WALK_BUDGET).subquery("walk"))
+    candidates = select(Mailbox.address, Mailbox.search_text).where(*scope, *_past(start, backwards))
+    small_scope = scope_size is not None and scope_size <= SEARCH_WALK_BUDGET
+    if small_scope:  # materialized: planned on its own, by domain, then filtered and sorted
+        walk = candidates.cte("walk").prefix_with("MATERIALIZED")
+    else:
+        walk = candidates.order_by(order).limit(SEARCH_WALK_BUDGET).subquery("walk")
     page = (select(walk.c.address).where(_contains(walk.c.search_text, needle))
             .order_by(walk.c.address.desc() if backwards else walk.c.address).limit(size + 1).subquery("page"))
     rows = list(session.execute(_mailbox_select().join(page, page.c.address == Mailbox.address).order_by(order)))
-    if len(rows) <= size:
+    if len(rows) <= size and not small_scope:
         walked_to = session.scalar(select(Mailbox.address).where(*scope, *_past(start, backwards))
                                    .order_by(order).offset(SEARCH_WALK_BUDGET - 1).limit(1))
         if walked_to is not None:  # None: the walk read to the end
