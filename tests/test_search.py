@@ -86,13 +86,13 @@ def test_needles_without_a_trigram_still_search_but_do_not_sort(session, cluster
 
 
 def test_the_apis_search_loads_every_rows_domain_in_one_query(session, clustered):
-    rows = lists.search_after(session, Actor.system("t"), "zoe", None, 50, minimum=1)
-    assert [row[0].address for row in rows] == clustered
+    rows = lists.api_mailboxes(session, Actor.system("t"), None, 50, "zoe")
+    assert [mailbox.address for mailbox in rows] == clustered
     statements = []
     listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
     event.listen(session.get_bind(), "before_cursor_execute", listen)
     try:
-        assert {row[0].domain.name for row in rows} == {"example.org", "other.org"}
+        assert {mailbox.domain.name for mailbox in rows} == {"example.org", "other.org"}
     finally:
         event.remove(session.get_bind(), "before_cursor_execute", listen)
     assert statements == []

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..db import get_session
 from ..models import Domain
-from ..services import NotFound, domains
+from ..services import domains, lists
 from . import bp
 from .auth import ALL_ROLES, actor, token_required
 from .common import commit, json_body, page, page_size, text_arg, timestamp
@@ -31,10 +31,7 @@ def as_json(domain: Domain) -> dict:
 
 
 def visible_domain(name: str) -> Domain:
-    domain = domains.get_domain(get_session(), name, "name")
-    if not actor().sees_domain(domain.id):
-        raise NotFound("name", f"no domain {name}")
-    return domain
+    return lists.visible_domain(get_session(), actor(), name, "name")
 
 
 @bp.get("/domains")

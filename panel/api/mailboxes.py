@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
-from sqlalchemy import select
 
 from .. import passwords
 from ..db import get_session
@@ -11,7 +10,6 @@ from ..services import lists, mailboxes
 from . import bp
 from .auth import ALL_ROLES, actor, token_required
 from .common import commit, json_body, page, page_size, text_arg, timestamp
-from .domains import visible_domain
 
 CREATE = {"email": (str,), "name": (str,), "password": (str,), "password_hash": (str,),
           "quota": (int, str), "active": (bool,)}
@@ -39,21 +37,8 @@ def _mailbox(email: str) -> Mailbox:
 @token_required(*ALL_ROLES)
 def list_mailboxes():
     limit, after, search, domain = page_size(), text_arg("after"), text_arg("q", 100), text_arg("domain")
-    domain = visible_domain(domain) if domain else None
-    after = after.lower() if after else None
-    if search:  # the panel's search, with its bounded cost at any size
-        found = lists.search_after(get_session(), actor(), search, after, limit, domain, minimum=1)
-        rows = [as_json(row[0]) for row in found]
-        return jsonify(page(rows, limit, lambda item: item["email"]))
-    query = select(Mailbox).order_by(Mailbox.address).limit(limit + 1)
-    if domain:
-        query = query.where(Mailbox.domain_id == domain.id)
-    elif actor().domain_ids is not None:
-        query = query.where(Mailbox.domain_id.in_(actor().domain_ids))
-    if after:
-        query = query.where(Mailbox.address > after)
-    rows = [as_json(m) for m in get_session().scalars(query)]
-    return jsonify(page(rows, limit, lambda item: item["email"]))
+    found = lists.api_mailboxes(get_session(), actor(), after.lower() if after else None, limit, search, domain)
+    return jsonify(page([as_json(m) for m in found], limit, lambda item: item["email"]))
 
 
 @bp.post("/mailboxes")

@@ -152,14 +152,14 @@ def _scope(query, column, actor: Actor):
     return query.where(*_scope_clauses(column, actor))
 
 
-def visible_domain(session: Session, actor: Actor, name: str) -> Domain:
+def visible_domain(session: Session, actor: Actor, name: str, field: str = "domain") -> Domain:
     """The domain called ``name`` if the actor may see it; otherwise NotFound
-    (another domain's existence is not theirs to learn)."""
+    (another domain's existence is not theirs to learn), on ``field``."""
     from . import domains
 
-    domain = domains.get_domain(session, name, "domain")
+    domain = domains.get_domain(session, name, field)
     if not actor.sees_domain(domain.id):
-        raise NotFound("domain", f"no domain {name}")
+        raise NotFound(field, f"no domain {name}")
     return domain
 
 
@@ -347,22 +347,26 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     return _paged(rows, lambda r: (r[0].address,), backwards, _bounded(after_key, before_key), size)
 
 
-def search_after(session: Session, actor: Actor, text: str, after: str | None, size: int,
-                 domain: Domain | None = None, minimum: int = SEARCH_MIN) -> list:
-    """The API's search: (mailbox, used) rows matching ``text`` past the
-    address ``after``, in address order, ``size`` + 1 at most (the last
-    says there is more), in one domain (seen by the actor) or all theirs."""
-    if domain is not None:
-        scope, scope_size = [Mailbox.domain_id == domain.id], domain.mailbox_count
-    else:
-        scope, scope_size = _scope_clauses(Mailbox.domain_id, actor), _scope_size(session, actor)
-    rows = _search_by_address(session, search_needle(text, minimum), scope, after, False, size, scope_size)
+def api_mailboxes(session: Session, actor: Actor, after: str | None, size: int, text: str | None = None,
+                  domain_name: str | None = None) -> list[Mailbox]:
+    """The API's mailbox list: mailboxes past the address ``after``, in
+    address order, ``size`` + 1 at most (the last says there is more), in
+    the named domain or all the actor's domains, and when ``text`` is given
+    only those matching it (the panel's search, from 1 character)."""
+    domain = visible_domain(session, actor, domain_name) if domain_name else None
+    scope = [Mailbox.domain_id == domain.id] if domain is not None else _scope_clauses(Mailbox.domain_id, actor)
+    if not text:  # each row's domain comes with it (a joined load)
+        return list(session.scalars(select(Mailbox).where(*scope, *_past(after, False))
+                                    .order_by(Mailbox.address).limit(size + 1)))
+    scope_size = domain.mailbox_count if domain is not None else _scope_size(session, actor)
+    found = [row[0] for row in _search_by_address(session, search_needle(text, 1), scope, after, False, size,
+                                                  scope_size)]
     # The API shows each row's domain: one query for all of them, not one
-    # per row (the panel's rows never touch it).
-    found = {d.id: d for d in session.scalars(select(Domain).where(Domain.id.in_({r[0].domain_id for r in rows})))}
-    for row in rows:
-        set_committed_value(row[0], "domain", found[row[0].domain_id])
-    return rows
+    # per row (the panel's search rows never touch it).
+    domains = {d.id: d for d in session.scalars(select(Domain).where(Domain.id.in_({m.domain_id for m in found})))}
+    for mailbox in found:
+        set_committed_value(mailbox, "domain", domains[mailbox.domain_id])
+    return found
 
 
 def _scope_size(session: Session, actor: Actor) -> int | None:

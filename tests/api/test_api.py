@@ -89,6 +89,10 @@ def test_domain_admin_token_is_scoped_to_its_domains(client, session, world):
     h = bearer(world["dora"])
     assert [m["email"] for m in client.get("/api/v1/mailboxes", headers=h).json["items"]] == ["alice@example.org"]
     assert client.get("/api/v1/mailboxes/olga@other.org", headers=h).status_code == 404
+    for query in ("domain=other.org", "domain=other.org&q=olga"):  # listed or searched, another domain is not there
+        refused = client.get(f"/api/v1/mailboxes?{query}", headers=h)
+        assert refused.status_code == 404 and refused.json["fields"] == {"domain": "no domain other.org"}
+    assert client.get("/api/v1/mailboxes?q=olga", headers=h).json["items"] == []
     refused = client.post("/api/v1/mailboxes", json={"email": "x@other.org", "password": "secret123"}, headers=h)
     assert refused.status_code == 403 and refused.json == {"error": "you do not manage this domain", "fields": {}}
     assert client.post("/api/v1/domains", json={"name": "new.org"}, headers=h).status_code == 403
