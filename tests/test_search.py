@@ -48,6 +48,7 @@ def _walk(session, actor, needle, size):
     return forward, backward
 
 
+# "trigram-first" needs PostgreSQL's estimate; SQLite has none and walks.
 @pytest.mark.parametrize("budget, few", [(10**6, 0), (3, 0), (3, 10**9), (25, 0)],
                          ids=["walk-only", "walk-then-trigram", "trigram-first", "walk-fills-some"])
 def test_every_road_gives_the_same_pages(session, clustered, monkeypatch, budget, few):
