@@ -303,7 +303,7 @@ def _typed_key(values, sort: str):
     return tuple(values)
 
 
-def search_needle(text: str, minimum: int = SEARCH_MIN) -> str:
+def _search_needle(text: str, minimum: int = SEARCH_MIN) -> str:
     """What "address or name contains ``text``, any case" looks for (the
     panel's search and the API's): ``text`` lower-cased and checked."""
     needle = _no_controls((text or "").strip().lower(), "q")
@@ -334,7 +334,7 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     :func:`_sorted_matches`.
     """
     _check_sort(sort)
-    needle, scope = search_needle(text), _scope_clauses(Mailbox.domain_id, actor)
+    needle, scope = _search_needle(text), _scope_clauses(Mailbox.domain_id, actor)
     if sort != "address":
         if not _indexable(needle):
             raise ServiceError("q", f"type at least {TRIGRAM} characters to sort by "
@@ -359,7 +359,7 @@ def api_mailboxes(session: Session, actor: Actor, after: str | None, size: int, 
         return list(session.scalars(select(Mailbox).where(*scope, *_past(after, False))
                                     .order_by(Mailbox.address).limit(size + 1)))
     scope_size = domain.mailbox_count if domain is not None else _scope_size(session, actor)
-    found = [row[0] for row in _search_by_address(session, search_needle(text, 1), scope, after, False, size,
+    found = [row[0] for row in _search_by_address(session, _search_needle(text, 1), scope, after, False, size,
                                                   scope_size)]
     # The API shows each row's domain: one query for all of them, not one
     # per row (the panel's search rows never touch it).
