@@ -1,4 +1,5 @@
 """Entry point for ``flask --app app`` and gunicorn (``app:app``)."""
+
 from panel import create_app
 
 app = create_app()

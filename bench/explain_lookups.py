@@ -9,6 +9,7 @@ that exists, and its plan printed. Exit status 1 if any per-key lookup plan
 contains a sequential scan (the iterate query lists every user on purpose
 and is reported, not judged).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,12 +39,14 @@ WHOLE_TABLE = {"dovecot-iterate"}
 def _keys(conn) -> dict:
     dom = conn.exec_driver_sql("SELECT domain_id FROM mailboxes WHERE id = 424242").scalar()
     alias_dom = conn.exec_driver_sql(
-        "SELECT min(ad.id) FROM alias_domains ad JOIN mailboxes m ON m.domain_id = ad.target_domain_id").scalar()
+        "SELECT min(ad.id) FROM alias_domains ad JOIN mailboxes m ON m.domain_id = ad.target_domain_id"
+    ).scalar()
     first = conn.exec_driver_sql(
-        "SELECT min(m.id) FROM mailboxes m JOIN alias_domains ad ON ad.target_domain_id = m.domain_id "
-        "WHERE ad.id = %s" if conn.dialect.name == "postgresql" else
-        "SELECT min(m.id) FROM mailboxes m JOIN alias_domains ad ON ad.target_domain_id = m.domain_id WHERE ad.id = ?",
-        (alias_dom,)).scalar()
+        "SELECT min(m.id) FROM mailboxes m JOIN alias_domains ad ON ad.target_domain_id = m.domain_id WHERE ad.id = %s"
+        if conn.dialect.name == "postgresql"
+        else "SELECT min(m.id) FROM mailboxes m JOIN alias_domains ad ON ad.target_domain_id = m.domain_id WHERE ad.id = ?",
+        (alias_dom,),
+    ).scalar()
     return {"dom": dom, "alias_dom": alias_dom, "first": first}
 
 
@@ -62,7 +65,9 @@ def explain_all(url: str, out=print) -> bool:
             plan = [str(row[-1]) for row in conn.exec_driver_sql(prefix + sql)]
             rows = conn.exec_driver_sql(sql).fetchall()
             scans = [line for line in plan if "Seq Scan" in line or line.strip().startswith("SCAN ")]
-            verdict = "whole table by design" if name in WHOLE_TABLE else ("SEQUENTIAL SCAN" if scans else "index scans only")
+            verdict = (
+                "whole table by design" if name in WHOLE_TABLE else ("SEQUENTIAL SCAN" if scans else "index scans only")
+            )
             if scans and name not in WHOLE_TABLE:
                 ok = False
             out(f"### {name} (key {key!r}: {len(rows)} row(s); {verdict})\n")

@@ -13,6 +13,7 @@
 
 The database named by --url is dropped and re-created.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,14 @@ def fresh_database(url: str) -> None:
 def flask(url: str, *args: str, scheme: str) -> float:
     env = dict(os.environ, MAILPANEL_DATABASE_URL=url, MAILPANEL_SECRET_KEY="bench", MAILPANEL_HASH_SCHEME=scheme)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), *args], env=env, cwd=ROOT,
-                   check=True, stdout=subprocess.DEVNULL, timeout=3600)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        timeout=3600,
+    )
     return time.perf_counter() - started
 
 
@@ -88,12 +95,15 @@ def main() -> None:
     flask(args.url, "domain", "add", "plain.example", scheme=args.scheme)
     with tempfile.TemporaryDirectory() as tmp:
         prehashed = Path(tmp) / "prehashed.csv"
-        write_csv(prehashed, args.rows, "bench.example",
-                  digest=passwords.hash_password("secret-password", "SHA512-CRYPT"))
+        write_csv(
+            prehashed, args.rows, "bench.example", digest=passwords.hash_password("secret-password", "SHA512-CRYPT")
+        )
         seconds = flask(args.url, "users", "import", str(prehashed), scheme=args.scheme)
         peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"pre-hashed: {args.rows} rows in {seconds:.1f} s = {args.rows / seconds:,.0f} rows/s "
-              f"(peak RSS of the command {peak_mib:.0f} MiB)")
+        print(
+            f"pre-hashed: {args.rows} rows in {seconds:.1f} s = {args.rows / seconds:,.0f} rows/s "
+            f"(peak RSS of the command {peak_mib:.0f} MiB)"
+        )
 
         plain = Path(tmp) / "plain.csv"
         write_csv(plain, args.plain_rows, "plain.example", digest=None)
@@ -105,9 +115,11 @@ def main() -> None:
         single = (before + one_core_rate(args.scheme, 40)) / 2
         print(f"load average after the run: {os.getloadavg()[0]:.1f}")
         n = cores()
-        print(f"plain {args.scheme}: {args.plain_rows} rows in {seconds:.1f} s = {rate:.1f} rows/s; "
-              f"one core hashes {single:.2f}/s; {n} cores x {single:.2f} = {n * single:.2f}/s; "
-              f"efficiency {100 * rate / (n * single):.0f} %")
+        print(
+            f"plain {args.scheme}: {args.plain_rows} rows in {seconds:.1f} s = {rate:.1f} rows/s; "
+            f"one core hashes {single:.2f}/s; {n} cores x {single:.2f} = {n * single:.2f}/s; "
+            f"efficiency {100 * rate / (n * single):.0f} %"
+        )
 
 
 if __name__ == "__main__":

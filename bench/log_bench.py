@@ -15,6 +15,7 @@ re-runs and never committed), then measures, median of --repeat runs:
 Target: tail of 2 GB ≤ 1.5 × tail of 2 MB. ``--write-docs`` replaces the
 "Log tail" section of docs/performance.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,10 @@ TEMPLATES = (
     "Nov 26 {h:02d}:{m:02d}:{s:02d} mx postfix/smtpd[{pid}]: disconnect from client{n}.example[192.0.2.{o}] "
     "ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5",
 )
-REJECT = ("Nov 26 23:59:58 mx postfix/smtpd[999]: NOQUEUE: reject: RCPT from spam.example[203.0.113.5]: "
-          "554 5.7.1 <victim@example.org>: Relay access denied; from=<x@spam.example> to=<victim@example.org>\n")
+REJECT = (
+    "Nov 26 23:59:58 mx postfix/smtpd[999]: NOQUEUE: reject: RCPT from spam.example[203.0.113.5]: "
+    "554 5.7.1 <victim@example.org>: Relay access denied; from=<x@spam.example> to=<victim@example.org>\n"
+)
 
 
 def chunk(seed: int, size: int = 1 << 20) -> bytes:
@@ -54,9 +57,19 @@ def chunk(seed: int, size: int = 1 << 20) -> bytes:
     lines, total, n = [], 0, seed * 100_000
     while total < size:
         n += 1
-        line = TEMPLATES[n % len(TEMPLATES)].format(
-            h=(n // 3600) % 24, m=(n // 60) % 60, s=n % 60, pid=1000 + n % 5000, n=n, o=n % 250,
-            qid=f"{0x3F2A1B0000 + n // 7:X}", size=300 + n % 90_000) + "\n"
+        line = (
+            TEMPLATES[n % len(TEMPLATES)].format(
+                h=(n // 3600) % 24,
+                m=(n // 60) % 60,
+                s=n % 60,
+                pid=1000 + n % 5000,
+                n=n,
+                o=n % 250,
+                qid=f"{0x3F2A1B0000 + n // 7:X}",
+                size=300 + n % 90_000,
+            )
+            + "\n"
+        )
         lines.append(line)
         total += len(line)
     return "".join(lines).encode()
@@ -85,8 +98,15 @@ def page_client(folder: Path, log: Path):
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'bench.sqlite'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "POSTFIX_LOG": str(log)})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "POSTFIX_LOG": str(log),
+        }
+    )
     app.instance_path = str(folder / "instance")
     with app.app_context():
         session = get_session()
@@ -137,33 +157,34 @@ def measure(small_log: Path, big_log: Path, repeat: int, folder: Path) -> tuple[
 
 def section(small: dict, big: dict) -> str:
     def row(label, key):
-        return (f"| {label} | {small[key] * 1000:.2f} ms | {big[key] * 1000:.2f} ms | "
-                f"{big[key] / small[key]:.2f}× |")
+        return f"| {label} | {small[key] * 1000:.2f} ms | {big[key] * 1000:.2f} ms | {big[key] / small[key]:.2f}× |"
 
-    return "\n".join([
-        "## Log tail",
-        "",
-        f"`bench/log_bench.py` on {date.today().isoformat()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, files in /tmp (page cache warm). Generated Postfix logs of "
-        f"{small['size'] / 2**20:.0f} MiB and {big['size'] / 2**30:.2f} GiB. Median of the runs, small and big alternating. "
-        "Target: tail of 2 GB ≤ 1.5× tail of 2 MB.",
-        "",
-        "| what | 2 MB log | 2 GB log | ratio |",
-        "| --- | ---: | ---: | ---: |",
-        row("last 200 lines (`maillog.tail`, the page's default)", "tail200"),
-        row("last 5,000 lines", "tail5000"),
-        row("the whole logs page (GET /logs/, 200 lines)", "page"),
-        row("one follow poll after a line was appended", "follow"),
-        row("filtered: the last `reject` (2,000 lines from the end)", "reject"),
-        row("filtered, no line matches: reads the whole file, or stops at the budget", "nomatch"),
-        "",
-        "The tail reads 64 KiB blocks backwards from the end and stops when it has its lines; follow reads "
-        "from the byte offset it was given. A filtered search also reads backwards and stops at its lines, "
-        f"or after {maillog.SCAN_BUDGET >> 20} MiB (`SCAN_BUDGET`) and says so on the page; a block in which "
-        "the filter's text cannot occur is skipped without splitting it into lines. The last row is the one "
-        "that grows with the file (up to the budget), by design.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "## Log tail",
+            "",
+            f"`bench/log_bench.py` on {date.today().isoformat()}, {os.cpu_count()} cores, Python "
+            f"{platform.python_version()}, files in /tmp (page cache warm). Generated Postfix logs of "
+            f"{small['size'] / 2**20:.0f} MiB and {big['size'] / 2**30:.2f} GiB. Median of the runs, small and big alternating. "
+            "Target: tail of 2 GB ≤ 1.5× tail of 2 MB.",
+            "",
+            "| what | 2 MB log | 2 GB log | ratio |",
+            "| --- | ---: | ---: | ---: |",
+            row("last 200 lines (`maillog.tail`, the page's default)", "tail200"),
+            row("last 5,000 lines", "tail5000"),
+            row("the whole logs page (GET /logs/, 200 lines)", "page"),
+            row("one follow poll after a line was appended", "follow"),
+            row("filtered: the last `reject` (2,000 lines from the end)", "reject"),
+            row("filtered, no line matches: reads the whole file, or stops at the budget", "nomatch"),
+            "",
+            "The tail reads 64 KiB blocks backwards from the end and stops when it has its lines; follow reads "
+            "from the byte offset it was given. A filtered search also reads backwards and stops at its lines, "
+            f"or after {maillog.SCAN_BUDGET >> 20} MiB (`SCAN_BUDGET`) and says so on the page; a block in which "
+            "the filter's text cannot occur is skipped without splitting it into lines. The last row is the one "
+            "that grows with the file (up to the budget), by design.",
+            "",
+        ]
+    )
 
 
 def write_docs(text: str, title: str) -> None:
@@ -172,7 +193,7 @@ def write_docs(text: str, title: str) -> None:
     start = doc.find(f"## {title}")
     if start >= 0:
         end = doc.find("\n## ", start + 1)
-        doc = doc[:start] + text + (doc[end + 1:] if end >= 0 else "")
+        doc = doc[:start] + text + (doc[end + 1 :] if end >= 0 else "")
     else:
         doc = doc.rstrip("\n") + "\n\n" + text
     path.write_text(doc)

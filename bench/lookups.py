@@ -20,6 +20,7 @@ mailbox, as quota_clone would leave it). Then, per database:
 Nothing here touches the running mail stack or /etc. Prints a Markdown
 table for docs/performance.md ("Mail-server lookups").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,11 +62,11 @@ def load_mailstack():
 
 # ------------------------------------------------------------------ data
 
+
 def seed_database(url: str, mailboxes: int) -> None:
     from bench.seed import load_quota_usage, seed
 
-    seed(url, domains=max(1, mailboxes // 100), mailboxes=mailboxes, aliases=mailboxes,
-         big_domain=mailboxes // 5)
+    seed(url, domains=max(1, mailboxes // 100), mailboxes=mailboxes, aliases=mailboxes, big_domain=mailboxes // 5)
     engine = make_engine(normalize_url(url))
     with engine.begin() as conn:
         load_quota_usage(conn, "SELECT address, 0, 0 FROM mailboxes")
@@ -95,12 +96,22 @@ def sample_keys(url: str, count: int) -> dict[str, list[str]]:
         aliases = _sample(conn, f"SELECT address FROM aliases WHERE id IN ({ids})", count, rng)
         domains = _sample(conn, "SELECT name FROM domains", count, rng)
         alias_domains = _sample(conn, "SELECT name FROM alias_domains", count, rng)
-        via_alias_domain = _sample(conn, "SELECT m.local_part || '@' || ad.name FROM mailboxes m "
-                                         "JOIN alias_domains ad ON ad.target_domain_id = m.domain_id "
-                                         f"WHERE m.id IN ({ids})", count, rng)
-        alias_via_alias_domain = _sample(conn, f"SELECT {local} || '@' || ad.name FROM aliases a "
-                                               "JOIN alias_domains ad ON ad.target_domain_id = a.domain_id "
-                                               f"WHERE a.id IN ({ids})", count, rng)
+        via_alias_domain = _sample(
+            conn,
+            "SELECT m.local_part || '@' || ad.name FROM mailboxes m "
+            "JOIN alias_domains ad ON ad.target_domain_id = m.domain_id "
+            f"WHERE m.id IN ({ids})",
+            count,
+            rng,
+        )
+        alias_via_alias_domain = _sample(
+            conn,
+            f"SELECT {local} || '@' || ad.name FROM aliases a "
+            "JOIN alias_domains ad ON ad.target_domain_id = a.domain_id "
+            f"WHERE a.id IN ({ids})",
+            count,
+            rng,
+        )
     engine.dispose()
     return {
         "postfix-domains": domains,
@@ -117,6 +128,7 @@ def sample_keys(url: str, count: int) -> dict[str, list[str]]:
 
 # --------------------------------------------------------------- Postfix
 
+
 def write_maps(stack, db: dict, directory: Path) -> dict[str, str]:
     """Map files exactly as mailstack writes them, plus the floor with the
     same connection settings. Returns name -> 'type:path'."""
@@ -128,7 +140,8 @@ def write_maps(stack, db: dict, directory: Path) -> dict[str, str]:
             path.write_text(stack.map_file_text(db, name))
             specs[name] = f"{kind}:{path}"
     floor = stack.map_file_text(db, "postfix-mailboxes").replace(
-        "query = " + mq.load("postfix-mailboxes"), "query = " + FLOOR_QUERY)
+        "query = " + mq.load("postfix-mailboxes"), "query = " + FLOOR_QUERY
+    )
     (directory / "floor.cf").write_text(floor)
     specs[FLOOR] = f"{kind}:{directory / 'floor.cf'}"
     return specs
@@ -137,8 +150,9 @@ def write_maps(stack, db: dict, directory: Path) -> dict[str, str]:
 def postmap_once(spec: str, keys: list[str]) -> tuple[float, int]:
     """(seconds, distinct keys found) for one `postmap -q -` over keys."""
     started = time.perf_counter()
-    result = subprocess.run(["postmap", "-q", "-", spec], input="\n".join(keys) + "\n", capture_output=True,
-                            text=True, timeout=900)
+    result = subprocess.run(
+        ["postmap", "-q", "-", spec], input="\n".join(keys) + "\n", capture_output=True, text=True, timeout=900
+    )
     elapsed = time.perf_counter() - started
     if result.returncode not in (0, 1):
         raise SystemExit(f"postmap {spec}: {result.stderr.strip()}")
@@ -160,16 +174,22 @@ def time_postmaps(specs: dict[str, str], sample: dict[str, list[str]]) -> dict[s
 
 # --------------------------------------------------------------- Dovecot
 
+
 def dovecot_instance(stack, db: dict, directory: Path) -> Path:
     """A private Dovecot (auth only) on the same database; returns its config."""
     sql_conf = directory / "sql.conf.ext"
-    sql_conf.write_text(stack.fill(stack.template("dovecot/sql.conf.ext.in"), {
-        "driver": "pgsql" if db["kind"] == "postgresql" else "sqlite",
-        "connect": stack.dovecot_connect(db),
-        "password_query": mq.load("dovecot-password"),
-        "user_query": mq.load("dovecot-user", mail_root="/var/vmail"),
-        "iterate_query": mq.load("dovecot-iterate"),
-    }))
+    sql_conf.write_text(
+        stack.fill(
+            stack.template("dovecot/sql.conf.ext.in"),
+            {
+                "driver": "pgsql" if db["kind"] == "postgresql" else "sqlite",
+                "connect": stack.dovecot_connect(db),
+                "password_query": mq.load("dovecot-password"),
+                "user_query": mq.load("dovecot-user", mail_root="/var/vmail"),
+                "iterate_query": mq.load("dovecot-iterate"),
+            },
+        )
+    )
     conf = directory / "dovecot.conf"
     conf.write_text(f"""
 instance_name = mailstack-bench
@@ -214,8 +234,9 @@ def time_doveadm(conf: Path, args_for, users: list[str]) -> float:
     times = []
     for user in users:
         started = time.perf_counter()
-        result = subprocess.run(["doveadm", "-c", str(conf), *args_for(user)], capture_output=True, text=True,
-                                timeout=60)
+        result = subprocess.run(
+            ["doveadm", "-c", str(conf), *args_for(user)], capture_output=True, text=True, timeout=60
+        )
         times.append(time.perf_counter() - started)
         if result.returncode != 0:
             raise SystemExit(f"doveadm {' '.join(args_for(user))}: {result.stderr.strip() or result.stdout}")
@@ -223,6 +244,7 @@ def time_doveadm(conf: Path, args_for, users: list[str]) -> float:
 
 
 # ------------------------------------------------------------------ main
+
 
 def bench_database(url: str, keys: int, logins: int) -> dict:
     stack = load_mailstack()
@@ -234,8 +256,9 @@ def bench_database(url: str, keys: int, logins: int) -> dict:
         specs = write_maps(stack, db, directory)
         postfix = time_postmaps(specs, sample)
         for name, (micros, found) in postfix.items():
-            print(f"  {name}: {micros:.0f} µs/key ({found}/{len(set(sample[name]))} distinct keys found)",
-                  file=sys.stderr)
+            print(
+                f"  {name}: {micros:.0f} µs/key ({found}/{len(set(sample[name]))} distinct keys found)", file=sys.stderr
+            )
         conf = dovecot_instance(stack, db, directory)
         users = sample["postfix-mailboxes"][:logins]
         dovecot = {
@@ -253,11 +276,14 @@ def bench_database(url: str, keys: int, logins: int) -> dict:
 def markdown(results: dict, keys: int, logins: int) -> str:
     names = [FLOOR] + list(dict.fromkeys(n for names in mq.POSTFIX_MAPS.values() for n in names))
     backends = list(results)
-    lines = [f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-             f"({os.cpu_count()} cores, {platform.platform()}); {keys} random existing keys per map, "
-             f"best of {RUNS} interleaved `postmap -q -` runs.", "",
-             "| map (query file) | " + " | ".join(f"{b} µs/key | × floor" for b in backends) + " |",
-             "| --- | " + " | ".join("---: | ---:" for _ in backends) + " |"]
+    lines = [
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
+        f"({os.cpu_count()} cores, {platform.platform()}); {keys} random existing keys per map, "
+        f"best of {RUNS} interleaved `postmap -q -` runs.",
+        "",
+        "| map (query file) | " + " | ".join(f"{b} µs/key | × floor" for b in backends) + " |",
+        "| --- | " + " | ".join("---: | ---:" for _ in backends) + " |",
+    ]
     for name in names:
         cells = []
         for backend in backends:
@@ -265,9 +291,14 @@ def markdown(results: dict, keys: int, logins: int) -> str:
             floor = results[backend]["postfix"][FLOOR][0]
             cells.append(f"{micros:.0f} | {micros / floor:.2f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", f"Dovecot, median ms per `doveadm` call over {logins} users (a new doveadm process each "
-                  "time; auth test includes verifying a SHA512-CRYPT hash with 100,000 rounds):", "",
-              "| call | " + " | ".join(backends) + " |", "| --- | " + " | ".join("---:" for _ in backends) + " |"]
+    lines += [
+        "",
+        f"Dovecot, median ms per `doveadm` call over {logins} users (a new doveadm process each "
+        "time; auth test includes verifying a SHA512-CRYPT hash with 100,000 rounds):",
+        "",
+        "| call | " + " | ".join(backends) + " |",
+        "| --- | " + " | ".join("---:" for _ in backends) + " |",
+    ]
     for call in ("doveadm auth test", "doveadm user"):
         lines.append(f"| `{call}` | " + " | ".join(f"{results[b]['dovecot'][call]:.1f}" for b in backends) + " |")
     return "\n".join(lines)
@@ -278,8 +309,12 @@ def main(argv=None) -> None:
     parser.add_argument("--pg-url", help="PostgreSQL database (empty with --seed)")
     parser.add_argument("--sqlite-path", help="SQLite file (must not exist with --seed)")
     parser.add_argument("--seed", action="store_true", help="fill the databases first (bench/seed.py)")
-    parser.add_argument("--mailboxes", type=int, default=1_000_000,
-                        help="with --seed: mailboxes (and as many aliases, 1 domain per 100)")
+    parser.add_argument(
+        "--mailboxes",
+        type=int,
+        default=1_000_000,
+        help="with --seed: mailboxes (and as many aliases, 1 domain per 100)",
+    )
     parser.add_argument("--keys", type=int, default=2000)
     parser.add_argument("--logins", type=int, default=200)
     args = parser.parse_args(argv)

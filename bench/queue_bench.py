@@ -23,6 +23,7 @@ replaces the "Queue page" section of docs/performance.md.
 ``--real N`` (root, under ``flock /tmp/mailstack.lock``) measures the same
 page against the real Postfix holding N deferred messages instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,10 +44,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOW = 1_790_000_000
 QUEUES = ("deferred", "deferred", "deferred", "active", "hold", "incoming", "maildrop")
-REASONS = ("connect to mx.example.net[192.0.2.7]:25: Connection timed out",
-           "host mx.example.org[198.51.100.3] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command)",
-           "delivery temporarily suspended: lost connection with mx.example.com[203.0.113.9]",
-           "")
+REASONS = (
+    "connect to mx.example.net[192.0.2.7]:25: Connection timed out",
+    "host mx.example.org[198.51.100.3] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command)",
+    "delivery temporarily suspended: lost connection with mx.example.com[203.0.113.9]",
+    "",
+)
 
 
 def fake_postqueue(count: int) -> None:
@@ -54,14 +57,27 @@ def fake_postqueue(count: int) -> None:
     rng = random.Random(7)
     out = sys.stdout
     for n in range(count):
-        recipients = [{"address": f"user{rng.randrange(100000)}@dest{rng.randrange(500)}.example",
-                       "delay_reason": rng.choice(REASONS)} for _ in range(rng.randint(1, 3))]
-        out.write(json.dumps({
-            "queue_name": rng.choice(QUEUES), "queue_id": f"{0x1000000000 + n:X}",
-            "arrival_time": NOW - rng.randrange(864000), "message_size": rng.randrange(300, 5_000_000),
-            "forced_expire": False, "sender": f"sender{rng.randrange(5000)}@src{rng.randrange(300)}.example",
-            "recipients": recipients,
-        }) + "\n")
+        recipients = [
+            {
+                "address": f"user{rng.randrange(100000)}@dest{rng.randrange(500)}.example",
+                "delay_reason": rng.choice(REASONS),
+            }
+            for _ in range(rng.randint(1, 3))
+        ]
+        out.write(
+            json.dumps(
+                {
+                    "queue_name": rng.choice(QUEUES),
+                    "queue_id": f"{0x1000000000 + n:X}",
+                    "arrival_time": NOW - rng.randrange(864000),
+                    "message_size": rng.randrange(300, 5_000_000),
+                    "forced_expire": False,
+                    "sender": f"sender{rng.randrange(5000)}@src{rng.randrange(300)}.example",
+                    "recipients": recipients,
+                }
+            )
+            + "\n"
+        )
 
 
 def prefix(count: int) -> str:
@@ -85,8 +101,15 @@ def make_app(folder: Path):
 
     url = f"sqlite:///{folder / 'bench.sqlite'}"
     migrate.upgrade(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "QUEUE_COMMAND_TIMEOUT": 600})
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "QUEUE_COMMAND_TIMEOUT": 600,
+        }
+    )
     app.instance_path = str(folder / "instance")
     with app.app_context():
         session = get_session()
@@ -118,7 +141,7 @@ def measure(client, app, count: int, repeat: int) -> dict:
     first = get_page(client, "/queue/")
     deep_cursor = None
     body = first
-    for _ in range(3):   # a few pages in, by keyset
+    for _ in range(3):  # a few pages in, by keyset
         match = re.search(r'rel="next" href="[^"]*after=([^&"]+)', body)
         deep_cursor = match.group(1)
         body = get_page(client, f"/queue/?after={deep_cursor}")
@@ -157,13 +180,25 @@ def real_queue(count: int, repeat: int, folder: Path) -> dict:
     import subprocess
 
     app, client = make_app(folder)
-    env = dict(os.environ, MAILPANEL_DATABASE_URL=app.config["DATABASE_URL"], MAILSTACK_TEST="1",
-               MAILPANEL_MAIL_ROOT=str(folder / "vmail"))
+    env = dict(
+        os.environ,
+        MAILPANEL_DATABASE_URL=app.config["DATABASE_URL"],
+        MAILSTACK_TEST="1",
+        MAILPANEL_MAIL_ROOT=str(folder / "vmail"),
+    )
     folder.chmod(0o755)
-    for cmd in (["flask", "--app", "app", "domain", "add", "bench.test"],
-                ["flask", "--app", "app", "mailbox", "add", "waiting@bench.test", "--password-stdin"]):
-        subprocess.run([str(ROOT / ".venv" / "bin" / cmd[0]), *cmd[1:]], cwd=ROOT, env=env, check=True,
-                       input=b"bench-password-1\n", capture_output=True)
+    for cmd in (
+        ["flask", "--app", "app", "domain", "add", "bench.test"],
+        ["flask", "--app", "app", "mailbox", "add", "waiting@bench.test", "--password-stdin"],
+    ):
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / cmd[0]), *cmd[1:]],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            input=b"bench-password-1\n",
+            capture_output=True,
+        )
     mailstack = str(ROOT / "deploy" / "mailstack")
     subprocess.run([mailstack, "configure"], env=env, check=True, capture_output=True)
     subprocess.run([mailstack, "restart"], env=env, check=True, capture_output=True)
@@ -173,8 +208,11 @@ def real_queue(count: int, repeat: int, folder: Path) -> dict:
         started = time.perf_counter()
         with smtplib.SMTP("127.0.0.1", 25) as smtp:
             for n in range(count):
-                smtp.sendmail(f"sender{n}@client.example", ["waiting@bench.test"],
-                              f"Subject: queued {n}\r\n\r\nwaiting\r\n".encode())
+                smtp.sendmail(
+                    f"sender{n}@client.example",
+                    ["waiting@bench.test"],
+                    f"Subject: queued {n}\r\n\r\nwaiting\r\n".encode(),
+                )
         fill = time.perf_counter() - started
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
@@ -220,10 +258,14 @@ def section(count: int, result: dict, memory: dict) -> str:
     ]
     for size, peak in memory.items():
         lines.append(f"| {size:,} | {peak / 1024:.0f} KiB |")
-    lines += ["", "The page reads the stream once: one regular expression per line for the totals and the sort key, "
-              "a bounded heap of `per_page + 1` rows, and a full JSON parse only for the rows shown (and for lines "
-              "a text filter might match). The producer and the page run in parallel on two cores, so the page "
-              "costs little more than producing the listing.", ""]
+    lines += [
+        "",
+        "The page reads the stream once: one regular expression per line for the totals and the sort key, "
+        "a bounded heap of `per_page + 1` rows, and a full JSON parse only for the rows shown (and for lines "
+        "a text filter might match). The producer and the page run in parallel on two cores, so the page "
+        "costs little more than producing the listing.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -234,8 +276,8 @@ def write_real_line(line: str) -> None:
     start = doc.index("## Queue page")
     end = doc.find("\n## ", start + 1)
     end = len(doc) if end < 0 else end + 1
-    body = [l for l in doc[start:end].split("\n") if not l.startswith("On the real Postfix")]
-    anchor = next(i for i, l in enumerate(body) if l.startswith("Peak Python memory"))
+    body = [text for text in doc[start:end].split("\n") if not text.startswith("On the real Postfix")]
+    anchor = next(i for i, text in enumerate(body) if text.startswith("Peak Python memory"))
     body[anchor:anchor] = [line, ""]
     path.write_text(doc[:start] + "\n".join(body) + doc[end:])
 
@@ -246,7 +288,7 @@ def write_docs(text: str, title: str) -> None:
     start = doc.find(f"## {title}")
     if start >= 0:
         end = doc.find("\n## ", start + 1)
-        doc = doc[:start] + text + (doc[end + 1:] if end >= 0 else "")
+        doc = doc[:start] + text + (doc[end + 1 :] if end >= 0 else "")
     else:
         doc = doc.rstrip("\n") + "\n\n" + text
     path.write_text(doc)
@@ -258,8 +300,12 @@ def main(argv=None) -> None:
     parser.add_argument("--messages", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--write-docs", action="store_true")
-    parser.add_argument("--real", type=int, metavar="N",
-                        help="instead: N real messages in the real Postfix queue (root, under the mailstack lock)")
+    parser.add_argument(
+        "--real",
+        type=int,
+        metavar="N",
+        help="instead: N real messages in the real Postfix queue (root, under the mailstack lock)",
+    )
     args, rest = parser.parse_known_args(argv)
     if args.fake_postqueue is not None:
         # Called as QUEUE_COMMAND_PREFIX: the program's own argv follows.
@@ -270,10 +316,12 @@ def main(argv=None) -> None:
     if args.real:
         with tempfile.TemporaryDirectory(prefix="mailpanel-queue-bench-") as folder:
             real = real_queue(args.real, args.repeat, Path(folder))
-        line = (f"On the real Postfix (`--real {real['count']}`, {date.today().isoformat()}: deploy/mailstack in test "
-                f"mode, {real['count']:,} messages sent over SMTP and held in the deferred queue by "
-                f"`defer_transports = lmtp`): `postqueue -j` alone {real['alone'] * 1000:.0f} ms, the queue page "
-                f"{real['page'] * 1000:.0f} ms ({real['page'] / real['alone']:.2f}×).")
+        line = (
+            f"On the real Postfix (`--real {real['count']}`, {date.today().isoformat()}: deploy/mailstack in test "
+            f"mode, {real['count']:,} messages sent over SMTP and held in the deferred queue by "
+            f"`defer_transports = lmtp`): `postqueue -j` alone {real['alone'] * 1000:.0f} ms, the queue page "
+            f"{real['page'] * 1000:.0f} ms ({real['page'] / real['alone']:.2f}×)."
+        )
         print(line)
         if args.write_docs:
             write_real_line(line)
@@ -286,7 +334,7 @@ def main(argv=None) -> None:
     print(text)
     if args.write_docs:
         doc = (ROOT / "docs" / "performance.md").read_text()
-        previous = [l for l in doc.split("\n") if l.startswith("On the real Postfix")]
+        previous = [text for text in doc.split("\n") if text.startswith("On the real Postfix")]
         write_docs(text, "Queue page")
         if previous:
             write_real_line(previous[0])

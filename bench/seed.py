@@ -13,6 +13,7 @@ pick random existing keys:
 Every row goes in with a few INSERT ... SELECT statements, then counters are
 recomputed and the tables analysed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,15 @@ def _mailbox_domain(big: int, domains: int) -> str:
     return f"CASE WHEN i <= {big} THEN 1 ELSE 2 + ((i - {big} - 1) % {domains - 1}) END"
 
 
-def seed(url: str, domains: int = 10_000, mailboxes: int = 1_000_000, aliases: int = 1_000_000,
-         big_domain: int = 200_000, alias_domains: int = 1_000, log=print) -> None:
+def seed(
+    url: str,
+    domains: int = 10_000,
+    mailboxes: int = 1_000_000,
+    aliases: int = 1_000_000,
+    big_domain: int = 200_000,
+    alias_domains: int = 1_000,
+    log=print,
+) -> None:
     url = normalize_url(url)
     migrate.upgrade(url)
     engine = make_engine(url)
@@ -57,44 +65,64 @@ def seed(url: str, domains: int = 10_000, mailboxes: int = 1_000_000, aliases: i
     started = time.perf_counter()
     with engine.begin() as conn:
         now = "CURRENT_TIMESTAMP"
-        conn.execute(text(
-            f"{_with(dialect)} {_series(dialect, 's', domains)} "
-            "INSERT INTO domains (id, name, description, active, max_mailboxes, max_aliases, max_quota_bytes, "
-            "total_quota_bytes, default_quota_bytes, mailbox_count, alias_count, quota_allocated_bytes, created_at, updated_at) "
-            f"SELECT i, 'd' || i || '.example', '', TRUE, 0, 0, 0, 0, 1073741824, 0, 0, 0, {now}, {now} FROM s"))
+        conn.execute(
+            text(
+                f"{_with(dialect)} {_series(dialect, 's', domains)} "
+                "INSERT INTO domains (id, name, description, active, max_mailboxes, max_aliases, max_quota_bytes, "
+                "total_quota_bytes, default_quota_bytes, mailbox_count, alias_count, quota_allocated_bytes, created_at, updated_at) "
+                f"SELECT i, 'd' || i || '.example', '', TRUE, 0, 0, 0, 0, 1073741824, 0, 0, 0, {now}, {now} FROM s"
+            )
+        )
         log(f"domains: {domains} in {time.perf_counter() - started:.1f}s")
         dom = _mailbox_domain(big, domains)
-        conn.execute(text(
-            f"{_with(dialect)} {_series(dialect, 's', mailboxes)} "
-            "INSERT INTO mailboxes (id, domain_id, local_part, address, name, password_hash, quota_bytes, active, maildir, "
-            "created_at, updated_at, password_changed_at) "
-            f"SELECT i, {dom}, 'u' || i, 'u' || i || '@d' || ({dom}) || '.example', 'User ' || i, :pw, 1073741824, TRUE, "
-            f"'d' || ({dom}) || '.example/m' || i, {now}, {now}, {now} FROM s"), {"pw": pw})
+        conn.execute(
+            text(
+                f"{_with(dialect)} {_series(dialect, 's', mailboxes)} "
+                "INSERT INTO mailboxes (id, domain_id, local_part, address, name, password_hash, quota_bytes, active, maildir, "
+                "created_at, updated_at, password_changed_at) "
+                f"SELECT i, {dom}, 'u' || i, 'u' || i || '@d' || ({dom}) || '.example', 'User ' || i, :pw, 1073741824, TRUE, "
+                f"'d' || ({dom}) || '.example/m' || i, {now}, {now}, {now} FROM s"
+            ),
+            {"pw": pw},
+        )
         log(f"mailboxes: {mailboxes} in {time.perf_counter() - started:.1f}s")
-        conn.execute(text(
-            f"{_with(dialect)} {_series(dialect, 's', aliases)} "
-            "INSERT INTO aliases (id, domain_id, address, active, domain_active, goto, created_at, updated_at) "
-            f"SELECT i, {dom}, 'a' || i || '@d' || ({dom}) || '.example', TRUE, TRUE, "
-            f"'u' || i || '@d' || ({dom}) || '.example', {now}, {now} FROM s"))
-        conn.execute(text(
-            "INSERT INTO alias_destinations (id, alias_id, destination) "
-            "SELECT a.id, a.id, 'u' || a.id || '@' || substr(a.address, instr(a.address, '@') + 1) FROM aliases a"
-            if dialect == "sqlite" else
-            "INSERT INTO alias_destinations (id, alias_id, destination) "
-            "SELECT a.id, a.id, 'u' || a.id || '@' || split_part(a.address, '@', 2) FROM aliases a"))
+        conn.execute(
+            text(
+                f"{_with(dialect)} {_series(dialect, 's', aliases)} "
+                "INSERT INTO aliases (id, domain_id, address, active, domain_active, goto, created_at, updated_at) "
+                f"SELECT i, {dom}, 'a' || i || '@d' || ({dom}) || '.example', TRUE, TRUE, "
+                f"'u' || i || '@d' || ({dom}) || '.example', {now}, {now} FROM s"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO alias_destinations (id, alias_id, destination) "
+                "SELECT a.id, a.id, 'u' || a.id || '@' || substr(a.address, instr(a.address, '@') + 1) FROM aliases a"
+                if dialect == "sqlite"
+                else "INSERT INTO alias_destinations (id, alias_id, destination) "
+                "SELECT a.id, a.id, 'u' || a.id || '@' || split_part(a.address, '@', 2) FROM aliases a"
+            )
+        )
         log(f"aliases: {aliases} in {time.perf_counter() - started:.1f}s")
-        conn.execute(text(
-            f"{_with(dialect)} {_series(dialect, 's', min(alias_domains, domains))} "
-            "INSERT INTO alias_domains (id, name, target_domain_id, target_name, target_active, active, created_at) "
-            f"SELECT i, 'alias' || i || '.example', i, 'd' || i || '.example', TRUE, TRUE, {now} FROM s"))
-        conn.execute(text(
-            "UPDATE domains SET mailbox_count = (SELECT count(*) FROM mailboxes m WHERE m.domain_id = domains.id), "
-            "alias_count = (SELECT count(*) FROM aliases a WHERE a.domain_id = domains.id), "
-            "quota_allocated_bytes = (SELECT coalesce(sum(quota_bytes), 0) FROM mailboxes m WHERE m.domain_id = domains.id)"))
+        conn.execute(
+            text(
+                f"{_with(dialect)} {_series(dialect, 's', min(alias_domains, domains))} "
+                "INSERT INTO alias_domains (id, name, target_domain_id, target_name, target_active, active, created_at) "
+                f"SELECT i, 'alias' || i || '.example', i, 'd' || i || '.example', TRUE, TRUE, {now} FROM s"
+            )
+        )
+        conn.execute(
+            text(
+                "UPDATE domains SET mailbox_count = (SELECT count(*) FROM mailboxes m WHERE m.domain_id = domains.id), "
+                "alias_count = (SELECT count(*) FROM aliases a WHERE a.domain_id = domains.id), "
+                "quota_allocated_bytes = (SELECT coalesce(sum(quota_bytes), 0) FROM mailboxes m WHERE m.domain_id = domains.id)"
+            )
+        )
         if dialect == "postgresql":
             for table in ("domains", "mailboxes", "aliases", "alias_destinations", "alias_domains"):
                 conn.exec_driver_sql(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
     with engine.begin() as conn:  # committed: statistics from a rolled-back ANALYZE are lost
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
@@ -113,15 +141,20 @@ def load_quota_usage(conn, select_sql: str) -> None:
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
     # text(): SQLAlchemy escapes the '%' of a modulo for the driver.
     # "WHERE true": SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
-    conn.execute(text(f"INSERT INTO quota_usage (username, bytes, messages) SELECT * FROM ({select_sql}) AS rows "
-                      "WHERE true ON CONFLICT (username) DO NOTHING"))
+    conn.execute(
+        text(
+            f"INSERT INTO quota_usage (username, bytes, messages) SELECT * FROM ({select_sql}) AS rows "
+            "WHERE true ON CONFLICT (username) DO NOTHING"
+        )
+    )
     if postgres:
         conn.exec_driver_sql("SET LOCAL session_replication_role = origin")
         domain_of = "split_part(q.username, '@', 2)"
         conn.exec_driver_sql(
             "UPDATE domains SET used_bytes = s.b, used_messages = s.m FROM "
             f"(SELECT {domain_of} AS name, sum(q.bytes) AS b, sum(q.messages) AS m FROM quota_usage q GROUP BY 1) s "
-            "WHERE domains.name = s.name")
+            "WHERE domains.name = s.name"
+        )
 
 
 def main(argv=None) -> None:

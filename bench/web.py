@@ -12,6 +12,7 @@ after a warm-up; p50/p95 are reported per page. ``--reuse`` keeps an
 already-seeded database. ``--write-docs`` replaces the "Web pages" section
 of docs/performance.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,13 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from seed import load_quota_usage, seed  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from panel import create_app, migrate  # noqa: E402
 from panel.db import get_session, normalize_url  # noqa: E402
 from panel.services import Actor, admins, domains  # noqa: E402
-from seed import load_quota_usage, seed  # noqa: E402
 
 USERNAME, PASSWORD = "bench-admin", "bench-password-1"
 BIG = "d1.example"
@@ -70,13 +71,17 @@ def _audit_trail(url: str, events: int) -> None:
     over six actions, each on its own target."""
     engine = create_engine(normalize_url(url))
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO audit_events (at, actor, action, target, details, remote_addr) "
-            "SELECT now() - make_interval(secs => g), "
-            "CASE WHEN g % 100 = 0 THEN 'alice' WHEN g % 7 = 0 THEN 'cli:root' ELSE 'api:token' || (g % 50) END, "
-            "(ARRAY['mailbox.create','mailbox.password','mailbox.update','alias.create','login.success',"
-            "'mailbox.delete'])[1 + g % 6], 'u' || g || '@d' || (g % 10000) || '.example', '{}', '127.0.0.1' "
-            "FROM generate_series(1, :n) g"), {"n": events})
+        conn.execute(
+            text(
+                "INSERT INTO audit_events (at, actor, action, target, details, remote_addr) "
+                "SELECT now() - make_interval(secs => g), "
+                "CASE WHEN g % 100 = 0 THEN 'alice' WHEN g % 7 = 0 THEN 'cli:root' ELSE 'api:token' || (g % 50) END, "
+                "(ARRAY['mailbox.create','mailbox.password','mailbox.update','alias.create','login.success',"
+                "'mailbox.delete'])[1 + g % 6], 'u' || g || '@d' || (g % 10000) || '.example', '{}', '127.0.0.1' "
+                "FROM generate_series(1, :n) g"
+            ),
+            {"n": events},
+        )
     engine.dispose()
 
 
@@ -98,16 +103,24 @@ def _deep_key(url: str) -> str:
     """The local part 90% of the way through the big domain (what page ~3600 starts after)."""
     engine = create_engine(normalize_url(url))
     with engine.connect() as conn:
-        key = conn.execute(text(
-            "SELECT local_part FROM mailboxes WHERE domain_id = (SELECT id FROM domains WHERE name = :d) "
-            "ORDER BY local_part OFFSET (SELECT mailbox_count * 9 / 10 FROM domains WHERE name = :d) LIMIT 1"),
-            {"d": BIG}).scalar()
+        key = conn.execute(
+            text(
+                "SELECT local_part FROM mailboxes WHERE domain_id = (SELECT id FROM domains WHERE name = :d) "
+                "ORDER BY local_part OFFSET (SELECT mailbox_count * 9 / 10 FROM domains WHERE name = :d) LIMIT 1"
+            ),
+            {"d": BIG},
+        ).scalar()
     engine.dispose()
     return key or "u0"
 
 
 # Measured and shown, but not among the pages the issue's target names.
-EXTRA = ("search, clustered (ser 99)", "search, broad, by usage", "search, broad, by last change", "search, narrow, by usage")
+EXTRA = (
+    "search, clustered (ser 99)",
+    "search, broad, by usage",
+    "search, broad, by last change",
+    "search, narrow, by usage",
+)
 
 
 def pages(deep_key: str) -> list[tuple[str, str]]:
@@ -134,12 +147,12 @@ def measure(clients: list, urls: list[str], iterations: int) -> list[tuple[float
     """(p50, p95) ms per (client, url), the requests interleaved (one of
     each in turn), so drift in a shared machine's speed hits both sides of
     a ratio alike."""
-    for client, url in zip(clients, urls):
+    for client, url in zip(clients, urls, strict=True):
         for _ in range(5):
             assert client.get(url).status_code == 200, url
     times: list[list[float]] = [[] for _ in clients]
     for _ in range(iterations):
-        for i, (client, url) in enumerate(zip(clients, urls)):
+        for i, (client, url) in enumerate(zip(clients, urls, strict=True)):
             started = time.perf_counter()
             response = client.get(url)
             times[i].append((time.perf_counter() - started) * 1000)
@@ -167,8 +180,11 @@ def run(url: str, iterations: int, mailboxes: int, big: int, reuse: bool) -> lis
         empty_page = page.replace("after=", "after=u") if "after=" in page else page
         empty, full = measure([empty_client, full_client], [empty_page, page], iterations)
         rows.append((label, page, empty, full))
-        print(f"{label:45} empty p50 {empty[0]:6.1f} p95 {empty[1]:6.1f} | 1M p50 {full[0]:6.1f} "
-              f"p95 {full[1]:6.1f} ms  ({full[1] / empty[1]:.1f}x)", flush=True)
+        print(
+            f"{label:45} empty p50 {empty[0]:6.1f} p95 {empty[1]:6.1f} | 1M p50 {full[0]:6.1f} "
+            f"p95 {full[1]:6.1f} ms  ({full[1] / empty[1]:.1f}x)",
+            flush=True,
+        )
     return rows
 
 
@@ -181,8 +197,14 @@ def _reuse_login(url: str):
 
 
 def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     lines = [
         "## Web pages",
         "",
@@ -198,15 +220,16 @@ def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, _page, empty, full in rows:
-        lines.append(f"| {label} | {empty[0]:.1f} ms | {empty[1]:.1f} ms | {full[0]:.1f} ms | {full[1]:.1f} ms | "
-                     f"{full[1] / empty[1]:.1f}× |")
+        lines.append(
+            f"| {label} | {empty[0]:.1f} ms | {empty[1]:.1f} ms | {full[0]:.1f} ms | {full[1]:.1f} ms | "
+            f"{full[1] / empty[1]:.1f}× |"
+        )
     targeted = [row for row in rows if row[0] not in EXTRA]
     slow = [label for label, _p, _e, full in targeted if full[1] > 100]
     over = [f"{label} ({full[1] / empty[1]:.1f}×)" for label, _p, empty, full in targeted if full[1] > 3 * empty[1]]
     lines += [
         "",
-        "Re-run: `.venv/bin/python bench/web.py --write-docs` (about 5 minutes: seeding takes ~2; "
-        "`--reuse` skips it).",
+        "Re-run: `.venv/bin/python bench/web.py --write-docs` (about 5 minutes: seeding takes ~2; `--reuse` skips it).",
         "",
         f"**Target (the pages the issue names, every row but the last {len(EXTRA)} searches): "
         f"over 100 ms at p95: {', '.join(slow) or 'none'}; over 3× the empty database: "
@@ -236,7 +259,7 @@ def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
         "a name search's matches cluster in address order, as 'User 99…' does here near the end) is "
         "completed from the trigram index (up to 20,000 matches, sorted) instead of a walk of most of the "
         "index: the clustered row took ~160 ms before. Needles without a word of 3 letters or digits "
-        "(\"zz\", \"@d9\") have no trigram: they walk, up to the whole index (~0.2 s at 1M when "
+        '("zz", "@d9") have no trigram: they walk, up to the whole index (~0.2 s at 1M when '
         "nothing matches), and cannot be sorted by usage or last change. A domain admin's (or the API's "
         "`domain=`) scope of at most 50,000 mailboxes is read through the domain index instead of the walk "
         "(198 small domains at 1M: ~200 ms before, ~7 ms). Sorted by usage or last change, a search gathers its matches "
@@ -268,7 +291,7 @@ def write_docs(section: str) -> None:
     start = text_.find("## Web pages")
     if start >= 0:
         end = text_.find("\n## ", start + 1)
-        text_ = text_[:start] + section.rstrip("\n") + "\n\n" + (text_[end + 1:] if end >= 0 else "")
+        text_ = text_[:start] + section.rstrip("\n") + "\n\n" + (text_[end + 1 :] if end >= 0 else "")
     else:
         text_ = text_.rstrip("\n") + "\n\n" + section
     path.parent.mkdir(exist_ok=True)

@@ -1,5 +1,6 @@
 """Alembic environment: the URL comes from the caller (``flask db upgrade``)
 or from MAILPANEL_DATABASE_URL when alembic is run by hand."""
+
 from __future__ import annotations
 
 import os

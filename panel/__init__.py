@@ -1,4 +1,5 @@
 """Mailpanel: an admin panel for Postfix + Dovecot whose data lives in SQL."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,6 @@ def create_app(overrides: dict | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
-        
     )
     config.load(app, overrides)
     db.init_app(app)

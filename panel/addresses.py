@@ -5,6 +5,7 @@ Stored form: lower-case ASCII. Unicode domains become IDNA 2008 A-labels
 Local parts follow RFC 5321's dot-atom; quoted local parts are refused on
 purpose: Postfix and Dovecot lookups would need their quotes round-tripped.
 """
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@
 Secrets may come from a file (``MAILPANEL_SECRET_KEY_FILE``) so they stay out
 of process listings and unit files.
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ A request (or CLI command) gets one session from :func:`get_session`; it is
 closed at app-context teardown. Services receive that session and never
 commit: the caller owns the transaction.
 """
+
 from __future__ import annotations
 
 from flask import current_app, g
@@ -38,7 +39,7 @@ def normalize_url(url: str) -> str:
     would otherwise pick psycopg 3)."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 
@@ -54,8 +55,9 @@ def make_engine(url: str) -> Engine:
     # to any ``options`` the URL carries (connect_args would replace them).
     parsed = make_url(url)
     options = " ".join(filter(None, [parsed.query.get("options"), "-c jit=off"]))
-    return create_engine(parsed.difference_update_query(["options"]), pool_pre_ping=True,
-                         connect_args={"options": options})
+    return create_engine(
+        parsed.difference_update_query(["options"]), pool_pre_ping=True, connect_args={"options": options}
+    )
 
 
 def init_app(app) -> None:

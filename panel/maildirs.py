@@ -1,6 +1,7 @@
 """Mail homes on disk: ``MAIL_ROOT/<domain>/<random>`` (see
 services.mailboxes.new_maildir), read only. Nothing here removes files:
 deleting mail is an operator's decision, never the panel's."""
+
 from __future__ import annotations
 
 import os

@@ -12,6 +12,7 @@ are not UTF-8 are replaced, control characters are made visible, and very
 long lines are cut with a visible mark. Callers escape the text (Jinja's
 autoescape, ``textContent`` in the browser).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -23,11 +24,11 @@ from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 BLOCK_SIZE = 64 * 1024
-LINE_CAP = 2000            # bytes of one line kept and shown
+LINE_CAP = 2000  # bytes of one line kept and shown
 DEFAULT_LINES = 200
 MAX_LINES = 5000
-SCAN_BUDGET = 256 * 1024 * 1024   # bytes a filtered search reads before giving up
-FOLLOW_CHUNK = 1024 * 1024        # bytes one follow poll reads at most
+SCAN_BUDGET = 256 * 1024 * 1024  # bytes a filtered search reads before giving up
+FOLLOW_CHUNK = 1024 * 1024  # bytes one follow poll reads at most
 MAX_ROTATIONS = 9
 SEVERITIES = {
     "warning": (b"warning:",),
@@ -40,8 +41,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 @dataclass(frozen=True)
 class LogLine:
     text: str
-    source: str          # file name, e.g. "postfix.log.1"
-    cut: int = 0         # bytes left out of a very long line
+    source: str  # file name, e.g. "postfix.log.1"
+    cut: int = 0  # bytes left out of a very long line
 
     @property
     def display(self) -> str:
@@ -55,6 +56,7 @@ def _decode(raw: bytes, full_length: int, source: str) -> LogLine:
 
 
 # -- filters -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LogFilter:
@@ -119,11 +121,12 @@ def word_matcher(words: Iterable[bytes]) -> Callable[[bytes], bool]:
     def matches(line: bytes) -> bool:
         return pattern.search(line) is not None
 
-    matches.may_contain = matches   # a block without the word has no line with it
+    matches.may_contain = matches  # a block without the word has no line with it
     return matches
 
 
 # -- reading backwards -------------------------------------------------------
+
 
 def _last_newline_end(fh, size: int) -> int:
     """The offset just after the last newline: a half-written line is left
@@ -147,7 +150,7 @@ def _backwards(fh, end: int, may_contain=None) -> Iterator[tuple[bytes | None, i
     line of the block can match, the block is not split into lines at all
     and only ``(None, 0, read)`` is yielded, so a search stays fast.
     """
-    pos = end - 1 if end > 0 else 0   # skip the final newline
+    pos = end - 1 if end > 0 else 0  # skip the final newline
     frag, frag_len = b"", 0
     while pos > 0:
         step = min(BLOCK_SIZE, pos)
@@ -161,7 +164,7 @@ def _backwards(fh, end: int, may_contain=None) -> Iterator[tuple[bytes | None, i
                 frag_len += len(block)
                 frag = (block + frag)[:LINE_CAP]
             else:
-                frag, frag_len = block[:min(first_newline, LINE_CAP)], first_newline
+                frag, frag_len = block[: min(first_newline, LINE_CAP)], first_newline
             yield None, 0, end - pos
             continue
         # The block's last piece continues (to the left) the line being built;
@@ -186,11 +189,11 @@ def _forwards(stream, limit: int | None = None) -> Iterator[tuple[bytes, int]]:
         parts = chunk.split(b"\n")
         for piece in parts[:-1]:
             if length < LINE_CAP:
-                head += piece[:LINE_CAP - length]
+                head += piece[: LINE_CAP - length]
             yield head, length + len(piece)
             head, length = b"", 0
         if length < LINE_CAP:
-            head += parts[-1][:LINE_CAP - length]
+            head += parts[-1][: LINE_CAP - length]
         length += len(parts[-1])
     if length:
         yield head, length
@@ -199,11 +202,11 @@ def _forwards(stream, limit: int | None = None) -> Iterator[tuple[bytes, int]]:
 @dataclass
 class TailResult:
     lines: list[LogLine]
-    cursor: str | None             # where follow mode continues
-    scanned: int = 0               # bytes read
+    cursor: str | None  # where follow mode continues
+    scanned: int = 0  # bytes read
     exhausted_budget: bool = False
     sources: list[str] = field(default_factory=list)
-    missing: bool = False          # the log file does not exist
+    missing: bool = False  # the log file does not exist
 
 
 def _rotations(path: str, compressed: bool) -> Iterator[tuple[str, bool]]:
@@ -220,8 +223,13 @@ def _rotations(path: str, compressed: bool) -> Iterator[tuple[str, bool]]:
             return
 
 
-def tail(path: str, lines: int = DEFAULT_LINES, filt: LogFilter = LogFilter(),
-         rotated: bool = False, budget: int = SCAN_BUDGET) -> TailResult:
+def tail(
+    path: str,
+    lines: int = DEFAULT_LINES,
+    filt: LogFilter = LogFilter(),
+    rotated: bool = False,
+    budget: int = SCAN_BUDGET,
+) -> TailResult:
     """The last ``lines`` lines (matching ``filt``), oldest first.
 
     Reads the current file backwards, then ``.1``; with ``rotated`` also the
@@ -233,7 +241,7 @@ def tail(path: str, lines: int = DEFAULT_LINES, filt: LogFilter = LogFilter(),
 
 def scan(path: str, matches: Callable[[bytes], bool], want: int, rotated: bool, budget: int) -> TailResult:
     """The last ``want`` lines for which ``matches`` (given the raw bytes) is true."""
-    found: list[LogLine] = []       # newest first
+    found: list[LogLine] = []  # newest first
     result = TailResult([], None)
     try:
         fh = open(path, "rb")
@@ -293,6 +301,7 @@ def _collect_gzip(path, matches, want, found, result, budget) -> None:
 
 # -- follow ------------------------------------------------------------------
 
+
 def format_cursor(inode: int, offset: int) -> str:
     return f"{inode}:{offset}"
 
@@ -309,8 +318,7 @@ class FollowResult:
     rotated: bool = False
 
 
-def follow(path: str, cursor: str | None, filt: LogFilter = LogFilter(),
-           chunk: int = FOLLOW_CHUNK) -> FollowResult:
+def follow(path: str, cursor: str | None, filt: LogFilter = LogFilter(), chunk: int = FOLLOW_CHUNK) -> FollowResult:
     """Complete lines written since ``cursor`` (inode:offset), and the next
     cursor. Only new bytes are read; a rotation is noticed by the inode and
     the rest of the old file is read from ``.1`` before the new one."""
@@ -343,7 +351,7 @@ def _read_from(path: str, offset: int, chunk: int, matches, lines: list[LogLine]
     end = data.rfind(b"\n")
     if end < 0:
         if len(data) < chunk:
-            return offset   # a half-written line: wait for its end
+            return offset  # a half-written line: wait for its end
         end = len(data) - 1  # one enormous line: show its start, move on
         data = data + b"\n"
     for raw in data[:end].split(b"\n"):
@@ -361,8 +369,9 @@ _LMTP_SESSION = re.compile(rb"status=\w+ \(\d{3} [\d.]+ <[^>]*> ([A-Za-z0-9+/]{8
 MAX_JOURNEY_IDS = 20
 MAX_JOURNEY_LINES = 2000
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 _ISO_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?")
 _SYSLOG_TIME = re.compile(r"([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?")
 
@@ -383,7 +392,7 @@ def line_time(text: str, year: int) -> tuple | None:
 @dataclass
 class Journey:
     queue_ids: list[str]
-    lines: list[LogLine]          # Postfix and Dovecot lines, in time order
+    lines: list[LogLine]  # Postfix and Dovecot lines, in time order
     exhausted_budget: bool = False
     truncated: bool = False
 
@@ -393,8 +402,16 @@ def _matching(path: str, matches: Callable[[bytes], bool], budget: int, rotated:
     return result.lines, result.exhausted_budget
 
 
-def journey(postfix_log: str, dovecot_log: str, *, queue_id: str = "", address: str = "",
-            rotated: bool = False, budget: int = SCAN_BUDGET, year: int | None = None) -> Journey:
+def journey(
+    postfix_log: str,
+    dovecot_log: str,
+    *,
+    queue_id: str = "",
+    address: str = "",
+    rotated: bool = False,
+    budget: int = SCAN_BUDGET,
+    year: int | None = None,
+) -> Journey:
     """The log lines of one message (by queue id) or of an address's recent
     messages: smtpd, cleanup, qmgr, lmtp/smtp, bounces, and Dovecot's LMTP
     delivery lines, merged in time order."""
@@ -409,10 +426,10 @@ def journey(postfix_log: str, dovecot_log: str, *, queue_id: str = "", address: 
         def mentions(raw: bytes) -> bool:
             return needle in raw.lower()
 
-        mentions.may_contain = mentions   # a block mentions it whenever one of its lines does
+        mentions.may_contain = mentions  # a block mentions it whenever one of its lines does
         hits, exhausted = _matching(postfix_log, mentions, budget, rotated)
         postfix.extend(hits)
-        for line in reversed(hits):   # newest first
+        for line in reversed(hits):  # newest first
             match = _POSTFIX_ID.search(line.text.encode())
             if match and match.group(1) != b"NOQUEUE" and match.group(1).decode() not in ids:
                 ids.append(match.group(1).decode())

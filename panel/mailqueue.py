@@ -9,6 +9,7 @@ the same as the first.
 
 Everything in a message (sender, recipients, reasons) is untrusted text.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -78,7 +79,8 @@ def parse_line(line: bytes | str) -> QueuedMessage | None:
             return None
         recipients = tuple(
             Recipient(str(r.get("address", "")), str(r.get("delay_reason", "") or ""))
-            for r in raw.get("recipients") or () if isinstance(r, dict)
+            for r in raw.get("recipients") or ()
+            if isinstance(r, dict)
         )
         return QueuedMessage(
             queue_id=queue_id,
@@ -102,10 +104,10 @@ class QueueFilter:
     """What the page is narrowed to; empty fields match everything."""
 
     queue: str = ""
-    sender: str = ""      # substring, case-insensitive
-    recipient: str = ""   # substring of any recipient, case-insensitive
-    domain: str = ""      # the sender's or any recipient's domain, exactly
-    reason: str = ""      # substring of any delay reason, case-insensitive
+    sender: str = ""  # substring, case-insensitive
+    recipient: str = ""  # substring of any recipient, case-insensitive
+    domain: str = ""  # the sender's or any recipient's domain, exactly
+    reason: str = ""  # substring of any delay reason, case-insensitive
     min_age: int | None = None  # seconds
     max_age: int | None = None
 
@@ -131,8 +133,11 @@ class QueueFilter:
             return False
         if self.recipient and not any(self.recipient in r.address.lower() for r in msg.recipients):
             return False
-        if self.domain and _domain(msg.sender) != self.domain and \
-                not any(_domain(r.address) == self.domain for r in msg.recipients):
+        if (
+            self.domain
+            and _domain(msg.sender) != self.domain
+            and not any(_domain(r.address) == self.domain for r in msg.recipients)
+        ):
             return False
         if self.reason and not any(self.reason in r.reason.lower() for r in msg.recipients):
             return False
@@ -215,8 +220,13 @@ def parse_head(line: bytes) -> Head | None:
     found = {name: text or number for name, text, number in _HEAD_FIELDS.findall(line)}
     try:
         queue_id = found[b"queue_id"].decode("ascii")
-        head = Head(queue_id, found.get(b"queue_name", b"").decode("ascii", "replace"),
-                    int(found.get(b"arrival_time") or 0), int(found.get(b"message_size") or 0), line)
+        head = Head(
+            queue_id,
+            found.get(b"queue_name", b"").decode("ascii", "replace"),
+            int(found.get(b"arrival_time") or 0),
+            int(found.get(b"message_size") or 0),
+            line,
+        )
     except (KeyError, ValueError):
         return None
     return head if is_queue_id(queue_id) else None
@@ -238,7 +248,7 @@ def _text_matcher(filt: QueueFilter, now: float):
             return False
         if not needles:
             return True
-        if prefilter and b"\\" not in head.line:   # no JSON escapes: the raw bytes tell
+        if prefilter and b"\\" not in head.line:  # no JSON escapes: the raw bytes tell
             low = head.line.lower()
             if not all(n in low for n in needles):
                 return False
@@ -264,9 +274,15 @@ def messages(lines: Iterable[bytes], totals: QueueTotals, filt: QueueFilter, now
             yield head
 
 
-def read_page(lines: Iterable[bytes], filt: QueueFilter = QueueFilter(), sort: str = DEFAULT_SORT,
-              per_page: int = 50, after: str | None = None, before: str | None = None,
-              now: float | None = None) -> QueuePage:
+def read_page(
+    lines: Iterable[bytes],
+    filt: QueueFilter = QueueFilter(),
+    sort: str = DEFAULT_SORT,
+    per_page: int = 50,
+    after: str | None = None,
+    before: str | None = None,
+    now: float | None = None,
+) -> QueuePage:
     """One page of matching messages plus the totals, in one pass.
 
     ``after``/``before`` are cursors from a previous page; memory is

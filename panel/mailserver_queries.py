@@ -9,6 +9,7 @@ placeholders the way the servers do (values SQL-quoted).
 one, replaces it on PostgreSQL with a form that gives the same rows faster
 (the tests hold both to the same answers).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,8 +49,7 @@ def load(name: str, mail_root: str | None = None, database: str | None = None) -
             raise ValueError(f"unknown database {database!r}")
         if (QUERY_DIR / f"{name}.{database}.sql").exists():
             path = QUERY_DIR / f"{name}.{database}.sql"
-    lines = [line for line in path.read_text().splitlines()
-             if line.strip() and not line.lstrip().startswith("--")]
+    lines = [line for line in path.read_text().splitlines() if line.strip() and not line.lstrip().startswith("--")]
     sql = " ".join(line.strip() for line in lines)
     if mail_root is not None:
         sql = sql.replace("{{mail_root}}", mail_root.rstrip("/"))
@@ -84,7 +84,7 @@ def render(sql: str, key: str, dialect: str = "postfix") -> str | None:
                     return None
                 out.append(_quote(values[code]))
             else:
-                out.append(sql[i:i + 2])
+                out.append(sql[i : i + 2])
             i += 2
             continue
         out.append(ch)

@@ -12,6 +12,7 @@ Failures become :class:`MailToolError` with a ``reason`` a page can explain:
 ``missing`` (program not installed), ``timeout``, ``refused`` (non-zero exit,
 e.g. sudo asking for a password) or ``invalid`` (a bad queue id).
 """
+
 from __future__ import annotations
 
 import os
@@ -186,8 +187,9 @@ class _Streaming:
     def __enter__(self):
         self._stderr = tempfile.TemporaryFile()
         try:
-            self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=self._stderr, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True
+            )
         except FileNotFoundError:
             self._stderr.close()
             raise _missing(self.argv) from None

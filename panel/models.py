@@ -3,6 +3,7 @@
 Postfix and Dovecot never read these tables directly; they read the
 ``mailserver_*`` views created by the migrations (see deploy/queries/).
 """
+
 from __future__ import annotations
 
 import enum
@@ -121,8 +122,9 @@ class Mailbox(Base):
     # What the panel's search matches (case folded once, on write; the
     # newline keeps a needle from spanning address and name). Kept by the
     # database (migration 0009), so raw-SQL writers cannot forget it.
-    search_text: Mapped[str] = mapped_column(Text, Computed("lower(address || '\n' || name)", persisted=True),
-                                             deferred=True)
+    search_text: Mapped[str] = mapped_column(
+        Text, Computed("lower(address || '\n' || name)", persisted=True), deferred=True
+    )
 
     domain: Mapped[Domain] = relationship(lazy="joined", innerjoin=True)
 
@@ -134,8 +136,12 @@ class Mailbox(Base):
         # On PostgreSQL: Postfix's mailbox lookups are index-only scans (the
         # flags), and the panel's search walks it in address order filtering
         # on the index alone (domain_id, search_text); see migration 0009.
-        Index("uq_mailboxes_address", "address", unique=True,
-              postgresql_include=["active", "domain_active", "domain_id", "search_text"]),
+        Index(
+            "uq_mailboxes_address",
+            "address",
+            unique=True,
+            postgresql_include=["active", "domain_active", "domain_id", "search_text"],
+        ),
     )
 
 
@@ -242,9 +248,7 @@ class Admin(Base):
 
     domains: Mapped[list[Domain]] = relationship(secondary=admin_domains, order_by=Domain.name, lazy="selectin")
 
-    __table_args__ = (
-        CheckConstraint("role IN ('superadmin', 'domainadmin', 'helpdesk')", name="role_known"),
-    )
+    __table_args__ = (CheckConstraint("role IN ('superadmin', 'domainadmin', 'helpdesk')", name="role_known"),)
 
     @property
     def role_enum(self) -> Role:

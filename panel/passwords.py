@@ -3,6 +3,7 @@
 Every hash written here must pass ``doveadm pw -t``. We hash with
 argon2-cffi, bcrypt and libpass (SHA-crypt) -- never by hand.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,9 @@ def check_hash(stored: str) -> str:
     scheme, digest = split_scheme(stored.strip())
     pattern = IMPORTABLE_SCHEMES.get(scheme)
     if pattern is None:
-        raise PasswordError(f"unsupported hash scheme {{{scheme}}}; use one of "
-                            + ", ".join("{%s}" % s for s in IMPORTABLE_SCHEMES))
+        raise PasswordError(
+            f"unsupported hash scheme {{{scheme}}}; use one of " + ", ".join("{%s}" % s for s in IMPORTABLE_SCHEMES)
+        )
     if not pattern.match(digest):
         raise PasswordError(f"malformed {{{scheme}}} hash")
     return stored.strip()

@@ -1,4 +1,5 @@
 """Quota sizes as people type them: ``500M``, ``2G``, ``1.5G``, plain bytes; 0 = unlimited."""
+
 from __future__ import annotations
 
 import re

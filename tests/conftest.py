@@ -6,6 +6,7 @@ Databases come from the environment:
 - MAILPANEL_TEST_DATABASES: which to run, default "postgresql,sqlite".
 A database that cannot be reached is an error, never a skip.
 """
+
 from __future__ import annotations
 
 import os
@@ -62,12 +63,14 @@ def _empty_all_tables(engine) -> None:
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app({
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "TESTING": True,
-        "HASH_SCHEME": "ARGON2ID",
-    })
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            "HASH_SCHEME": "ARGON2ID",
+        }
+    )
     # create_app puts a fresh instance path per run; keep the repo clean.
     app.instance_path = str(tmp_path / "instance")
     yield app
@@ -113,8 +116,10 @@ def chromium():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         try:
             yield browser
         finally:

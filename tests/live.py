@@ -1,5 +1,6 @@
 """A live panel for browser tests: the app on a loopback port, and a
 Chromium page logged in to it (console errors fail the test)."""
+
 from __future__ import annotations
 
 import contextlib

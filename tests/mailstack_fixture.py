@@ -31,6 +31,7 @@ Needs root (it writes /etc/postfix and /etc/dovecot) and the Debian
 packages `make test` installs. A failure to configure or start is an error,
 never a skip.
 """
+
 from __future__ import annotations
 
 import imaplib
@@ -68,8 +69,9 @@ class MailstackError(RuntimeError):
 
 
 def mailstack_command(command: str, env: dict) -> str:
-    result = subprocess.run([str(MAILSTACK), command], env=env, capture_output=True, text=True,
-                            stdin=subprocess.DEVNULL, timeout=180)
+    result = subprocess.run(
+        [str(MAILSTACK), command], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=180
+    )
     if result.returncode != 0:
         raise MailstackError(f"deploy/mailstack {command} failed: {result.stderr.strip() or result.stdout}")
     return result.stdout
@@ -86,8 +88,13 @@ def _open_path_for_postfix(sqlite_file: Path) -> None:
             os.chmod(parent, stat.S_IMODE(mode) | stat.S_IXOTH)
 
 
-def message(subject: str, body: str = "hello\n", sender: str = "tester@example.com",
-            to: str = "someone@example.com", pad_to: int = 0) -> EmailMessage:
+def message(
+    subject: str,
+    body: str = "hello\n",
+    sender: str = "tester@example.com",
+    to: str = "someone@example.com",
+    pad_to: int = 0,
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = sender, to, subject
     if pad_to:
@@ -120,8 +127,13 @@ class Mailstack:
         return mailstack_command(command, self.env)
 
     # -- SMTP
-    def send(self, recipients: list[str], msg: EmailMessage | None = None, sender: str = "tester@example.com",
-             size: int | None = None) -> str:
+    def send(
+        self,
+        recipients: list[str],
+        msg: EmailMessage | None = None,
+        sender: str = "tester@example.com",
+        size: int | None = None,
+    ) -> str:
         """Send on port 25; returns the queue id. Any refused recipient raises."""
         self._reachable()
         msg = msg or message("test")
@@ -150,8 +162,14 @@ class Mailstack:
             smtp.rset()
         return code, reply.decode(errors="replace")
 
-    def submit(self, user: str, password: str, recipients: list[str], msg: EmailMessage | None = None,
-               sender: str | None = None) -> None:
+    def submit(
+        self,
+        user: str,
+        password: str,
+        recipients: list[str],
+        msg: EmailMessage | None = None,
+        sender: str | None = None,
+    ) -> None:
         """SMTP AUTH on submission (587), then send. Raises smtplib's
         SMTPAuthenticationError / SMTPSenderRefused / ... when refused."""
         self._reachable()
@@ -278,8 +296,7 @@ def mailstack(database_url):
     if url.get_backend_name() == "sqlite":
         _open_path_for_postfix(Path(url.database))
     mail_root = Path(tempfile.mkdtemp(prefix="mailstack-e2e-", dir="/var/tmp"))
-    env = dict(os.environ, MAILPANEL_DATABASE_URL=database_url, MAILSTACK_TEST="1",
-               MAILPANEL_MAIL_ROOT=str(mail_root))
+    env = dict(os.environ, MAILPANEL_DATABASE_URL=database_url, MAILSTACK_TEST="1", MAILPANEL_MAIL_ROOT=str(mail_root))
     env.pop("MAILPANEL_POSTFIX_LOG", None)
     env.pop("MAILPANEL_DOVECOT_LOG", None)
     mailstack_command("configure", env)

@@ -1,10 +1,11 @@
 """Every write leaves an audit event, in the same transaction as the change."""
+
 import json
 
 from sqlalchemy import func, select
 
 from panel.models import AuditEvent, Mailbox
-from panel.services import aliases, admins, domains, mailboxes
+from panel.services import admins, aliases, domains, mailboxes
 
 
 def test_every_service_write_is_audited(session, actor):
@@ -29,12 +30,24 @@ def test_every_service_write_is_audited(session, actor):
     session.commit()
     actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions == [
-        "domain.create", "domain.update", "domain.disable", "domain.enable",
-        "mailbox.create", "mailbox.update", "mailbox.password",
-        "alias.create", "alias.update", "alias.delete",
-        "alias_domain.create", "alias_domain.disable", "alias_domain.delete",
-        "admin.create", "admin.update", "admin.password",
-        "mailbox.delete", "domain.delete",
+        "domain.create",
+        "domain.update",
+        "domain.disable",
+        "domain.enable",
+        "mailbox.create",
+        "mailbox.update",
+        "mailbox.password",
+        "alias.create",
+        "alias.update",
+        "alias.delete",
+        "alias_domain.create",
+        "alias_domain.disable",
+        "alias_domain.delete",
+        "admin.create",
+        "admin.update",
+        "admin.password",
+        "mailbox.delete",
+        "domain.delete",
     ]
     details = " ".join(session.scalars(select(AuditEvent.details)))
     assert "password-1" not in details and "password-2" not in details and "password-3" not in details
@@ -84,10 +97,11 @@ def test_prefix_filters_find_their_events_through_an_index(session, actor, backe
         page = lists.audit_page(session, actor, lists.AuditFilter(target="ANN*", action="mailbox.*"))
     finally:
         event.remove(session.get_bind(), "before_cursor_execute", listen)
-    assert sorted(e.target for e, in page.rows) == ["ann@example.org", "anna@example.org"]
+    assert sorted(e.target for (e,) in page.rows) == ["ann@example.org", "anna@example.org"]
     # "_" in a prefix is literal, not LIKE's any-character.
-    assert [e.target for e, in lists.audit_page(session, actor, lists.AuditFilter(target="an_*")).rows] == [
-        "an_x@example.org"]
+    assert [e.target for (e,) in lists.audit_page(session, actor, lists.AuditFilter(target="an_*")).rows] == [
+        "an_x@example.org"
+    ]
     if backend == "postgresql":  # a prefix must not make PostgreSQL walk every event (migration 0010)
         statement, params = statements[-1]
         cursor = session.connection().connection.cursor()

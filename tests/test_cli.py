@@ -1,5 +1,6 @@
 """The command-line contract of DESIGN.md: good input works, bad input prints
 one line, exits non-zero and changes nothing."""
+
 import os
 import subprocess
 import sys
@@ -28,8 +29,9 @@ def assert_refused(result, fragment):
 
 
 def test_domain_add_list_disable_enable(runner, session):
-    result = run(runner, "domain", "add", "Example.org", "--max-mailboxes", "10", "--max-aliases", "5",
-                 "--default-quota", "500M")
+    result = run(
+        runner, "domain", "add", "Example.org", "--max-mailboxes", "10", "--max-aliases", "5", "--default-quota", "500M"
+    )
     assert result.exit_code == 0, result.output
     domain = session.scalar(select(Domain))
     assert (domain.name, domain.max_mailboxes, domain.default_quota_bytes) == ("example.org", 10, 500 * 1024**2)
@@ -41,12 +43,15 @@ def test_domain_add_list_disable_enable(runner, session):
     assert "example.org\tyes\t0\t0\t10\t5\t500M" in listing.output
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (("domain", "add", "not_a_domain"), "name"),
-    (("domain", "add", "example.com", "--max-mailboxes", "lots"), "max_mailboxes"),
-    (("domain", "add", "example.com", "--default-quota", "abc"), "default_quota"),
-    (("domain", "disable", "unknown.org"), "no domain"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("domain", "add", "not_a_domain"), "name"),
+        (("domain", "add", "example.com", "--max-mailboxes", "lots"), "max_mailboxes"),
+        (("domain", "add", "example.com", "--default-quota", "abc"), "default_quota"),
+        (("domain", "disable", "unknown.org"), "no domain"),
+    ],
+)
 def test_domain_bad_input(runner, session, args, fragment):
     assert_refused(run(runner, *args), fragment)
     assert count(session, Domain) == 0
@@ -60,16 +65,37 @@ def test_duplicate_domain(runner, session):
 
 def test_mailbox_lifecycle(runner, session):
     run(runner, "domain", "add", "example.org")
-    result = run(runner, "mailbox", "add", "Jane@example.org", "--password-stdin", "--quota", "2G",
-                 "--name", "Jane Doe", input="first-password\n")
+    result = run(
+        runner,
+        "mailbox",
+        "add",
+        "Jane@example.org",
+        "--password-stdin",
+        "--quota",
+        "2G",
+        "--name",
+        "Jane Doe",
+        input="first-password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "shown once" not in result.output  # a password given on stdin is never echoed
     mailbox = session.scalar(select(Mailbox))
     assert mailbox.address == "jane@example.org" and mailbox.quota_bytes == 2 * 1024**3
     assert passwords.verify("first-password", mailbox.password_hash)
 
-    assert run(runner, "mailbox", "passwd", "jane@example.org", "--password-stdin", "--scheme", "BLF-CRYPT",
-               input="second-password\n").exit_code == 0
+    assert (
+        run(
+            runner,
+            "mailbox",
+            "passwd",
+            "jane@example.org",
+            "--password-stdin",
+            "--scheme",
+            "BLF-CRYPT",
+            input="second-password\n",
+        ).exit_code
+        == 0
+    )
     session.expire_all()
     assert session.scalar(select(Mailbox.password_hash)).startswith("{BLF-CRYPT}")
     assert passwords.verify("second-password", session.scalar(select(Mailbox.password_hash)))
@@ -93,8 +119,10 @@ def test_orphans_lists_the_maildirs_no_mailbox_uses_and_removes_nothing(app, run
     app.config["MAIL_ROOT"] = str(tmp_path)
     run(runner, "domain", "add", "example.org")
     for local in ("kept", "gone", "gone2"):
-        assert run(runner, "mailbox", "add", f"{local}@example.org", "--password-stdin",
-                   input="password-1\n").exit_code == 0
+        assert (
+            run(runner, "mailbox", "add", f"{local}@example.org", "--password-stdin", input="password-1\n").exit_code
+            == 0
+        )
     homes = {row.local_part: row.maildir for row in session.execute(select(Mailbox.local_part, Mailbox.maildir))}
     for home in homes.values():
         (tmp_path / home / "Maildir" / "new").mkdir(parents=True)
@@ -106,7 +134,8 @@ def test_orphans_lists_the_maildirs_no_mailbox_uses_and_removes_nothing(app, run
     result = run(runner, "mailbox", "orphans")
     assert result.exit_code == 0, result.output
     expected = sorted([str(tmp_path / homes["gone"]), str(tmp_path / homes["gone2"])]) + [
-        str(tmp_path / "old.example" / "0123abcd")]
+        str(tmp_path / "old.example" / "0123abcd")
+    ]
     assert result.output.splitlines() == expected
     assert all((tmp_path / home).is_dir() for home in homes.values())  # nothing removed
 
@@ -127,20 +156,23 @@ def test_generated_password_is_printed_once_and_works(runner, session):
     run(runner, "domain", "add", "example.org")
     result = run(runner, "mailbox", "add", "a@example.org")
     assert result.exit_code == 0
-    line = [l for l in result.output.splitlines() if "shown once" in l][0]
+    line = [text for text in result.output.splitlines() if "shown once" in text][0]
     generated = line.rsplit(" ", 1)[1]
     assert passwords.verify(generated, session.scalar(select(Mailbox.password_hash)))
     assert generated not in " ".join(session.scalars(select(AuditEvent.details)))
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (("mailbox", "add", "bad address@example.org", "--password-stdin"), "address"),
-    (("mailbox", "add", "a@unknown.org", "--password-stdin"), "not hosted"),
-    (("mailbox", "add", "a@example.org", "--password-stdin", "--quota", "abc"), "quota"),
-    (("mailbox", "add", "a@example.org", "--password-stdin", "--quota", "-1"), "quota"),
-    (("mailbox", "passwd", "nobody@example.org", "--password-stdin"), "no mailbox"),
-    (("mailbox", "delete", "nobody@example.org"), "no mailbox"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("mailbox", "add", "bad address@example.org", "--password-stdin"), "address"),
+        (("mailbox", "add", "a@unknown.org", "--password-stdin"), "not hosted"),
+        (("mailbox", "add", "a@example.org", "--password-stdin", "--quota", "abc"), "quota"),
+        (("mailbox", "add", "a@example.org", "--password-stdin", "--quota", "-1"), "quota"),
+        (("mailbox", "passwd", "nobody@example.org", "--password-stdin"), "no mailbox"),
+        (("mailbox", "delete", "nobody@example.org"), "no mailbox"),
+    ],
+)
 def test_mailbox_bad_input(runner, session, args, fragment):
     run(runner, "domain", "add", "example.org")
     assert_refused(run(runner, *args, input="a-good-password\n"), fragment)
@@ -180,15 +212,40 @@ def test_alias_commands(runner, session):
 
 def test_admin_create(runner, session):
     run(runner, "domain", "add", "example.org")
-    result = run(runner, "admin", "create", "dom", "--role", "domainadmin", "--domain", "example.org",
-                 "--password-stdin", input="admin-password\n")
+    result = run(
+        runner,
+        "admin",
+        "create",
+        "dom",
+        "--role",
+        "domainadmin",
+        "--domain",
+        "example.org",
+        "--password-stdin",
+        input="admin-password\n",
+    )
     assert result.exit_code == 0, result.output
     admin = session.scalar(select(Admin))
     assert admin.role == "domainadmin" and [d.name for d in admin.domains] == ["example.org"]
-    assert_refused(run(runner, "admin", "create", "x", "--role", "domainadmin", "--password-stdin",
-                       input="admin-password\n"), "domain")
-    assert_refused(run(runner, "admin", "create", "y", "--role", "helpdesk", "--domain", "nope.org",
-                       "--password-stdin", input="admin-password\n"), "no domain")
+    assert_refused(
+        run(runner, "admin", "create", "x", "--role", "domainadmin", "--password-stdin", input="admin-password\n"),
+        "domain",
+    )
+    assert_refused(
+        run(
+            runner,
+            "admin",
+            "create",
+            "y",
+            "--role",
+            "helpdesk",
+            "--domain",
+            "nope.org",
+            "--password-stdin",
+            input="admin-password\n",
+        ),
+        "no domain",
+    )
     assert count(session, Admin) == 1
 
 
@@ -208,8 +265,14 @@ def test_real_flask_binary_against_the_database(database_url, session, tmp_path)
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     ok = subprocess.run(flask + ["domain", "add", "cli.example"], env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
-    bad = subprocess.run(flask + ["mailbox", "add", "x@cli.example", "--quota", "abc", "--password-stdin"],
-                         input="long-password\n", env=env, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        flask + ["mailbox", "add", "x@cli.example", "--quota", "abc", "--password-stdin"],
+        input="long-password\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode != 0
     assert bad.stderr.strip().count("\n") == 0 and "quota" in bad.stderr
     assert count(session, Mailbox) == 0 and count(session, Domain) == 1

@@ -45,9 +45,15 @@ def test_development_defaults_sqlite_and_a_private_generated_secret(tmp_path):
 
 def test_environment_then_overrides(tmp_path):
     app = _app(tmp_path)
-    config.load(app, {"HASH_SCHEME": "BLF-CRYPT"}, environ={"MAILPANEL_HASH_SCHEME": "SHA512-CRYPT",
-                                                            "MAILPANEL_SESSION_COOKIE_SECURE": "true",
-                                                            "MAILPANEL_SECRET_KEY": "k"})
+    config.load(
+        app,
+        {"HASH_SCHEME": "BLF-CRYPT"},
+        environ={
+            "MAILPANEL_HASH_SCHEME": "SHA512-CRYPT",
+            "MAILPANEL_SESSION_COOKIE_SECURE": "true",
+            "MAILPANEL_SECRET_KEY": "k",
+        },
+    )
     assert app.config["HASH_SCHEME"] == "BLF-CRYPT"
     assert app.config["SESSION_COOKIE_SECURE"] is True
 
@@ -73,8 +79,11 @@ def test_postgres_sessions_run_without_jit_and_keep_the_urls_own_options():
     from tests.conftest import PG_URL
 
     # The server's maintenance database: this test needs no schema.
-    url = make_url(db.normalize_url(PG_URL)).set(database="postgres").update_query_dict(
-        {"options": "-c statement_timeout=4321"})
+    url = (
+        make_url(db.normalize_url(PG_URL))
+        .set(database="postgres")
+        .update_query_dict({"options": "-c statement_timeout=4321"})
+    )
     engine = db.make_engine(url.render_as_string(hide_password=False))
     with engine.connect() as conn:
         assert conn.execute(text("SHOW jit")).scalar() == "off"

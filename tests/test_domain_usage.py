@@ -1,12 +1,15 @@
 """Stored mail per domain: kept in SQL by a trigger as Dovecot's quota_clone
 writes quota_usage (the same INSERT ... ON CONFLICT DO UPDATE it sends)."""
+
 from sqlalchemy import select, text
 
 from panel.models import Domain
 from panel.services import domains, mailboxes
 
-UPSERT = text("INSERT INTO quota_usage (username, bytes, messages) VALUES (:u, :b, :m) "
-              "ON CONFLICT (username) DO UPDATE SET bytes = excluded.bytes, messages = excluded.messages")
+UPSERT = text(
+    "INSERT INTO quota_usage (username, bytes, messages) VALUES (:u, :b, :m) "
+    "ON CONFLICT (username) DO UPDATE SET bytes = excluded.bytes, messages = excluded.messages"
+)
 
 
 def usage(session, name):

@@ -1,4 +1,5 @@
 """The same migrations build PostgreSQL and SQLite, and match the models."""
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext

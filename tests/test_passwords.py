@@ -1,4 +1,5 @@
 """Every hash we write must be accepted by Dovecot itself (`doveadm pw -t`)."""
+
 import shutil
 import subprocess
 
@@ -19,11 +20,14 @@ def test_doveadm_is_installed():
     assert shutil.which("doveadm"), "dovecot-core must be installed (make test installs it)"
 
 
-@pytest.mark.parametrize("scheme, prefix", [
-    ("ARGON2ID", "{ARGON2ID}$argon2id$"),
-    ("BLF-CRYPT", "{BLF-CRYPT}$2"),
-    ("SHA512-CRYPT", "{SHA512-CRYPT}$6$"),
-])
+@pytest.mark.parametrize(
+    "scheme, prefix",
+    [
+        ("ARGON2ID", "{ARGON2ID}$argon2id$"),
+        ("BLF-CRYPT", "{BLF-CRYPT}$2"),
+        ("SHA512-CRYPT", "{SHA512-CRYPT}$6$"),
+    ],
+)
 def test_written_hash_carries_scheme_and_passes_doveadm(scheme, prefix):
     stored = passwords.hash_password("Correct horse 1!", scheme)
     assert stored.startswith(prefix)
@@ -44,16 +48,26 @@ def test_unicode_password_round_trips_through_dovecot():
 
 @pytest.mark.parametrize("scheme", ["SHA256-CRYPT", "SHA512-CRYPT", "BLF-CRYPT", "ARGON2ID", "ARGON2I"])
 def test_hashes_made_by_doveadm_are_importable(scheme):
-    made = subprocess.run([DOVEADM, "pw", "-s", scheme, "-p", "imported-secret"],
-                          capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+    made = subprocess.run(
+        [DOVEADM, "pw", "-s", scheme, "-p", "imported-secret"], capture_output=True, text=True, timeout=30, check=True
+    ).stdout.strip()
     assert passwords.check_hash(made) == made
     assert passwords.verify("imported-secret", made)
 
 
-@pytest.mark.parametrize("stored", [
-    "{PLAIN}secret", "{MD5}abc", "{CRYPT}abc", "$6$nosheme$abc", "{SHA512-CRYPT}not-a-hash",
-    "{BLF-CRYPT}$2y$12$short", "{ARGON2ID}$argon2id$garbage", "",
-])
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "{PLAIN}secret",
+        "{MD5}abc",
+        "{CRYPT}abc",
+        "$6$nosheme$abc",
+        "{SHA512-CRYPT}not-a-hash",
+        "{BLF-CRYPT}$2y$12$short",
+        "{ARGON2ID}$argon2id$garbage",
+        "",
+    ],
+)
 def test_unknown_or_malformed_imported_hashes_are_refused(stored):
     with pytest.raises(passwords.PasswordError):
         passwords.check_hash(stored)

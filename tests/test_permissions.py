@@ -6,6 +6,7 @@ Every endpoint must declare its rule (``view.access``, from @allow or
 EXPECTED (added by later blueprints) are checked against their own
 declaration: anonymous is turned away, undeclared roles get 403.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -16,8 +17,8 @@ from tests.web.conftest import client_as, world  # noqa: F401 (fixture)
 ANON, HD, OD, DA, SA = "anonymous", "helpdesk", "other_domainadmin", "domainadmin", "superadmin"
 ROLES = (ANON, HD, OD, DA, SA)
 EVERYONE = {HD, OD, DA, SA}
-MANAGERS_HERE = {DA, SA}        # manage example.org
-FINDERS_HERE = {HD, DA, SA}     # may find mailboxes of example.org
+MANAGERS_HERE = {DA, SA}  # manage example.org
+FINDERS_HERE = {HD, DA, SA}  # may find mailboxes of example.org
 
 # endpoint -> roles whose GET gives 200 (POST-only endpoints: roles allowed to POST).
 EXPECTED = {
@@ -81,10 +82,16 @@ def _state(world) -> tuple:
             session.scalar(select(func.count()).select_from(Alias)),
             session.scalar(select(func.count()).select_from(AliasDomain)),
             tuple(session.execute(select(Domain.name, Domain.active, Domain.description).order_by(Domain.name))),
-            tuple(session.execute(select(Admin.username, Admin.role, Admin.active, Admin.password_hash)
-                                  .order_by(Admin.username))),
-            tuple(session.execute(select(Mailbox.address, Mailbox.password_hash, Mailbox.active)
-                                  .order_by(Mailbox.address))),
+            tuple(
+                session.execute(
+                    select(Admin.username, Admin.role, Admin.active, Admin.password_hash).order_by(Admin.username)
+                )
+            ),
+            tuple(
+                session.execute(
+                    select(Mailbox.address, Mailbox.password_hash, Mailbox.active).order_by(Mailbox.address)
+                )
+            ),
         )
 
 

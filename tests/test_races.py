@@ -1,4 +1,5 @@
 """Limits hold when requests race: two creates for the last free slot, one wins."""
+
 import threading
 
 import pytest
@@ -41,10 +42,17 @@ def _race(app, calls):
 def test_two_creates_for_the_last_mailbox_slot(app, session, actor, round_):
     domains.create_domain(session, actor, "race.example", max_mailboxes=1)
     session.commit()
-    outcomes = _race(app, [
-        lambda s, a: mailboxes.create_mailbox(s, a, "first@race.example", password="password-1", scheme="SHA512-CRYPT"),
-        lambda s, a: mailboxes.create_mailbox(s, a, "second@race.example", password="password-1", scheme="SHA512-CRYPT"),
-    ])
+    outcomes = _race(
+        app,
+        [
+            lambda s, a: mailboxes.create_mailbox(
+                s, a, "first@race.example", password="password-1", scheme="SHA512-CRYPT"
+            ),
+            lambda s, a: mailboxes.create_mailbox(
+                s, a, "second@race.example", password="password-1", scheme="SHA512-CRYPT"
+            ),
+        ],
+    )
     assert outcomes.count("ok") == 1, outcomes
     assert any(isinstance(o, Conflict) for o in outcomes), outcomes
     session.expire_all()
@@ -56,7 +64,10 @@ def test_two_creates_for_the_last_mailbox_slot(app, session, actor, round_):
 def test_two_creates_of_the_same_address(app, session, actor, round_):
     domains.create_domain(session, actor, "race.example")
     session.commit()
-    create = lambda s, a: mailboxes.create_mailbox(s, a, "same@race.example", password="password-1", scheme="SHA512-CRYPT")  # noqa: E731
+
+    def create(s, a):
+        return mailboxes.create_mailbox(s, a, "same@race.example", password="password-1", scheme="SHA512-CRYPT")
+
     outcomes = _race(app, [create, create])
     assert outcomes.count("ok") == 1, outcomes
     assert any(isinstance(o, Conflict) for o in outcomes), outcomes
@@ -69,10 +80,13 @@ def test_two_creates_of_the_same_address(app, session, actor, round_):
 def test_two_creates_for_the_last_quota(app, session, actor, round_):
     domains.create_domain(session, actor, "race.example", total_quota_bytes="1G", default_quota_bytes="600M")
     session.commit()
-    outcomes = _race(app, [
-        lambda s, a: mailboxes.create_mailbox(s, a, "a@race.example", password="password-1", scheme="SHA512-CRYPT"),
-        lambda s, a: mailboxes.create_mailbox(s, a, "b@race.example", password="password-1", scheme="SHA512-CRYPT"),
-    ])
+    outcomes = _race(
+        app,
+        [
+            lambda s, a: mailboxes.create_mailbox(s, a, "a@race.example", password="password-1", scheme="SHA512-CRYPT"),
+            lambda s, a: mailboxes.create_mailbox(s, a, "b@race.example", password="password-1", scheme="SHA512-CRYPT"),
+        ],
+    )
     assert outcomes.count("ok") == 1, outcomes
     session.expire_all()
     assert session.scalar(select(Domain.quota_allocated_bytes)) == 600 * 1024**2

@@ -1,5 +1,6 @@
 """The exact SQL text in deploy/queries/, run as Postfix and Dovecot run it,
 against data written by the services (both databases)."""
+
 import pytest
 from sqlalchemy import text
 
@@ -84,7 +85,10 @@ def test_alias_domain_maps_to_target(session, data):
 
 def test_sender_login_map(session, data):
     assert postfix_map(session, "smtpd_sender_login_maps", "jane@example.org") == ["jane@example.org"]
-    assert postfix_map(session, "smtpd_sender_login_maps", "team@example.org") == ["jane@example.org", "joe@example.org"]
+    assert postfix_map(session, "smtpd_sender_login_maps", "team@example.org") == [
+        "jane@example.org",
+        "joe@example.org",
+    ]
     assert postfix_map(session, "smtpd_sender_login_maps", "stranger@example.org") == []
 
 
@@ -154,16 +158,34 @@ def test_database_specific_forms_answer_exactly_as_the_portable_queries(session,
     database = session.bind.dialect.name
     names = mq.overrides(database)
     # SQLite runs the portable text only.
-    assert names == (["postfix-alias-domain-aliases", "postfix-alias-domain-catchall",
-                      "postfix-alias-domain-mailboxes"] if database == "postgresql" else [])
-    keys = ["jane@example.net", "team@example.net", "nobody@example.net", "@example.net", "jane@example.org",
-            "x' OR '1'='1@example.net", "jane@off.net", "jane@unknown.net", "ann@off.example"]
+    assert names == (
+        ["postfix-alias-domain-aliases", "postfix-alias-domain-catchall", "postfix-alias-domain-mailboxes"]
+        if database == "postgresql"
+        else []
+    )
+    keys = [
+        "jane@example.net",
+        "team@example.net",
+        "nobody@example.net",
+        "@example.net",
+        "jane@example.org",
+        "x' OR '1'='1@example.net",
+        "jane@off.net",
+        "jane@unknown.net",
+        "ann@off.example",
+    ]
     aliases.create_alias_domain(session, actor, "off.net", "off.example")
     session.commit()
 
     def answers():
-        return {(name, key): (sorted(lookup(session, name, key) or []), sorted(lookup(session, name, key, portable=True) or []))
-                for name in names for key in keys}
+        return {
+            (name, key): (
+                sorted(lookup(session, name, key) or []),
+                sorted(lookup(session, name, key, portable=True) or []),
+            )
+            for name in names
+            for key in keys
+        }
 
     for (name, key), (specific, portable) in answers().items():
         assert specific == portable, (name, key)

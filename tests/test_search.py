@@ -2,14 +2,16 @@
 _search_by_address): a bounded walk of the address index, the trigram
 index for few or clustered matches, and a walk on when even that is too
 broad. Whichever road a page takes, the pages must be the same."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import event
 
 from panel import passwords
-from panel.services import Actor, ServiceError, domains, lists, mailboxes
 from panel.models import Role
+from panel.services import Actor, ServiceError, domains, lists, mailboxes
+
 
 @pytest.fixture
 def clustered(session):
@@ -49,8 +51,11 @@ def _walk(session, actor, needle, size):
 
 
 # "trigram-first" needs PostgreSQL's estimate; SQLite has none and walks.
-@pytest.mark.parametrize("budget, few", [(10**6, 0), (3, 0), (3, 10**9), (25, 0)],
-                         ids=["walk-only", "walk-then-trigram", "trigram-first", "walk-fills-some"])
+@pytest.mark.parametrize(
+    "budget, few",
+    [(10**6, 0), (3, 0), (3, 10**9), (25, 0)],
+    ids=["walk-only", "walk-then-trigram", "trigram-first", "walk-fills-some"],
+)
 def test_every_road_gives_the_same_pages(session, clustered, monkeypatch, budget, few):
     monkeypatch.setattr(lists, "SEARCH_WALK_BUDGET", budget)
     monkeypatch.setattr(lists, "FEW_MATCHES", few)

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from panel.models import AuditEvent, Domain, Role
-from panel.services import Actor, Conflict, Forbidden, ServiceError, domains, mailboxes, aliases
+from panel.services import Actor, Conflict, Forbidden, ServiceError, aliases, domains, mailboxes
 
 
 def test_create_domain_normalises_and_audits(session, actor):
@@ -31,18 +31,36 @@ def test_database_enforces_domain_uniqueness(session, actor):
 
     domains.create_domain(session, actor, "example.org")
     session.commit()
-    session.add(Domain(name="example.org", description="", active=True, max_mailboxes=0, max_aliases=0,
-                       max_quota_bytes=0, total_quota_bytes=0, default_quota_bytes=0,
-                       mailbox_count=0, alias_count=0, quota_allocated_bytes=0))
+    session.add(
+        Domain(
+            name="example.org",
+            description="",
+            active=True,
+            max_mailboxes=0,
+            max_aliases=0,
+            max_quota_bytes=0,
+            total_quota_bytes=0,
+            default_quota_bytes=0,
+            mailbox_count=0,
+            alias_count=0,
+            quota_allocated_bytes=0,
+        )
+    )
     with pytest.raises(IntegrityError):
         session.flush()
     session.rollback()
 
 
-@pytest.mark.parametrize("field, value", [
-    ("max_mailboxes", "abc"), ("max_mailboxes", "-1"), ("max_aliases", "1.5"),
-    ("default_quota_bytes", "lots"), ("total_quota_bytes", "-5M"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("max_mailboxes", "abc"),
+        ("max_mailboxes", "-1"),
+        ("max_aliases", "1.5"),
+        ("default_quota_bytes", "lots"),
+        ("total_quota_bytes", "-5M"),
+    ],
+)
 def test_malformed_limits_are_field_errors(session, actor, field, value):
     with pytest.raises(ServiceError) as err:
         domains.create_domain(session, actor, "example.org", **{field: value})
@@ -119,8 +137,15 @@ def test_disable_and_enable_are_audited(session, actor):
 
 
 def test_over_limits_names_each_limit_a_batch_would_break(session, actor):
-    domain = domains.create_domain(session, actor, "example.org", max_mailboxes=2, max_aliases=1,
-                                   total_quota_bytes="1G", default_quota_bytes="500M")
+    domain = domains.create_domain(
+        session,
+        actor,
+        "example.org",
+        max_mailboxes=2,
+        max_aliases=1,
+        total_quota_bytes="1G",
+        default_quota_bytes="500M",
+    )
     mailboxes.create_mailbox(session, actor, "a@example.org", password="password1")
     session.commit()
     assert domains.over_limits(domain, mailboxes=1, quota_bytes=500 * 1024**2, aliases=1) == {}

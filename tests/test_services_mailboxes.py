@@ -94,8 +94,9 @@ def test_max_mailboxes(session, actor):
 
 
 def test_deleting_frees_the_slot_and_the_quota(session, actor):
-    domain = domains.create_domain(session, actor, "example.org", max_mailboxes=1,
-                                   total_quota_bytes="1G", default_quota_bytes="1G")
+    domain = domains.create_domain(
+        session, actor, "example.org", max_mailboxes=1, total_quota_bytes="1G", default_quota_bytes="1G"
+    )
     mb = mailboxes.create_mailbox(session, actor, "a@example.org", password=PW)
     session.commit()
     mailboxes.delete_mailbox(session, actor, mb)

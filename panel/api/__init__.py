@@ -5,6 +5,7 @@ Every view declares its access with :func:`.auth.token_required` (the
 services as the web and the CLI, under the token's admin as the Actor.
 Every error is JSON ``{"error": ..., "fields": {...}}``, never an HTML page.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint

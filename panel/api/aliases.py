@@ -1,4 +1,5 @@
 """/api/v1/aliases and /api/v1/alias-domains."""
+
 from __future__ import annotations
 
 from flask import jsonify
@@ -14,13 +15,22 @@ from .domains import visible_domain
 
 
 def alias_json(alias: Alias) -> dict:
-    return {"address": alias.address, "domain": alias.domain.name, "active": alias.active,
-            "destinations": [d.destination for d in alias.destinations], "created_at": timestamp(alias.created_at)}
+    return {
+        "address": alias.address,
+        "domain": alias.domain.name,
+        "active": alias.active,
+        "destinations": [d.destination for d in alias.destinations],
+        "created_at": timestamp(alias.created_at),
+    }
 
 
 def alias_domain_json(alias_domain: AliasDomain) -> dict:
-    return {"name": alias_domain.name, "target": alias_domain.target.name, "active": alias_domain.active,
-            "created_at": timestamp(alias_domain.created_at)}
+    return {
+        "name": alias_domain.name,
+        "target": alias_domain.target.name,
+        "active": alias_domain.active,
+        "created_at": timestamp(alias_domain.created_at),
+    }
 
 
 @bp.get("/aliases")
@@ -43,10 +53,12 @@ def list_aliases():
 @bp.post("/aliases")
 @token_required(*ALL_ROLES)
 def create_alias():
-    body = json_body({"address": (str,), "destinations": (list, str), "active": (bool,)},
-                     required=("address", "destinations"))
-    alias = aliases.create_alias(get_session(), actor(), body["address"], body["destinations"],
-                                 active=body.get("active", True))
+    body = json_body(
+        {"address": (str,), "destinations": (list, str), "active": (bool,)}, required=("address", "destinations")
+    )
+    alias = aliases.create_alias(
+        get_session(), actor(), body["address"], body["destinations"], active=body.get("active", True)
+    )
     commit()
     return jsonify(alias_json(alias)), 201
 
@@ -62,8 +74,13 @@ def get_alias(address):
 def update_alias(address):
     body = json_body({"destinations": (list, str), "active": (bool,)})
     session = get_session()
-    alias = aliases.update_alias(session, actor(), aliases.get_alias(session, actor(), address),
-                                 destinations=body.get("destinations"), active=body.get("active"))
+    alias = aliases.update_alias(
+        session,
+        actor(),
+        aliases.get_alias(session, actor(), address),
+        destinations=body.get("destinations"),
+        active=body.get("active"),
+    )
     commit()
     return jsonify(alias_json(alias))
 
@@ -94,8 +111,9 @@ def list_alias_domains():
 @token_required(*ALL_ROLES)
 def create_alias_domain():
     body = json_body({"name": (str,), "target": (str,), "active": (bool,)}, required=("name", "target"))
-    alias_domain = aliases.create_alias_domain(get_session(), actor(), body["name"], body["target"],
-                                               active=body.get("active", True))
+    alias_domain = aliases.create_alias_domain(
+        get_session(), actor(), body["name"], body["target"], active=body.get("active", True)
+    )
     commit()
     return jsonify(alias_domain_json(alias_domain)), 201
 
@@ -111,8 +129,9 @@ def get_alias_domain(name):
 def update_alias_domain(name):
     body = json_body({"active": (bool,)}, required=("active",))
     session = get_session()
-    alias_domain = aliases.set_alias_domain_active(session, actor(), aliases.get_alias_domain(session, actor(), name),
-                                                   body["active"])
+    alias_domain = aliases.set_alias_domain_active(
+        session, actor(), aliases.get_alias_domain(session, actor(), name), body["active"]
+    )
     commit()
     return jsonify(alias_domain_json(alias_domain))
 

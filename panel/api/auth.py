@@ -1,4 +1,5 @@
 """Bearer-token authentication and the declared access of every API view."""
+
 from __future__ import annotations
 
 from functools import wraps

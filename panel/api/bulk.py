@@ -1,4 +1,5 @@
 """/api/v1/import (CSV body) and /api/v1/export (streamed CSV)."""
+
 from __future__ import annotations
 
 import tempfile
@@ -34,9 +35,12 @@ def _spooled_body():
 @bp.post("/import")
 @token_required(*MANAGERS)
 def import_csv():
-    options = Options(dry_run=query_flag("dry_run"), update=query_flag("update"),
-                      create_domains=query_flag("create_domains"),
-                      scheme=current_app.config["HASH_SCHEME"].upper())
+    options = Options(
+        dry_run=query_flag("dry_run"),
+        update=query_flag("update"),
+        create_domains=query_flag("create_domains"),
+        scheme=current_app.config["HASH_SCHEME"].upper(),
+    )
     spool = _spooled_body()
     if spool is None:
         return error_response(413, "the request body is too large")
@@ -46,22 +50,36 @@ def import_csv():
             result = run_import(session, actor(), spool, options)
         except ImportFailed as exc:
             session.rollback()
-            return error_response(409, "nothing imported: the data changed during the import",
-                                  {"file": exc.problems[0]}, problems=exc.problems)
+            return error_response(
+                409,
+                "nothing imported: the data changed during the import",
+                {"file": exc.problems[0]},
+                problems=exc.problems,
+            )
     if not result.ok:
         session.rollback()
-        return error_response(400, f"nothing imported: {len(result.problems)} problems",
-                              {"file": result.problems[0]}, problems=result.problems)
+        return error_response(
+            400,
+            f"nothing imported: {len(result.problems)} problems",
+            {"file": result.problems[0]},
+            problems=result.problems,
+        )
     if options.dry_run:
         session.rollback()
     else:
         session.commit()
-    return jsonify({
-        "dry_run": result.dry_run, "rows": result.rows, "created": result.created, "updated": result.updated,
-        "unchanged": result.unchanged, "aliases_created": result.aliases_created,
-        "domains_created": result.domains_created,
-        "generated_passwords": [{"email": e, "password": p} for e, p in result.generated],
-    })
+    return jsonify(
+        {
+            "dry_run": result.dry_run,
+            "rows": result.rows,
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "aliases_created": result.aliases_created,
+            "domains_created": result.domains_created,
+            "generated_passwords": [{"email": e, "password": p} for e, p in result.generated],
+        }
+    )
 
 
 @bp.get("/export")
@@ -71,5 +89,4 @@ def export():
     domain = visible_domain(name) if name else None
     who = actor()
     body = stream_with_context(streamed_export(who, domain))
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="mailboxes.csv"'})
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="mailboxes.csv"'})

@@ -1,5 +1,6 @@
 """Request parsing shared by the API views: typed JSON bodies, query
 parameters, keyset paging, and the commit that ends a write."""
+
 from __future__ import annotations
 
 from flask import request

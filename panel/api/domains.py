@@ -1,4 +1,5 @@
 """/api/v1/domains: list, read, create, change, delete."""
+
 from __future__ import annotations
 
 from flask import jsonify
@@ -12,20 +13,36 @@ from .auth import ALL_ROLES, actor, token_required
 from .common import commit, json_body, page, page_size, text_arg, timestamp
 
 # JSON name -> service field; sizes may be bytes or "2G".
-LIMITS = {"max_mailboxes": "max_mailboxes", "max_aliases": "max_aliases", "max_quota": "max_quota_bytes",
-          "total_quota": "total_quota_bytes", "default_quota": "default_quota_bytes"}
-_LIMIT_TYPES = {"max_mailboxes": (int,), "max_aliases": (int,), "max_quota": (int, str),
-                "total_quota": (int, str), "default_quota": (int, str)}
+LIMITS = {
+    "max_mailboxes": "max_mailboxes",
+    "max_aliases": "max_aliases",
+    "max_quota": "max_quota_bytes",
+    "total_quota": "total_quota_bytes",
+    "default_quota": "default_quota_bytes",
+}
+_LIMIT_TYPES = {
+    "max_mailboxes": (int,),
+    "max_aliases": (int,),
+    "max_quota": (int, str),
+    "total_quota": (int, str),
+    "default_quota": (int, str),
+}
 SPEC = {"name": (str,), "description": (str,), "active": (bool,), **_LIMIT_TYPES}
 
 
 def as_json(domain: Domain) -> dict:
     return {
-        "name": domain.name, "description": domain.description, "active": domain.active,
-        "max_mailboxes": domain.max_mailboxes, "max_aliases": domain.max_aliases,
-        "max_quota": domain.max_quota_bytes, "total_quota": domain.total_quota_bytes,
-        "default_quota": domain.default_quota_bytes, "mailbox_count": domain.mailbox_count,
-        "alias_count": domain.alias_count, "quota_allocated": domain.quota_allocated_bytes,
+        "name": domain.name,
+        "description": domain.description,
+        "active": domain.active,
+        "max_mailboxes": domain.max_mailboxes,
+        "max_aliases": domain.max_aliases,
+        "max_quota": domain.max_quota_bytes,
+        "total_quota": domain.total_quota_bytes,
+        "default_quota": domain.default_quota_bytes,
+        "mailbox_count": domain.mailbox_count,
+        "alias_count": domain.alias_count,
+        "quota_allocated": domain.quota_allocated_bytes,
         "created_at": timestamp(domain.created_at),
     }
 
@@ -52,8 +69,14 @@ def list_domains():
 def create_domain():
     body = json_body(SPEC, required=("name",))
     limits = {LIMITS[k]: v for k, v in body.items() if k in LIMITS}
-    domain = domains.create_domain(get_session(), actor(), body["name"], description=body.get("description", ""),
-                                   active=body.get("active", True), **limits)
+    domain = domains.create_domain(
+        get_session(),
+        actor(),
+        body["name"],
+        description=body.get("description", ""),
+        active=body.get("active", True),
+        **limits,
+    )
     commit()
     return jsonify(as_json(domain)), 201
 

@@ -1,4 +1,5 @@
 """JSON errors for the API: service errors, HTTP errors, and a last resort."""
+
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
@@ -8,8 +9,13 @@ from ..db import get_session
 from ..services import ServiceError
 
 _MESSAGES = {
-    400: "bad request", 401: "a valid bearer token is required", 403: "not allowed",
-    404: "not found", 405: "method not allowed", 409: "conflict", 413: "the request body is too large",
+    400: "bad request",
+    401: "a valid bearer token is required",
+    403: "not allowed",
+    404: "not found",
+    405: "method not allowed",
+    409: "conflict",
+    413: "the request body is too large",
     415: "unsupported content type",
 }
 

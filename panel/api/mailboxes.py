@@ -1,4 +1,5 @@
 """/api/v1/mailboxes: keyset-paged search, create, update, password, disable, delete."""
+
 from __future__ import annotations
 
 from flask import current_app, jsonify
@@ -11,16 +12,26 @@ from . import bp
 from .auth import ALL_ROLES, actor, token_required
 from .common import commit, json_body, page, page_size, text_arg, timestamp
 
-CREATE = {"email": (str,), "name": (str,), "password": (str,), "password_hash": (str,),
-          "quota": (int, str), "active": (bool,)}
+CREATE = {
+    "email": (str,),
+    "name": (str,),
+    "password": (str,),
+    "password_hash": (str,),
+    "quota": (int, str),
+    "active": (bool,),
+}
 UPDATE = {"name": (str,), "quota": (int, str), "active": (bool,)}
 PASSWORD = {"password": (str,), "password_hash": (str,)}
 
 
 def as_json(mailbox: Mailbox) -> dict:
     return {
-        "email": mailbox.address, "domain": mailbox.domain.name, "name": mailbox.name, "quota": mailbox.quota_bytes,
-        "active": mailbox.active, "created_at": timestamp(mailbox.created_at),
+        "email": mailbox.address,
+        "domain": mailbox.domain.name,
+        "name": mailbox.name,
+        "quota": mailbox.quota_bytes,
+        "active": mailbox.active,
+        "created_at": timestamp(mailbox.created_at),
         "password_changed_at": timestamp(mailbox.password_changed_at),
     }
 
@@ -49,8 +60,16 @@ def create_mailbox():
     if not password and not body.get("password_hash"):
         password = generated = passwords.generate()
     mailbox = mailboxes.create_mailbox(
-        get_session(), actor(), body["email"], password=password, password_hash=body.get("password_hash"),
-        quota=body.get("quota"), name=body.get("name", ""), active=body.get("active", True), scheme=_scheme())
+        get_session(),
+        actor(),
+        body["email"],
+        password=password,
+        password_hash=body.get("password_hash"),
+        quota=body.get("quota"),
+        name=body.get("name", ""),
+        active=body.get("active", True),
+        scheme=_scheme(),
+    )
     commit()
     result = {"mailbox": as_json(mailbox)}
     if generated:
@@ -68,8 +87,14 @@ def get_mailbox(email):
 @token_required(*ALL_ROLES)
 def update_mailbox(email):
     body = json_body(UPDATE)
-    mailbox = mailboxes.update_mailbox(get_session(), actor(), _mailbox(email), name=body.get("name"),
-                                       quota=body.get("quota"), active=body.get("active"))
+    mailbox = mailboxes.update_mailbox(
+        get_session(),
+        actor(),
+        _mailbox(email),
+        name=body.get("name"),
+        quota=body.get("quota"),
+        active=body.get("active"),
+    )
     commit()
     return jsonify(as_json(mailbox))
 
@@ -81,8 +106,14 @@ def set_password(email):
     password, generated = body.get("password"), None
     if not password and not body.get("password_hash"):
         password = generated = passwords.generate()
-    mailbox = mailboxes.set_password(get_session(), actor(), _mailbox(email), password=password,
-                                     password_hash=body.get("password_hash"), scheme=_scheme())
+    mailbox = mailboxes.set_password(
+        get_session(),
+        actor(),
+        _mailbox(email),
+        password=password,
+        password_hash=body.get("password_hash"),
+        scheme=_scheme(),
+    )
     commit()
     result = {"mailbox": as_json(mailbox)}
     if generated:

@@ -3,6 +3,7 @@
 Written by hand next to the views and checked by schemathesis in the tests
 (every documented operation is fuzzed; responses must match this file).
 """
+
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -34,38 +35,109 @@ def _page(item: str) -> dict:
 
 
 SCHEMAS = {
-    "Error": _object({"error": _S, "fields": {"type": "object", "additionalProperties": _S},
-                      "problems": {"type": "array", "items": _S}}, ("error", "fields")),
-    "Domain": _object({"name": _S, "description": _S, "active": _B, "max_mailboxes": _I, "max_aliases": _I,
-                       "max_quota": _I, "total_quota": _I, "default_quota": _I, "mailbox_count": _I,
-                       "alias_count": _I, "quota_allocated": _I, "created_at": _NULL_S},
-                      ("name", "active", "max_mailboxes", "max_aliases", "max_quota", "total_quota", "default_quota")),
-    "DomainCreate": _object({"name": _S, "description": _S, "active": _B, "max_mailboxes": _I, "max_aliases": _I,
-                             "max_quota": _SIZE, "total_quota": _SIZE, "default_quota": _SIZE}, ("name",)),
-    "DomainUpdate": _object({"description": _S, "active": _B, "max_mailboxes": _I, "max_aliases": _I,
-                             "max_quota": _SIZE, "total_quota": _SIZE, "default_quota": _SIZE}),
-    "Mailbox": _object({"email": _S, "domain": _S, "name": _S, "quota": _I, "active": _B, "created_at": _NULL_S,
-                        "password_changed_at": _NULL_S}, ("email", "domain", "name", "quota", "active")),
+    "Error": _object(
+        {
+            "error": _S,
+            "fields": {"type": "object", "additionalProperties": _S},
+            "problems": {"type": "array", "items": _S},
+        },
+        ("error", "fields"),
+    ),
+    "Domain": _object(
+        {
+            "name": _S,
+            "description": _S,
+            "active": _B,
+            "max_mailboxes": _I,
+            "max_aliases": _I,
+            "max_quota": _I,
+            "total_quota": _I,
+            "default_quota": _I,
+            "mailbox_count": _I,
+            "alias_count": _I,
+            "quota_allocated": _I,
+            "created_at": _NULL_S,
+        },
+        ("name", "active", "max_mailboxes", "max_aliases", "max_quota", "total_quota", "default_quota"),
+    ),
+    "DomainCreate": _object(
+        {
+            "name": _S,
+            "description": _S,
+            "active": _B,
+            "max_mailboxes": _I,
+            "max_aliases": _I,
+            "max_quota": _SIZE,
+            "total_quota": _SIZE,
+            "default_quota": _SIZE,
+        },
+        ("name",),
+    ),
+    "DomainUpdate": _object(
+        {
+            "description": _S,
+            "active": _B,
+            "max_mailboxes": _I,
+            "max_aliases": _I,
+            "max_quota": _SIZE,
+            "total_quota": _SIZE,
+            "default_quota": _SIZE,
+        }
+    ),
+    "Mailbox": _object(
+        {
+            "email": _S,
+            "domain": _S,
+            "name": _S,
+            "quota": _I,
+            "active": _B,
+            "created_at": _NULL_S,
+            "password_changed_at": _NULL_S,
+        },
+        ("email", "domain", "name", "quota", "active"),
+    ),
     "MailboxWithPassword": _object({"mailbox": _ref("Mailbox"), "password": _S}, ("mailbox",)),
-    "MailboxCreate": _object({"email": _S, "name": _S, "password": _S, "password_hash": _S, "quota": _SIZE,
-                              "active": _B}, ("email",)),
+    "MailboxCreate": _object(
+        {"email": _S, "name": _S, "password": _S, "password_hash": _S, "quota": _SIZE, "active": _B}, ("email",)
+    ),
     "MailboxUpdate": _object({"name": _S, "quota": _SIZE, "active": _B}),
     "PasswordChange": _object({"password": _S, "password_hash": _S}),
-    "Alias": _object({"address": _S, "domain": _S, "active": _B, "destinations": {"type": "array", "items": _S},
-                      "created_at": _NULL_S}, ("address", "domain", "active", "destinations")),
-    "AliasCreate": _object({"address": _S, "active": _B,
-                            "destinations": {"oneOf": [{"type": "array", "items": _S}, _S]}},
-                           ("address", "destinations")),
+    "Alias": _object(
+        {
+            "address": _S,
+            "domain": _S,
+            "active": _B,
+            "destinations": {"type": "array", "items": _S},
+            "created_at": _NULL_S,
+        },
+        ("address", "domain", "active", "destinations"),
+    ),
+    "AliasCreate": _object(
+        {"address": _S, "active": _B, "destinations": {"oneOf": [{"type": "array", "items": _S}, _S]}},
+        ("address", "destinations"),
+    ),
     "AliasUpdate": _object({"active": _B, "destinations": {"oneOf": [{"type": "array", "items": _S}, _S]}}),
-    "AliasDomain": _object({"name": _S, "target": _S, "active": _B, "created_at": _NULL_S},
-                           ("name", "target", "active")),
+    "AliasDomain": _object(
+        {"name": _S, "target": _S, "active": _B, "created_at": _NULL_S}, ("name", "target", "active")
+    ),
     "AliasDomainCreate": _object({"name": _S, "target": _S, "active": _B}, ("name", "target")),
     "AliasDomainUpdate": _object({"active": _B}, ("active",)),
-    "ImportResult": _object({
-        "dry_run": _B, "rows": _I, "created": _I, "updated": _I, "unchanged": _I, "aliases_created": _I,
-        "domains_created": {"type": "array", "items": _S},
-        "generated_passwords": {"type": "array", "items": _object({"email": _S, "password": _S}, ("email", "password"))},
-    }, ("dry_run", "rows", "created", "updated", "unchanged")),
+    "ImportResult": _object(
+        {
+            "dry_run": _B,
+            "rows": _I,
+            "created": _I,
+            "updated": _I,
+            "unchanged": _I,
+            "aliases_created": _I,
+            "domains_created": {"type": "array", "items": _S},
+            "generated_passwords": {
+                "type": "array",
+                "items": _object({"email": _S, "password": _S}, ("email", "password")),
+            },
+        },
+        ("dry_run", "rows", "created", "updated", "unchanged"),
+    ),
 }
 for _name in ("Domain", "Mailbox", "Alias", "AliasDomain"):
     SCHEMAS[_name + "Page"] = _page(_name)
@@ -106,37 +178,74 @@ _FLAG = {"type": "string", "enum": ["0", "1"]}
 def document() -> dict:
     email, address, name = _path_param("email"), _path_param("address"), _path_param("name")
     paths = {
-        "/domains": {"get": _op("List domains", 200, "DomainPage", params=_PAGING),
-                     "post": _op("Create a domain", 201, "Domain", "DomainCreate")},
-        "/domains/{name}": {"parameters": [name], "get": _op("A domain", 200, "Domain"),
-                            "patch": _op("Change a domain", 200, "Domain", "DomainUpdate"),
-                            "delete": _op("Delete an empty domain", 204, None)},
-        "/mailboxes": {"get": _op("Search mailboxes (keyset pages)", 200, "MailboxPage",
-                                  params=(_query("domain"), _query("q")) + _PAGING),
-                       "post": _op("Create a mailbox", 201, "MailboxWithPassword", "MailboxCreate")},
-        "/mailboxes/{email}": {"parameters": [email], "get": _op("A mailbox", 200, "Mailbox"),
-                               "patch": _op("Change a mailbox", 200, "Mailbox", "MailboxUpdate"),
-                               "delete": _op("Delete a mailbox (its mail stays on disk)", 204, None)},
-        "/mailboxes/{email}/password": {"parameters": [email],
-                                        "post": _op("Set a password", 200, "MailboxWithPassword", "PasswordChange")},
+        "/domains": {
+            "get": _op("List domains", 200, "DomainPage", params=_PAGING),
+            "post": _op("Create a domain", 201, "Domain", "DomainCreate"),
+        },
+        "/domains/{name}": {
+            "parameters": [name],
+            "get": _op("A domain", 200, "Domain"),
+            "patch": _op("Change a domain", 200, "Domain", "DomainUpdate"),
+            "delete": _op("Delete an empty domain", 204, None),
+        },
+        "/mailboxes": {
+            "get": _op(
+                "Search mailboxes (keyset pages)", 200, "MailboxPage", params=(_query("domain"), _query("q")) + _PAGING
+            ),
+            "post": _op("Create a mailbox", 201, "MailboxWithPassword", "MailboxCreate"),
+        },
+        "/mailboxes/{email}": {
+            "parameters": [email],
+            "get": _op("A mailbox", 200, "Mailbox"),
+            "patch": _op("Change a mailbox", 200, "Mailbox", "MailboxUpdate"),
+            "delete": _op("Delete a mailbox (its mail stays on disk)", 204, None),
+        },
+        "/mailboxes/{email}/password": {
+            "parameters": [email],
+            "post": _op("Set a password", 200, "MailboxWithPassword", "PasswordChange"),
+        },
         "/mailboxes/{email}/disable": {"parameters": [email], "post": _op("Disable", 200, "Mailbox")},
         "/mailboxes/{email}/enable": {"parameters": [email], "post": _op("Enable", 200, "Mailbox")},
-        "/aliases": {"get": _op("Search aliases", 200, "AliasPage", params=(_query("domain"), _query("q")) + _PAGING),
-                     "post": _op("Create an alias", 201, "Alias", "AliasCreate")},
-        "/aliases/{address}": {"parameters": [address], "get": _op("An alias", 200, "Alias"),
-                               "patch": _op("Change an alias", 200, "Alias", "AliasUpdate"),
-                               "delete": _op("Delete an alias", 204, None)},
-        "/alias-domains": {"get": _op("List alias domains", 200, "AliasDomainPage", params=_PAGING),
-                           "post": _op("Create an alias domain", 201, "AliasDomain", "AliasDomainCreate")},
-        "/alias-domains/{name}": {"parameters": [name], "get": _op("An alias domain", 200, "AliasDomain"),
-                                  "patch": _op("Enable or disable", 200, "AliasDomain", "AliasDomainUpdate"),
-                                  "delete": _op("Delete an alias domain", 204, None)},
-        "/import": {"post": {**_op("Import mailboxes from CSV (all or nothing)", 200, "ImportResult",
-                                   params=(_query("dry_run", _FLAG), _query("update", _FLAG),
-                                           _query("create_domains", _FLAG))),
-                             "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}}},
-        "/export": {"get": _op("Export mailboxes as CSV (streamed)", 200, None, params=(_query("domain"),),
-                               ok_content={"text/csv": {"schema": {"type": "string"}}})},
+        "/aliases": {
+            "get": _op("Search aliases", 200, "AliasPage", params=(_query("domain"), _query("q")) + _PAGING),
+            "post": _op("Create an alias", 201, "Alias", "AliasCreate"),
+        },
+        "/aliases/{address}": {
+            "parameters": [address],
+            "get": _op("An alias", 200, "Alias"),
+            "patch": _op("Change an alias", 200, "Alias", "AliasUpdate"),
+            "delete": _op("Delete an alias", 204, None),
+        },
+        "/alias-domains": {
+            "get": _op("List alias domains", 200, "AliasDomainPage", params=_PAGING),
+            "post": _op("Create an alias domain", 201, "AliasDomain", "AliasDomainCreate"),
+        },
+        "/alias-domains/{name}": {
+            "parameters": [name],
+            "get": _op("An alias domain", 200, "AliasDomain"),
+            "patch": _op("Enable or disable", 200, "AliasDomain", "AliasDomainUpdate"),
+            "delete": _op("Delete an alias domain", 204, None),
+        },
+        "/import": {
+            "post": {
+                **_op(
+                    "Import mailboxes from CSV (all or nothing)",
+                    200,
+                    "ImportResult",
+                    params=(_query("dry_run", _FLAG), _query("update", _FLAG), _query("create_domains", _FLAG)),
+                ),
+                "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}},
+            }
+        },
+        "/export": {
+            "get": _op(
+                "Export mailboxes as CSV (streamed)",
+                200,
+                None,
+                params=(_query("domain"),),
+                ok_content={"text/csv": {"schema": {"type": "string"}}},
+            )
+        },
     }
     return {
         "openapi": "3.0.3",
@@ -144,8 +253,7 @@ def document() -> dict:
         "servers": [{"url": request.script_root + bp.url_prefix}],
         "security": [{"bearer": []}],
         "paths": paths,
-        "components": {"schemas": SCHEMAS,
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     }
 
 

@@ -4,6 +4,7 @@ Every problem becomes a :class:`Problem` (``line N: column: reason``) instead
 of an exception, so one pass reports all bad rows. Memory stays bounded: the
 file is read line by line and an over-long line is skipped, never held.
 """
+
 from __future__ import annotations
 
 import csv
@@ -133,8 +134,10 @@ def unescape_cell(column: str, value: str) -> tuple[str, str | None]:
     if value.startswith("'") and value[1:2] in FORMULA_STARTS and value[1:2]:
         return value[1:], None
     if column not in _FORMULA_EXEMPT and value.startswith(FORMULA_STARTS):
-        return value, (f"starts with {value[0]!r}, which spreadsheets run as a formula; "
-                       f"write '{value[0]} to mean the character itself")
+        return value, (
+            f"starts with {value[0]!r}, which spreadsheets run as a formula; "
+            f"write '{value[0]} to mean the character itself"
+        )
     return value, None
 
 
@@ -147,8 +150,7 @@ def read_records(stream: BinaryIO, problems: Problems) -> Iterator[Record]:
     lines = _physical_lines(stream, problems)
     first = next(lines, None)
     if first is None or not first.strip():
-        problems.add(1, None, "the file is empty; the first line must be a header row like: "
-                              + ",".join(COLUMNS))
+        problems.add(1, None, "the file is empty; the first line must be a header row like: " + ",".join(COLUMNS))
         return
     try:
         delimiter = _delimiter(first)
@@ -189,7 +191,7 @@ def _rows(reader, columns: list[str], problems: Problems) -> Iterator[Record]:
 def _record(line: int, columns: list[str], cells: list[str], problems: Problems) -> Record | None:
     values = {}
     ok = True
-    for column, raw in zip(columns, cells):
+    for column, raw in zip(columns, cells, strict=True):
         value, problem = unescape_cell(column, raw)
         if problem:
             problems.add(line, column, problem)

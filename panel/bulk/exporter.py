@@ -6,6 +6,7 @@ known; ``password_hash`` is exported for superadmins only. Cells that a
 spreadsheet would run as a formula get a leading ``'`` (the importer takes it
 off again), so an export re-imports unchanged.
 """
+
 from __future__ import annotations
 
 import csv
@@ -50,8 +51,11 @@ def export_csv(session: Session, actor: Actor, domain: Domain | None = None) -> 
         alias_map = _single_destination_aliases(session, [row.address for row in chunk])
         for row in chunk:
             values = {
-                "email": row.address, "name": row.name, "password_hash": row.password_hash,
-                "quota": str(row.quota_bytes), "active": "true" if row.active else "false",
+                "email": row.address,
+                "name": row.name,
+                "password_hash": row.password_hash,
+                "quota": str(row.quota_bytes),
+                "active": "true" if row.active else "false",
                 "aliases": " ".join(alias_map.get(row.address, [])),
             }
             writer.writerow([neutralise(values[c]) for c in columns])
@@ -65,9 +69,11 @@ def export_csv(session: Session, actor: Actor, domain: Domain | None = None) -> 
 
 
 def _mailbox_chunks(session: Session, actor: Actor, domain: Domain | None):
-    query = (select(Mailbox.address, Mailbox.name, Mailbox.password_hash, Mailbox.quota_bytes, Mailbox.active)
-             .join(Domain, Domain.id == Mailbox.domain_id)
-             .order_by(Domain.name, Mailbox.local_part))
+    query = (
+        select(Mailbox.address, Mailbox.name, Mailbox.password_hash, Mailbox.quota_bytes, Mailbox.active)
+        .join(Domain, Domain.id == Mailbox.domain_id)
+        .order_by(Domain.name, Mailbox.local_part)
+    )
     if domain is not None:
         query = query.where(Mailbox.domain_id == domain.id)
     if actor.domain_ids is not None:
@@ -83,16 +89,21 @@ def _single_destination_aliases(session: Session, addresses: list[str]) -> dict[
     if not addresses:
         return {}
     pointing = session.execute(
-        select(AliasDestination.alias_id, AliasDestination.destination)
-        .where(AliasDestination.destination.in_(addresses))
+        select(AliasDestination.alias_id, AliasDestination.destination).where(
+            AliasDestination.destination.in_(addresses)
+        )
     ).all()
     if not pointing:
         return {}
     ids = [alias_id for alias_id, _ in pointing]
-    single = set(session.scalars(
-        select(AliasDestination.alias_id).where(AliasDestination.alias_id.in_(ids))
-        .group_by(AliasDestination.alias_id).having(func.count() == 1)
-    ))
+    single = set(
+        session.scalars(
+            select(AliasDestination.alias_id)
+            .where(AliasDestination.alias_id.in_(ids))
+            .group_by(AliasDestination.alias_id)
+            .having(func.count() == 1)
+        )
+    )
     names = dict(session.execute(select(Alias.id, Alias.address).where(Alias.id.in_(single))).all()) if single else {}
     found: dict[str, list[str]] = {}
     for alias_id, destination in pointing:

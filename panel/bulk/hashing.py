@@ -5,6 +5,7 @@ passwords is bound by CPU: a process pool (not threads; the GIL) keeps every
 core busy. Workers start through ``forkserver`` so they never inherit the
 parent's database connections.
 """
+
 from __future__ import annotations
 
 import multiprocessing

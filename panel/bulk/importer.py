@@ -16,8 +16,10 @@ addresses rather than the size of the rows:
    services. Nothing is committed here: the caller commits once, so a failure
    or a killed process leaves no row behind.
 """
+
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator
 
@@ -69,8 +71,10 @@ class Result:
 
     def summary(self) -> str:
         verb = "would be" if self.dry_run else "were"
-        text = (f"{self.rows} rows: {self.created} mailboxes {verb} created, {self.updated} updated, "
-                f"{self.unchanged} unchanged; {self.aliases_created} aliases {verb} created")
+        text = (
+            f"{self.rows} rows: {self.created} mailboxes {verb} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged; {self.aliases_created} aliases {verb} created"
+        )
         if self.domains_created:
             text += f"; new domains: {', '.join(self.domains_created)}"
         return text
@@ -108,8 +112,9 @@ class _Usage:
     aliases: int = 0
 
 
-def run_import(session: Session, actor: Actor, stream: BinaryIO, options: Options,
-               progress: Progress | None = None) -> Result:
+def run_import(
+    session: Session, actor: Actor, stream: BinaryIO, options: Options, progress: Progress | None = None
+) -> Result:
     """Validate, then (unless a dry run) write. The caller commits; on a
     result with problems or an ImportFailed it must roll back."""
     result = Result(dry_run=options.dry_run)
@@ -124,9 +129,14 @@ def run_import(session: Session, actor: Actor, stream: BinaryIO, options: Option
     if problems:
         return Result(dry_run=options.dry_run, rows=result.rows, problems=problems.lines())
     if checker.to_generate and not options.generate_passwords:
-        return Result(dry_run=options.dry_run, rows=result.rows, problems=[
-            f"{checker.to_generate} rows have neither password nor password_hash; "
-            "say where the generated passwords should go (--passwords-out FILE)"])
+        return Result(
+            dry_run=options.dry_run,
+            rows=result.rows,
+            problems=[
+                f"{checker.to_generate} rows have neither password nor password_hash; "
+                "say where the generated passwords should go (--passwords-out FILE)"
+            ],
+        )
     if options.dry_run:
         result.domains_created = sorted(checker.new_domains)
         return result
@@ -157,8 +167,9 @@ def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _write(session: Session, actor: Actor, stream: BinaryIO, options: Options, result: Result,
-           progress: Progress | None) -> None:
+def _write(
+    session: Session, actor: Actor, stream: BinaryIO, options: Options, result: Result, progress: Progress | None
+) -> None:
     problems = Problems()
     writer = _Validator(session, actor, options, problems, check_limits=False)
     done = 0
@@ -177,9 +188,17 @@ def _write(session: Session, actor: Actor, stream: BinaryIO, options: Options, r
 
 def audit_total(session: Session, actor: Actor, result: Result) -> None:
     """One event for the import as a whole, beside the per-mailbox ones."""
-    audit.record(session, actor, "mailbox.import", f"{result.rows} rows", created=result.created,
-                 updated=result.updated, unchanged=result.unchanged, aliases_created=result.aliases_created,
-                 domains_created=result.domains_created)
+    audit.record(
+        session,
+        actor,
+        "mailbox.import",
+        f"{result.rows} rows",
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        aliases_created=result.aliases_created,
+        domains_created=result.domains_created,
+    )
 
 
 def _write_chunk(session: Session, actor: Actor, rows: list[_Row], pool, options: Options, result: Result) -> None:
@@ -189,18 +208,21 @@ def _write_chunk(session: Session, actor: Actor, rows: list[_Row], pool, options
         if row.generate:
             row.password = passwords.generate()
             result.generated.append((row.address, row.password))
-    for row, digest in zip(needs_hash, pool.hash_all([r.password for r in needs_hash])):
+    for row, digest in zip(needs_hash, pool.hash_all([r.password for r in needs_hash]), strict=True):
         row.new.password_hash = digest
     by_domain: dict[int, list[_Row]] = {}
     for row in creates:
         by_domain.setdefault(row.domain.id, []).append(row)
     for group in by_domain.values():
-        _guard(group[0].line, lambda: bulk.create_mailboxes(session, actor, group[0].domain, [r.new for r in group]))
+        with _guard(group[0].line):
+            bulk.create_mailboxes(session, actor, group[0].domain, [r.new for r in group])
     for row in rows:
         if row.kind == "update":
-            _guard(row.line, lambda: _update(session, actor, row, options))
+            with _guard(row.line):
+                _update(session, actor, row, options)
         for alias in row.new_aliases:
-            _guard(row.line, lambda: aliases.create_alias(session, actor, alias, [row.address]), "aliases")
+            with _guard(row.line, "aliases"):
+                aliases.create_alias(session, actor, alias, [row.address])
     _count_all(result, rows)
 
 
@@ -213,13 +235,16 @@ def _update(session: Session, actor: Actor, row: _Row, options: Options) -> None
     if row.changes:
         mailboxes.update_mailbox(session, actor, row.mailbox, **row.changes)
     if row.password or row.password_hash:
-        mailboxes.set_password(session, actor, row.mailbox, password=row.password,
-                               password_hash=row.password_hash, scheme=options.scheme)
+        mailboxes.set_password(
+            session, actor, row.mailbox, password=row.password, password_hash=row.password_hash, scheme=options.scheme
+        )
 
 
-def _guard(line: int, action: Callable[[], object], column: str | None = None) -> None:
+@contextmanager
+def _guard(line: int, column: str | None = None) -> Iterator[None]:
+    """A service refusal inside becomes the file's ``line N: column:`` error."""
     try:
-        action()
+        yield
     except ServiceError as exc:
         where = column or next(iter(exc.fields), None)
         prefix = f"line {line}: {where}: " if where else f"line {line}: "
@@ -261,11 +286,17 @@ class _Validator:
         parsed = [p for p in (self._parse(r) for r in records) if p is not None]
         addresses = [p[1] for p in parsed]
         alias_addresses = [a for p in parsed for a in p[3]]
-        existing = {m.address: m for m in self.session.scalars(select(Mailbox).where(Mailbox.address.in_(addresses)))} \
-            if addresses else {}
+        existing = (
+            {m.address: m for m in self.session.scalars(select(Mailbox).where(Mailbox.address.in_(addresses)))}
+            if addresses
+            else {}
+        )
         wanted = addresses + alias_addresses
-        alias_rows = {a.address: a for a in self.session.scalars(select(Alias).where(Alias.address.in_(wanted)))} \
-            if wanted else {}
+        alias_rows = (
+            {a.address: a for a in self.session.scalars(select(Alias).where(Alias.address.in_(wanted)))}
+            if wanted
+            else {}
+        )
         rows = []
         for record, address, domain, alias_list in parsed:
             row = self._plan(record, address, domain, existing.get(address), alias_rows)
@@ -332,8 +363,17 @@ class _Validator:
             self.actor.require_superadmin()
             self.new_domains.add(name)
             if self.check_limits:  # validation only: a stand-in with no limits
-                return Domain(name=name, max_mailboxes=0, max_aliases=0, max_quota_bytes=0, total_quota_bytes=0,
-                              default_quota_bytes=0, mailbox_count=0, alias_count=0, quota_allocated_bytes=0)
+                return Domain(
+                    name=name,
+                    max_mailboxes=0,
+                    max_aliases=0,
+                    max_quota_bytes=0,
+                    total_quota_bytes=0,
+                    default_quota_bytes=0,
+                    mailbox_count=0,
+                    alias_count=0,
+                    quota_allocated_bytes=0,
+                )
             return domains.create_domain(self.session, self.actor, name)
         except ServiceError as exc:
             return ServiceError("email", f"cannot create the domain {name}: {exc.message}")
@@ -344,8 +384,12 @@ class _Validator:
                 domains.managed_domain(self.session, self.actor, name)
                 self.alias_domain_cache[name] = None
             except ServiceError as exc:
-                if name in self.new_domains or (isinstance(exc, NotFound) and self.options.create_domains
-                                                and self.actor.is_superadmin and self._will_create(name)):
+                if name in self.new_domains or (
+                    isinstance(exc, NotFound)
+                    and self.options.create_domains
+                    and self.actor.is_superadmin
+                    and self._will_create(name)
+                ):
                     self.alias_domain_cache[name] = None
                 else:
                     self.alias_domain_cache[name] = exc
@@ -375,13 +419,19 @@ class _Validator:
     def _plan_create(self, record, address, domain, active, password, password_hash, alias_rows) -> _Row | None:
         if address in alias_rows:
             raise ServiceError("email", f"{address} is already an alias")
-        new = bulk.prepare_mailbox(domain, address.split("@")[0], name=record.cells.get("name"),
-                                   quota=record.cells.get("quota"), active=True if active is None else active,
-                                   password_hash=password_hash)
+        new = bulk.prepare_mailbox(
+            domain,
+            address.split("@")[0],
+            name=record.cells.get("name"),
+            quota=record.cells.get("quota"),
+            active=True if active is None else active,
+            password_hash=password_hash,
+        )
         self._use(record, domain, mailboxes=1, quota=new.quota_bytes)
         self.to_generate += not (password or password_hash)
-        return _Row(record.line, "create", domain, address, new=new, password=password,
-                    generate=not (password or password_hash))
+        return _Row(
+            record.line, "create", domain, address, new=new, password=password, generate=not (password or password_hash)
+        )
 
     def _plan_update(self, record, address, domain, mailbox, active, password, password_hash) -> _Row | None:
         if not self.options.update:
@@ -402,15 +452,25 @@ class _Validator:
         if password_hash and password_hash == mailbox.password_hash:
             password_hash = None
         changed = bool(changes or password or password_hash)
-        return _Row(record.line, "update" if changed else "unchanged", domain, address, mailbox=mailbox,
-                    changes=changes, password=password, password_hash=password_hash)
+        return _Row(
+            record.line,
+            "update" if changed else "unchanged",
+            domain,
+            address,
+            mailbox=mailbox,
+            changes=changes,
+            password=password,
+            password_hash=password_hash,
+        )
 
     def _plan_aliases(self, row: _Row, record: Record, alias_list: list[str], alias_rows) -> None:
         for alias in alias_list:
             existing = alias_rows.get(alias)
             if existing is not None:
                 if [d.destination for d in existing.destinations] != [row.address]:
-                    self.problems.add(record.line, "aliases", f"the alias {alias} already exists and delivers elsewhere")
+                    self.problems.add(
+                        record.line, "aliases", f"the alias {alias} already exists and delivers elsewhere"
+                    )
                 continue
             if alias == row.address:
                 self.problems.add(record.line, "aliases", "an alias cannot point only to itself")
@@ -437,7 +497,11 @@ class _Validator:
         usage.quota += quota
         usage.aliases += aliases
         # Only the limits this row adds to; the totals are the file's so far.
-        over = domains.over_limits(domain, usage.mailboxes if mailboxes else 0,
-                                   usage.quota if quota > 0 else 0, usage.aliases if aliases else 0)
-        for field, message in over.items():
-            self.problems.add(record.line, field, message)
+        over = domains.over_limits(
+            domain,
+            usage.mailboxes if mailboxes else 0,
+            usage.quota if quota > 0 else 0,
+            usage.aliases if aliases else 0,
+        )
+        for column, message in over.items():
+            self.problems.add(record.line, column, message)

@@ -1,4 +1,5 @@
 """Command-line interface (names are a contract: scripts depend on them)."""
+
 from __future__ import annotations
 
 

@@ -1,6 +1,5 @@
 import click
 from flask.cli import AppGroup
-
 from sqlalchemy import func, select
 
 from .. import passwords

@@ -1,4 +1,5 @@
 """``flask api-token create USERNAME``: a bearer token for /api/v1, printed once."""
+
 from __future__ import annotations
 
 import click

@@ -1,4 +1,5 @@
 """What every command shares: the transaction, the actor, errors, passwords."""
+
 from __future__ import annotations
 
 import getpass
@@ -45,9 +46,11 @@ def transaction():
 
 
 def password_option(function):
-    return click.option("--password-stdin", is_flag=True,
-                        help="Read the password from the first line of standard input "
-                             "(otherwise one is generated and printed once).")(function)
+    return click.option(
+        "--password-stdin",
+        is_flag=True,
+        help="Read the password from the first line of standard input (otherwise one is generated and printed once).",
+    )(function)
 
 
 def obtain_password(from_stdin: bool) -> tuple[str, bool]:

@@ -23,9 +23,15 @@ def add_command(name, max_mailboxes, max_aliases, max_quota, total_quota, defaul
     """Host a new domain."""
     with transaction() as (session, actor):
         domain = domains.create_domain(
-            session, actor, name, description=description,
-            max_mailboxes=max_mailboxes, max_aliases=max_aliases, max_quota_bytes=max_quota,
-            total_quota_bytes=total_quota, default_quota_bytes=default_quota,
+            session,
+            actor,
+            name,
+            description=description,
+            max_mailboxes=max_mailboxes,
+            max_aliases=max_aliases,
+            max_quota_bytes=max_quota,
+            total_quota_bytes=total_quota,
+            default_quota_bytes=default_quota,
         )
     click.echo(f"added domain {domain.name}")
 
@@ -63,11 +69,19 @@ def list_command():
     """Domains with their usage and limits (tab-separated)."""
     click.echo("domain\tactive\tmailboxes\taliases\tmax_mailboxes\tmax_aliases\tdefault_quota")
     for domain in get_session().scalars(select(Domain).order_by(Domain.name)):
-        click.echo("\t".join([
-            domain.name, "yes" if domain.active else "no", str(domain.mailbox_count), str(domain.alias_count),
-            str(domain.max_mailboxes or "unlimited"), str(domain.max_aliases or "unlimited"),
-            format_size(domain.default_quota_bytes),
-        ]))
+        click.echo(
+            "\t".join(
+                [
+                    domain.name,
+                    "yes" if domain.active else "no",
+                    str(domain.mailbox_count),
+                    str(domain.alias_count),
+                    str(domain.max_mailboxes or "unlimited"),
+                    str(domain.max_aliases or "unlimited"),
+                    format_size(domain.default_quota_bytes),
+                ]
+            )
+        )
 
 
 COMMANDS = [domain_cli]

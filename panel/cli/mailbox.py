@@ -14,8 +14,11 @@ from ..sizes import format_size
 from .common import cli_actor, obtain_password, password_option, print_generated, transaction
 
 mailbox_cli = AppGroup("mailbox", help="Mailboxes.")
-scheme_option = click.option("--scheme", type=click.Choice(WRITABLE_SCHEMES, case_sensitive=False),
-                             help="Password hash scheme (default: MAILPANEL_HASH_SCHEME or ARGON2ID).")
+scheme_option = click.option(
+    "--scheme",
+    type=click.Choice(WRITABLE_SCHEMES, case_sensitive=False),
+    help="Password hash scheme (default: MAILPANEL_HASH_SCHEME or ARGON2ID).",
+)
 
 
 def _scheme(value: str | None) -> str:
@@ -32,8 +35,9 @@ def add_command(email, password_stdin, quota, name, scheme):
     """Create a mailbox."""
     password, generated = obtain_password(password_stdin)
     with transaction() as (session, actor):
-        mailbox = mailboxes.create_mailbox(session, actor, email, password=password, quota=quota,
-                                           name=name, scheme=_scheme(scheme))
+        mailbox = mailboxes.create_mailbox(
+            session, actor, email, password=password, quota=quota, name=name, scheme=_scheme(scheme)
+        )
     click.echo(f"added mailbox {mailbox.address} (quota {format_size(mailbox.quota_bytes)})")
     if generated:
         print_generated(mailbox.address, password)
@@ -90,7 +94,9 @@ def list_command(domain):
     """Mailboxes with usage / quota (tab-separated; streamed)."""
     session = get_session()
     query = (
-        select(Mailbox.address, Mailbox.name, Mailbox.active, Mailbox.quota_bytes, QuotaUsage.bytes, QuotaUsage.messages)
+        select(
+            Mailbox.address, Mailbox.name, Mailbox.active, Mailbox.quota_bytes, QuotaUsage.bytes, QuotaUsage.messages
+        )
         .join(Domain, Domain.id == Mailbox.domain_id)
         .outerjoin(QuotaUsage, QuotaUsage.username == Mailbox.address)
         .order_by(Domain.name, Mailbox.local_part)
@@ -102,10 +108,18 @@ def list_command(domain):
             raise click.ClickException(str(exc)) from None
     click.echo("address\tactive\tused\tquota\tmessages\tname")
     for row in session.execute(query.execution_options(yield_per=1000)):
-        click.echo("\t".join([
-            row.address, "yes" if row.active else "no", format_size(row.bytes or 0).replace("unlimited", "0"),
-            format_size(row.quota_bytes), str(row.messages or 0), row.name,
-        ]))
+        click.echo(
+            "\t".join(
+                [
+                    row.address,
+                    "yes" if row.active else "no",
+                    format_size(row.bytes or 0).replace("unlimited", "0"),
+                    format_size(row.quota_bytes),
+                    str(row.messages or 0),
+                    row.name,
+                ]
+            )
+        )
 
 
 @mailbox_cli.command("orphans")

@@ -1,4 +1,5 @@
 """``flask users import|export``: the CSV importer and exporter on the command line."""
+
 from __future__ import annotations
 
 import os
@@ -60,15 +61,22 @@ def _open_passwords_out(path: str):
 @click.option("--dry-run", is_flag=True, help="Check everything and report what would change; write nothing.")
 @click.option("--update", is_flag=True, help="Update existing mailboxes instead of refusing them as duplicates.")
 @click.option("--create-domains", is_flag=True, help="Create domains that do not exist yet.")
-@click.option("--passwords-out", type=click.Path(dir_okay=False),
-              help="Write generated passwords (rows without one) to this new file, mode 0600.")
+@click.option(
+    "--passwords-out",
+    type=click.Path(dir_okay=False),
+    help="Write generated passwords (rows without one) to this new file, mode 0600.",
+)
 def import_command(file, dry_run, update, create_domains, passwords_out):
     """Create (or with --update, update) mailboxes from FILE.csv, all or nothing."""
     if passwords_out and os.path.exists(passwords_out):
         raise click.ClickException(f"{passwords_out} exists; give a new file name")
-    options = Options(update=update, dry_run=dry_run, create_domains=create_domains,
-                      scheme=current_app.config["HASH_SCHEME"].upper(),
-                      generate_passwords=bool(passwords_out) or dry_run)
+    options = Options(
+        update=update,
+        dry_run=dry_run,
+        create_domains=create_domains,
+        scheme=current_app.config["HASH_SCHEME"].upper(),
+        generate_passwords=bool(passwords_out) or dry_run,
+    )
     session, progress = get_session(), _ProgressLine()
     try:
         with open(file, "rb") as stream:

@@ -1,4 +1,5 @@
 """A panel user's own account: changing one's password."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -3,6 +3,7 @@
 Services take an Actor rather than an Admin row so the CLI (a trusted
 operator), a web session and an API token are checked by the same code.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Panel accounts: superadmins, domain admins and helpdesk staff."""
+
 from __future__ import annotations
 
 import re
@@ -75,8 +76,9 @@ def create_admin(session: Session, actor: Actor, username: str, role, password: 
     return admin
 
 
-def update_admin(session: Session, actor: Actor, admin: Admin, *, role=None, domain_names=None,
-                 active: bool | None = None) -> Admin:
+def update_admin(
+    session: Session, actor: Actor, admin: Admin, *, role=None, domain_names=None, active: bool | None = None
+) -> Admin:
     _require_rank(actor, Role(admin.role))
     new_role = parse_role(role) if role is not None else Role(admin.role)
     _require_rank(actor, new_role)

@@ -1,4 +1,5 @@
 """Aliases (one or more destinations, catch-all ``@domain``) and alias domains."""
+
 from __future__ import annotations
 
 import re
@@ -65,8 +66,13 @@ def create_alias(session: Session, actor: Actor, address: str, destinations, act
     _check_not_only_self(address, targets)
     if session.scalar(select(Alias.id).where(Alias.address == address)):
         raise Conflict("address", f"the alias {address} already exists")
-    alias = Alias(domain=domain, address=address, active=bool(active), goto=",".join(targets),
-                  destinations=[AliasDestination(destination=d) for d in targets])
+    alias = Alias(
+        domain=domain,
+        address=address,
+        active=bool(active),
+        goto=",".join(targets),
+        destinations=[AliasDestination(destination=d) for d in targets],
+    )
     domains.reserve_alias(session, domain)
     alias.domain_active = domains.current_active(session, domain)
     insert_unique(session, alias, "address", f"the alias {address} already exists")
@@ -74,7 +80,9 @@ def create_alias(session: Session, actor: Actor, address: str, destinations, act
     return alias
 
 
-def update_alias(session: Session, actor: Actor, alias: Alias, *, destinations=None, active: bool | None = None) -> Alias:
+def update_alias(
+    session: Session, actor: Actor, alias: Alias, *, destinations=None, active: bool | None = None
+) -> Alias:
     actor.require_manage(alias.domain_id)
     changes = {}
     if destinations is not None:
@@ -108,6 +116,7 @@ def delete_alias(session: Session, actor: Actor, alias: Alias) -> None:
 
 # -- alias domains ---------------------------------------------------------
 
+
 def get_alias_domain(session: Session, actor: Actor, name: str) -> AliasDomain:
     name = domains.parse_domain_name(name)
     alias_domain = session.scalar(select(AliasDomain).where(AliasDomain.name == name))
@@ -123,8 +132,13 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
         raise ServiceError("name", "an alias domain cannot point to itself")
     if session.scalar(select(Domain.id).where(Domain.name == name)):
         raise Conflict("name", f"{name} is already a hosted domain")
-    alias_domain = AliasDomain(name=name, target=target_domain, active=bool(active), target_name=target_domain.name,
-                               target_active=domains.current_active(session, target_domain))
+    alias_domain = AliasDomain(
+        name=name,
+        target=target_domain,
+        active=bool(active),
+        target_name=target_domain.name,
+        target_active=domains.current_active(session, target_domain),
+    )
     insert_unique(session, alias_domain, "name", f"the alias domain {name} already exists")
     audit.record(session, actor, "alias_domain.create", name, target=target_domain.name, active=alias_domain.active)
     return alias_domain

@@ -1,5 +1,6 @@
 """The audit trail. ``record`` only adds its row: the caller's commit lands
 the change and its audit event together, or neither."""
+
 from __future__ import annotations
 
 import json

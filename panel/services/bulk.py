@@ -8,6 +8,7 @@ and under concurrency), one multi-row ``INSERT`` writes the mailboxes and one
 writes their audit events. Updates of existing mailboxes go through
 ``update_mailbox``/``set_password`` row by row: they are the rare case.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,8 +53,9 @@ def managed_domain(session: Session, actor: Actor, domain_name: str) -> Domain:
     return domains.managed_domain(session, actor, domain_name)
 
 
-def prepare_mailbox(domain: Domain, local_part: str, *, name=None, quota=None, active: bool = True,
-                    password_hash: str | None = None) -> NewMailbox:
+def prepare_mailbox(
+    domain: Domain, local_part: str, *, name=None, quota=None, active: bool = True, password_hash: str | None = None
+) -> NewMailbox:
     """Validate one new mailbox of ``domain`` (already a managed domain)."""
     return NewMailbox(
         local_part=local_part,
@@ -84,18 +86,30 @@ def create_mailboxes(session: Session, actor: Actor, domain: Domain, batch: list
             session.execute(insert(Mailbox.__table__), rows)
     except IntegrityError:
         raise Conflict("address", "one of these mailboxes already exists (created meanwhile?)") from None
-    session.execute(insert(AuditEvent.__table__), [
-        audit.event_values(actor, "mailbox.create", r["address"], quota_bytes=r["quota_bytes"],
-                           active=r["active"], maildir=r["maildir"], name=r["name"])
-        for r in rows
-    ])
+    session.execute(
+        insert(AuditEvent.__table__),
+        [
+            audit.event_values(
+                actor,
+                "mailbox.create",
+                r["address"],
+                quota_bytes=r["quota_bytes"],
+                active=r["active"],
+                maildir=r["maildir"],
+                name=r["name"],
+            )
+            for r in rows
+        ],
+    )
 
 
 def _reserve(session: Session, domain: Domain, count: int, quota_bytes: int) -> None:
     # The same conditional UPDATE as reserve_mailbox, by `count` at once.
     if not domains.adjust_counter(session, domain, Domain.mailbox_count, Domain.max_mailboxes, count):
-        raise Conflict("address", f"{domain.name} has room for {domain.max_mailboxes} mailboxes; "
-                                  f"this batch of {count} does not fit")
+        raise Conflict(
+            "address",
+            f"{domain.name} has room for {domain.max_mailboxes} mailboxes; this batch of {count} does not fit",
+        )
     domains.reserve_quota(session, domain, quota_bytes)
 
 
@@ -103,8 +117,16 @@ def _row(domain: Domain, new: NewMailbox, now, domain_active: bool) -> dict:
     if not new.password_hash:
         raise ServiceError("password", f"{new.address}: no password hash")
     return {
-        "domain_id": domain.id, "local_part": new.local_part, "address": new.address, "name": new.name,
-        "password_hash": passwords.check_hash(new.password_hash), "quota_bytes": new.quota_bytes,
-        "active": new.active, "domain_active": domain_active, "maildir": mailboxes.new_maildir(domain.name),
-        "created_at": now, "updated_at": now, "password_changed_at": now,
+        "domain_id": domain.id,
+        "local_part": new.local_part,
+        "address": new.address,
+        "name": new.name,
+        "password_hash": passwords.check_hash(new.password_hash),
+        "quota_bytes": new.quota_bytes,
+        "active": new.active,
+        "domain_active": domain_active,
+        "maildir": mailboxes.new_maildir(domain.name),
+        "created_at": now,
+        "updated_at": now,
+        "password_changed_at": now,
     }

@@ -5,6 +5,7 @@ conditional UPDATE: on PostgreSQL the row lock makes a racing second
 request re-check the condition; on SQLite writers are serialised. Either
 way, two requests for the last free slot cannot both win.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, or_, select, update
@@ -84,19 +85,29 @@ def _check_limit_consistency(session: Session, domain: Domain) -> None:
             raise ServiceError(field, "some mailboxes already have a larger (or unlimited) quota")
 
 
-def create_domain(session: Session, actor: Actor, name: str, description: str = "", active: bool = True, **limits) -> Domain:
+def create_domain(
+    session: Session, actor: Actor, name: str, description: str = "", active: bool = True, **limits
+) -> Domain:
     actor.require_superadmin()
     name = parse_domain_name(name)
     if session.scalar(select(AliasDomain.id).where(AliasDomain.name == name)):
         raise Conflict("name", f"{name} is already an alias domain")
-    domain = Domain(name=name, description=_description(description), active=bool(active),
-                    mailbox_count=0, alias_count=0, quota_allocated_bytes=0, **{f: 0 for f in LIMIT_FIELDS})
+    domain = Domain(
+        name=name,
+        description=_description(description),
+        active=bool(active),
+        mailbox_count=0,
+        alias_count=0,
+        quota_allocated_bytes=0,
+        **{f: 0 for f in LIMIT_FIELDS},
+    )
     for field, value in _parse_limits(limits).items():
         setattr(domain, field, value)
     _check_limit_consistency(session, domain)
     insert_unique(session, domain, "name", f"the domain {name} already exists")
-    audit.record(session, actor, "domain.create", name, active=domain.active,
-                 **{f: getattr(domain, f) for f in LIMIT_FIELDS})
+    audit.record(
+        session, actor, "domain.create", name, active=domain.active, **{f: getattr(domain, f) for f in LIMIT_FIELDS}
+    )
     return domain
 
 
@@ -130,11 +141,17 @@ def set_domain_active(session: Session, actor: Actor, domain: Domain, active: bo
 
 
 def _copy_active(session: Session, domain: Domain) -> None:
-    for table, column, key in ((Mailbox, Mailbox.domain_active, Mailbox.domain_id),
-                               (Alias, Alias.domain_active, Alias.domain_id),
-                               (AliasDomain, AliasDomain.target_active, AliasDomain.target_domain_id)):
-        session.execute(update(table).where(key == domain.id).values({column: domain.active})
-                        .execution_options(synchronize_session=False))
+    for table, column, key in (
+        (Mailbox, Mailbox.domain_active, Mailbox.domain_id),
+        (Alias, Alias.domain_active, Alias.domain_id),
+        (AliasDomain, AliasDomain.target_active, AliasDomain.target_domain_id),
+    ):
+        session.execute(
+            update(table)
+            .where(key == domain.id)
+            .values({column: domain.active})
+            .execution_options(synchronize_session=False)
+        )
     session.expire_all()
 
 
@@ -152,9 +169,12 @@ def delete_domain(session: Session, actor: Actor, domain: Domain) -> None:
     """Only an empty domain can go: deleting mailboxes is a separate, audited act."""
     actor.require_superadmin()
     if domain.mailbox_count or domain.alias_count:
-        raise Conflict("domain", f"{domain.name} still has {domain.mailbox_count} mailboxes "
-                                 f"and {domain.alias_count} aliases")
-    alias_domains = session.scalar(select(func.count()).select_from(AliasDomain).where(AliasDomain.target_domain_id == domain.id))
+        raise Conflict(
+            "domain", f"{domain.name} still has {domain.mailbox_count} mailboxes and {domain.alias_count} aliases"
+        )
+    alias_domains = session.scalar(
+        select(func.count()).select_from(AliasDomain).where(AliasDomain.target_domain_id == domain.id)
+    )
     if alias_domains:
         raise Conflict("domain", f"{domain.name} is the target of {alias_domains} alias domains")
     session.delete(domain)
@@ -172,6 +192,7 @@ def _description(text: str | None) -> str:
 
 # -- counters: the race-safe way to hold a limit ---------------------------
 
+
 def over_limits(domain: Domain, mailboxes: int = 0, quota_bytes: int = 0, aliases: int = 0) -> dict[str, str]:
     """Which limits adding this much to the domain would break, by field.
 
@@ -180,14 +201,23 @@ def over_limits(domain: Domain, mailboxes: int = 0, quota_bytes: int = 0, aliase
     """
     problems = {}
     if mailboxes and domain.max_mailboxes and domain.mailbox_count + mailboxes > domain.max_mailboxes:
-        problems["email"] = (f"{domain.name} allows {domain.max_mailboxes} mailboxes; "
-                             f"it has {domain.mailbox_count} and this would add {mailboxes}")
-    if quota_bytes and domain.total_quota_bytes and domain.quota_allocated_bytes + quota_bytes > domain.total_quota_bytes:
-        problems["quota"] = (f"{domain.name} has a total quota of {domain.total_quota_bytes} bytes "
-                             f"and this would go over it")
+        problems["email"] = (
+            f"{domain.name} allows {domain.max_mailboxes} mailboxes; "
+            f"it has {domain.mailbox_count} and this would add {mailboxes}"
+        )
+    if (
+        quota_bytes
+        and domain.total_quota_bytes
+        and domain.quota_allocated_bytes + quota_bytes > domain.total_quota_bytes
+    ):
+        problems["quota"] = (
+            f"{domain.name} has a total quota of {domain.total_quota_bytes} bytes and this would go over it"
+        )
     if aliases and domain.max_aliases and domain.alias_count + aliases > domain.max_aliases:
-        problems["aliases"] = (f"{domain.name} allows {domain.max_aliases} aliases; "
-                               f"it has {domain.alias_count} and this would add {aliases}")
+        problems["aliases"] = (
+            f"{domain.name} allows {domain.max_aliases} aliases; "
+            f"it has {domain.alias_count} and this would add {aliases}"
+        )
     return problems
 
 
@@ -209,9 +239,12 @@ def reserve_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:
 
 
 def reserve_quota(session: Session, domain: Domain, quota_bytes: int) -> None:
-    if quota_bytes and not adjust_counter(session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, quota_bytes):
-        raise Conflict("quota", f"{domain.name} has no quota left for this mailbox "
-                                f"(total {domain.total_quota_bytes} bytes)")
+    if quota_bytes and not adjust_counter(
+        session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, quota_bytes
+    ):
+        raise Conflict(
+            "quota", f"{domain.name} has no quota left for this mailbox (total {domain.total_quota_bytes} bytes)"
+        )
 
 
 def release_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:
@@ -248,4 +281,3 @@ def managed_domain(session: Session, actor: Actor, name: str, field: str = "addr
 
 def is_alias_domain(session: Session, name: str) -> AliasDomain | None:
     return session.scalar(select(AliasDomain).where(AliasDomain.name == name))
-

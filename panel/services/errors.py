@@ -3,6 +3,7 @@
 Forms show ``fields`` next to their inputs, the CLI prints ``str(error)``,
 and the API maps ``status`` and ``fields`` to JSON.
 """
+
 from __future__ import annotations
 
 

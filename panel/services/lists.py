@@ -5,6 +5,7 @@ row's key, never OFFSET) and scoped by the actor's domains in the WHERE
 clause. Totals come from the counters on the domain row, never count(*)
 over a large table, and nothing loads a whole domain into Python.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,6 +52,7 @@ class Page:
 
 
 # -- keyset helpers ---------------------------------------------------------
+
 
 def _no_controls(text: str, field: str) -> str:
     # NUL in particular: PostgreSQL refuses it in any string parameter.
@@ -143,6 +145,7 @@ def _fetch(session: Session, query, order_asc: list, bound, forward: bool, limit
 
 # -- domains ----------------------------------------------------------------
 
+
 def _scope_clauses(column, actor: Actor) -> list:
     """[] for an unscoped actor, else "``column`` is one of the actor's domains"."""
     return [] if actor.domain_ids is None else [column.in_(actor.domain_ids or [-1])]
@@ -173,9 +176,16 @@ def domain_page(session: Session, actor: Actor, after: str | None = None, before
 
 def domain_totals(session: Session, actor: Actor) -> dict:
     """Sums of the per-domain counters over the domains the actor sees."""
-    query = _scope(select(func.count(Domain.id), func.coalesce(func.sum(Domain.mailbox_count), 0),
-                          func.coalesce(func.sum(Domain.alias_count), 0),
-                          func.coalesce(func.sum(Domain.quota_allocated_bytes), 0)), Domain.id, actor)
+    query = _scope(
+        select(
+            func.count(Domain.id),
+            func.coalesce(func.sum(Domain.mailbox_count), 0),
+            func.coalesce(func.sum(Domain.alias_count), 0),
+            func.coalesce(func.sum(Domain.quota_allocated_bytes), 0),
+        ),
+        Domain.id,
+        actor,
+    )
     domains_, mailboxes, aliases, allocated = session.execute(query).one()
     return {"domains": domains_, "mailboxes": mailboxes, "aliases": aliases, "allocated": allocated}
 
@@ -194,13 +204,21 @@ def _mailbox_select():
     """Rows of (mailbox, bytes used). A list row never shows the domain: no
     join to it (loaded if touched)."""
     used = func.coalesce(QuotaUsage.bytes, 0).label("used")
-    return (select(Mailbox, used)
-            .outerjoin(QuotaUsage, QuotaUsage.username == Mailbox.address)
-            .options(lazyload(Mailbox.domain)))
+    return (
+        select(Mailbox, used)
+        .outerjoin(QuotaUsage, QuotaUsage.username == Mailbox.address)
+        .options(lazyload(Mailbox.domain))
+    )
 
 
-def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "address",
-                 after: str | None = None, before: str | None = None) -> Page:
+def mailbox_page(
+    session: Session,
+    actor: Actor,
+    domain: Domain,
+    sort: str = "address",
+    after: str | None = None,
+    before: str | None = None,
+) -> Page:
     """Mailboxes of one domain, sorted by address, usage (largest first) or last change (newest first)."""
     if not actor.sees_domain(domain.id):
         raise Forbidden("you do not manage this domain")
@@ -211,12 +229,24 @@ def mailbox_page(session: Session, actor: Actor, domain: Domain, sort: str = "ad
     if sort == "address":
         # Within one domain, local_part order is address order's twin and
         # walks the (domain_id, local_part) unique index.
-        return _page(session, query, [(Mailbox.local_part, True)], lambda r: (r[0].local_part,),
-                     _decode_key(after, 1), _decode_key(before, 1))
+        return _page(
+            session,
+            query,
+            [(Mailbox.local_part, True)],
+            lambda r: (r[0].local_part,),
+            _decode_key(after, 1),
+            _decode_key(before, 1),
+        )
     # Newest change first: ix_mailboxes_domain_updated.
     order = [(Mailbox.updated_at, False), (Mailbox.id, False)]
-    return _page(session, query, order, lambda r: (_iso(r[0].updated_at), r[0].id),
-                 _typed_key(_decode_key(after, 2), "changed"), _typed_key(_decode_key(before, 2), "changed"))
+    return _page(
+        session,
+        query,
+        order,
+        lambda r: (_iso(r[0].updated_at), r[0].id),
+        _typed_key(_decode_key(after, 2), "changed"),
+        _typed_key(_decode_key(before, 2), "changed"),
+    )
 
 
 def _check_sort(sort: str) -> None:
@@ -224,8 +254,7 @@ def _check_sort(sort: str) -> None:
         raise ServiceError("sort", "sort by address, usage or changed")
 
 
-def _usage_page(session: Session, domain_id: int, after: str | None, before: str | None,
-                size: int = PAGE_SIZE) -> Page:
+def _usage_page(session: Session, domain_id: int, after: str | None, before: str | None, size: int = PAGE_SIZE) -> Page:
     """A domain's mailboxes, largest usage first, in two segments so each
     walks an index: those with a quota_usage row by (bytes, address)
     descending — ix_quota_usage_bytes backwards, each row's domain read from
@@ -233,11 +262,15 @@ def _usage_page(session: Session, domain_id: int, after: str | None, before: str
     for yet (never used) by local part. The page's keys are found first,
     then its rows are loaded. Keys say which segment: ``u|bytes|address``
     or ``n|local_part``."""
-    used = (select(QuotaUsage.bytes.label("used"), QuotaUsage.username.label("address"))
-            .join(Mailbox, Mailbox.address == QuotaUsage.username).where(Mailbox.domain_id == domain_id))
-    unused = (select(literal(0).label("used"), Mailbox.address, Mailbox.local_part).where(
+    used = (
+        select(QuotaUsage.bytes.label("used"), QuotaUsage.username.label("address"))
+        .join(Mailbox, Mailbox.address == QuotaUsage.username)
+        .where(Mailbox.domain_id == domain_id)
+    )
+    unused = select(literal(0).label("used"), Mailbox.address, Mailbox.local_part).where(
         Mailbox.domain_id == domain_id,
-        ~select(QuotaUsage.username).where(QuotaUsage.username == Mailbox.address).exists()))
+        ~select(QuotaUsage.username).where(QuotaUsage.username == Mailbox.address).exists(),
+    )
     segments = [
         (used, [(QuotaUsage.bytes, False), (QuotaUsage.username, False)], lambda r: ("u", r.used, r.address)),
         (unused, [(Mailbox.local_part, True)], lambda r: ("n", r.local_part)),
@@ -325,8 +358,15 @@ def _indexable(needle: str) -> bool:
     return re.search(rf"[^\W_]{{{TRIGRAM},}}", needle) is not None
 
 
-def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "address",
-                     after: str | None = None, before: str | None = None, size: int = PAGE_SIZE) -> Page:
+def search_mailboxes(
+    session: Session,
+    actor: Actor,
+    text: str,
+    sort: str = "address",
+    after: str | None = None,
+    before: str | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
     """Mailboxes of the actor's domains whose address or name contains
     ``text`` (any case), sorted like a domain's list.
 
@@ -337,18 +377,28 @@ def search_mailboxes(session: Session, actor: Actor, text: str, sort: str = "add
     needle, scope = _search_needle(text), _scope_clauses(Mailbox.domain_id, actor)
     if sort != "address":
         if not _indexable(needle):
-            raise ServiceError("q", f"type at least {TRIGRAM} characters to sort by "
-                                    f"{'usage' if sort == 'usage' else 'last change'}, or sort by address")
+            raise ServiceError(
+                "q",
+                f"type at least {TRIGRAM} characters to sort by "
+                f"{'usage' if sort == 'usage' else 'last change'}, or sort by address",
+            )
         return _sorted_matches(session, [_contains(Mailbox.search_text, needle), *scope], sort, after, before, size)
     after_key, before_key = _decode_key(after, 1), _decode_key(before, 1)
     backwards, bound = _direction(after_key, before_key)
-    rows = _search_by_address(session, needle, scope, bound[0] if bound else None, backwards, size,
-                              _scope_size(session, actor))
+    rows = _search_by_address(
+        session, needle, scope, bound[0] if bound else None, backwards, size, _scope_size(session, actor)
+    )
     return _paged(rows, lambda r: (r[0].address,), backwards, _bounded(after_key, before_key), size)
 
 
-def api_mailboxes(session: Session, actor: Actor, after: str | None, size: int, text: str | None = None,
-                  domain_name: str | None = None) -> list[Mailbox]:
+def api_mailboxes(
+    session: Session,
+    actor: Actor,
+    after: str | None,
+    size: int,
+    text: str | None = None,
+    domain_name: str | None = None,
+) -> list[Mailbox]:
     """The API's mailbox list: mailboxes past the address ``after``, in
     address order, ``size`` + 1 at most (the last says there is more), in
     the named domain or all the actor's domains, and when ``text`` is given
@@ -356,11 +406,15 @@ def api_mailboxes(session: Session, actor: Actor, after: str | None, size: int, 
     domain = visible_domain(session, actor, domain_name) if domain_name else None
     scope = [Mailbox.domain_id == domain.id] if domain is not None else _scope_clauses(Mailbox.domain_id, actor)
     if not text:  # each row's domain comes with it (a joined load)
-        return list(session.scalars(select(Mailbox).where(*scope, *_past(after, False))
-                                    .order_by(Mailbox.address).limit(size + 1)))
+        return list(
+            session.scalars(
+                select(Mailbox).where(*scope, *_past(after, False)).order_by(Mailbox.address).limit(size + 1)
+            )
+        )
     scope_size = domain.mailbox_count if domain is not None else _scope_size(session, actor)
-    found = [row[0] for row in _search_by_address(session, _search_needle(text, 1), scope, after, False, size,
-                                                  scope_size)]
+    found = [
+        row[0] for row in _search_by_address(session, _search_needle(text, 1), scope, after, False, size, scope_size)
+    ]
     # The API shows each row's domain: one query for all of them, not one
     # per row (the panel's search rows never touch it).
     domains = {d.id: d for d in session.scalars(select(Domain).where(Domain.id.in_({m.domain_id for m in found})))}
@@ -374,12 +428,20 @@ def _scope_size(session: Session, actor: Actor) -> int | None:
     for an actor who sees every domain."""
     if actor.domain_ids is None:
         return None
-    return session.scalar(select(func.coalesce(func.sum(Domain.mailbox_count), 0))
-                          .where(Domain.id.in_(actor.domain_ids or [-1])))
+    return session.scalar(
+        select(func.coalesce(func.sum(Domain.mailbox_count), 0)).where(Domain.id.in_(actor.domain_ids or [-1]))
+    )
 
 
-def _search_by_address(session: Session, needle: str, scope: list, start: str | None, backwards: bool,
-                       size: int = PAGE_SIZE, scope_size: int | None = None) -> list:
+def _search_by_address(
+    session: Session,
+    needle: str,
+    scope: list,
+    start: str | None,
+    backwards: bool,
+    size: int = PAGE_SIZE,
+    scope_size: int | None = None,
+) -> list:
     """(mailbox, used) rows of the next ``size`` + 1 matches past ``start``
     in address order (before it, nearest first, when ``backwards``).
 
@@ -399,8 +461,9 @@ def _search_by_address(session: Session, needle: str, scope: list, start: str | 
     if _indexable(needle) and _estimated_matches(session, needle) <= FEW_MATCHES:
         # Few matches expected: the trigram index finds them at once (and
         # if the estimate was wrong, _addresses_past walks instead).
-        return _rows_in_order(session, Mailbox.address,
-                              _addresses_past(session, needle, scope, start, backwards, size + 1))
+        return _rows_in_order(
+            session, Mailbox.address, _addresses_past(session, needle, scope, start, backwards, size + 1)
+        )
     order = Mailbox.address.desc() if backwards else Mailbox.address.asc()
     candidates = select(Mailbox.address, Mailbox.search_text).where(*scope, *_past(start, backwards))
     small_scope = scope_size is not None and scope_size <= SEARCH_WALK_BUDGET
@@ -408,31 +471,47 @@ def _search_by_address(session: Session, needle: str, scope: list, start: str | 
         walk = candidates.cte("walk").prefix_with("MATERIALIZED")
     else:
         walk = candidates.order_by(order).limit(SEARCH_WALK_BUDGET).subquery("walk")
-    page = (select(walk.c.address).where(_contains(walk.c.search_text, needle))
-            .order_by(walk.c.address.desc() if backwards else walk.c.address).limit(size + 1).subquery("page"))
+    page = (
+        select(walk.c.address)
+        .where(_contains(walk.c.search_text, needle))
+        .order_by(walk.c.address.desc() if backwards else walk.c.address)
+        .limit(size + 1)
+        .subquery("page")
+    )
     rows = list(session.execute(_mailbox_select().join(page, page.c.address == Mailbox.address).order_by(order)))
     if len(rows) <= size and not small_scope:
-        walked_to = session.scalar(select(Mailbox.address).where(*scope, *_past(start, backwards))
-                                   .order_by(order).offset(SEARCH_WALK_BUDGET - 1).limit(1))
+        walked_to = session.scalar(
+            select(Mailbox.address)
+            .where(*scope, *_past(start, backwards))
+            .order_by(order)
+            .offset(SEARCH_WALK_BUDGET - 1)
+            .limit(1)
+        )
         if walked_to is not None:  # None: the walk read to the end
             rest = _addresses_past(session, needle, scope, walked_to, backwards, size + 1 - len(rows))
             rows += _rows_in_order(session, Mailbox.address, rest)
     return rows
 
 
-def _addresses_past(session: Session, needle: str, scope: list, start: str | None, backwards: bool,
-                    count: int) -> list:
+def _addresses_past(session: Session, needle: str, scope: list, start: str | None, backwards: bool, count: int) -> list:
     """The next ``count`` matching addresses past ``start``: gathered
     through the trigram index and sorted while there are at most
     SORTED_MATCHES_MAX of them (bounded work), else by walking on."""
     where = [_contains(Mailbox.search_text, needle), *scope, *_past(start, backwards)]
     if _indexable(needle):
-        matches = (select(Mailbox.address).where(*where).limit(SORTED_MATCHES_MAX + 1)
-                   .cte("matches").prefix_with("MATERIALIZED"))
+        matches = (
+            select(Mailbox.address)
+            .where(*where)
+            .limit(SORTED_MATCHES_MAX + 1)
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
         total = select(func.count()).select_from(matches).scalar_subquery()
-        found = session.execute(select(matches.c.address, total.label("total"))
-                                .order_by(matches.c.address.desc() if backwards else matches.c.address)
-                                .limit(count)).all()
+        found = session.execute(
+            select(matches.c.address, total.label("total"))
+            .order_by(matches.c.address.desc() if backwards else matches.c.address)
+            .limit(count)
+        ).all()
         if not found or found[0].total <= SORTED_MATCHES_MAX:
             return [row.address for row in found]
     order = Mailbox.address.desc() if backwards else Mailbox.address.asc()
@@ -457,8 +536,9 @@ def _past(address: str | None, backwards: bool) -> list:
     return [Mailbox.address < address if backwards else Mailbox.address > address]
 
 
-def _sorted_matches(session: Session, where: list, sort: str, after: str | None, before: str | None,
-                    size: int = PAGE_SIZE) -> Page:
+def _sorted_matches(
+    session: Session, where: list, sort: str, after: str | None, before: str | None, size: int = PAGE_SIZE
+) -> Page:
     """A search's matches by usage or last change, across domains.
 
     No index in those orders is worth walking here: the matches can sit
@@ -472,19 +552,28 @@ def _sorted_matches(session: Session, where: list, sort: str, after: str | None,
     if sort == "usage":
         used = select(QuotaUsage.bytes).where(QuotaUsage.username == Mailbox.address).scalar_subquery()
         columns.append(func.coalesce(used, 0).label("used"))
-    matches = (select(*columns).where(*where).limit(SORTED_MATCHES_MAX + 1)
-               .cte("matches").prefix_with("MATERIALIZED"))
+    matches = select(*columns).where(*where).limit(SORTED_MATCHES_MAX + 1).cte("matches").prefix_with("MATERIALIZED")
     total = select(func.count()).select_from(matches).scalar_subquery()
     if sort == "changed":
         order, key = [(matches.c.updated_at, False), (matches.c.id, False)], (lambda r: (_iso(r.updated_at), r.id))
     else:
         # Ties by address from the end, as a domain's list has them.
         order, key = [(matches.c.used, False), (matches.c.address, False)], (lambda r: (r.used, r.address))
-    keys = _page(session, select(matches, total.label("total")), order, key,
-                 _typed_key(_decode_key(after, 2), sort), _typed_key(_decode_key(before, 2), sort), size)
+    keys = _page(
+        session,
+        select(matches, total.label("total")),
+        order,
+        key,
+        _typed_key(_decode_key(after, 2), sort),
+        _typed_key(_decode_key(before, 2), sort),
+        size,
+    )
     if keys.rows and keys.rows[0].total > SORTED_MATCHES_MAX:
-        raise ServiceError("q", f"more than {SORTED_MATCHES_MAX:,} mailboxes match: narrow the search "
-                                f"to sort by {'usage' if sort == 'usage' else 'last change'}, or sort by address")
+        raise ServiceError(
+            "q",
+            f"more than {SORTED_MATCHES_MAX:,} mailboxes match: narrow the search "
+            f"to sort by {'usage' if sort == 'usage' else 'last change'}, or sort by address",
+        )
     return Page(_rows_in_order(session, Mailbox.id, [r.id for r in keys.rows]), keys.next_key, keys.prev_key)
 
 
@@ -503,22 +592,32 @@ def near_quota(session: Session, actor: Actor, limit: int = 10) -> list:
     largest = select(QuotaUsage.username, QuotaUsage.bytes).order_by(QuotaUsage.bytes.desc())
     largest = largest.limit(NEAR_QUOTA_CANDIDATES).subquery()
     ratio = (largest.c.bytes * 1.0 / Mailbox.quota_bytes).label("ratio")
-    query = (select(Mailbox, largest.c.bytes.label("used"), ratio)
-             .join(largest, largest.c.username == Mailbox.address)
-             .where(Mailbox.quota_bytes > 0, largest.c.bytes >= Mailbox.quota_bytes * NEAR_QUOTA))
+    query = (
+        select(Mailbox, largest.c.bytes.label("used"), ratio)
+        .join(largest, largest.c.username == Mailbox.address)
+        .where(Mailbox.quota_bytes > 0, largest.c.bytes >= Mailbox.quota_bytes * NEAR_QUOTA)
+    )
     query = _scope(query, Mailbox.domain_id, actor).order_by(ratio.desc(), Mailbox.address).limit(limit)
     return list(session.execute(query))
 
 
 # -- aliases ------------------------------------------------------------------
 
-def alias_page(session: Session, actor: Actor, domain: Domain, after: str | None = None,
-               before: str | None = None) -> Page:
+
+def alias_page(
+    session: Session, actor: Actor, domain: Domain, after: str | None = None, before: str | None = None
+) -> Page:
     if not actor.sees_domain(domain.id) or actor.role is Role.HELPDESK:
         raise Forbidden("you do not manage this domain")
     query = select(Alias).where(Alias.domain_id == domain.id)
-    return _page(session, query, [(Alias.address, True)], lambda r: (r[0].address,),
-                 _decode_key(after, 1), _decode_key(before, 1))
+    return _page(
+        session,
+        query,
+        [(Alias.address, True)],
+        lambda r: (r[0].address,),
+        _decode_key(after, 1),
+        _decode_key(before, 1),
+    )
 
 
 def alias_domains_of(session: Session, actor: Actor, domain: Domain) -> list[AliasDomain]:
@@ -530,10 +629,17 @@ def alias_domains_of(session: Session, actor: Actor, domain: Domain) -> list[Ali
 
 # -- admins and audit -----------------------------------------------------------
 
+
 def admin_page(session: Session, actor: Actor, after: str | None = None, before: str | None = None) -> Page:
     actor.require_superadmin()
-    return _page(session, select(Admin), [(Admin.username, True)], lambda r: (r[0].username,),
-                 _decode_key(after, 1), _decode_key(before, 1))
+    return _page(
+        session,
+        select(Admin),
+        [(Admin.username, True)],
+        lambda r: (r[0].username,),
+        _decode_key(after, 1),
+        _decode_key(before, 1),
+    )
 
 
 @dataclass
@@ -546,9 +652,11 @@ class AuditFilter:
 
     @classmethod
     def parse(cls, args) -> "AuditFilter":
-        result = cls(actor=_no_controls((args.get("actor") or "").strip()[:128], "actor"),
-                     action=_no_controls((args.get("action") or "").strip()[:64], "action"),
-                     target=_no_controls((args.get("target") or "").strip()[:255], "target"))
+        result = cls(
+            actor=_no_controls((args.get("actor") or "").strip()[:128], "actor"),
+            action=_no_controls((args.get("action") or "").strip()[:64], "action"),
+            target=_no_controls((args.get("target") or "").strip()[:255], "target"),
+        )
         for name in ("since", "until"):
             raw = (args.get(name) or "").strip()
             if raw:
@@ -561,8 +669,9 @@ class AuditFilter:
         return result
 
 
-def audit_page(session: Session, actor: Actor, filters: AuditFilter, after: str | None = None,
-               before: str | None = None) -> Page:
+def audit_page(
+    session: Session, actor: Actor, filters: AuditFilter, after: str | None = None, before: str | None = None
+) -> Page:
     """Audit events, newest first. Actor and action match exactly; target
     matches exactly or, ending in ``*``, by prefix (both use an index)."""
     actor.require_superadmin()
@@ -585,8 +694,14 @@ def audit_page(session: Session, actor: Actor, filters: AuditFilter, after: str 
         query = query.where(AuditEvent.at < datetime.combine(filters.until + timedelta(days=1), time(), timezone.utc))
     order = [(AuditEvent.at, False), (AuditEvent.id, False)]
     key = lambda r: (_iso(r[0].at), r[0].id)  # noqa: E731
-    return _page(session, query, order, key, _typed_key(_decode_key(after, 2), "changed"),
-                 _typed_key(_decode_key(before, 2), "changed"))
+    return _page(
+        session,
+        query,
+        order,
+        key,
+        _typed_key(_decode_key(after, 2), "changed"),
+        _typed_key(_decode_key(before, 2), "changed"),
+    )
 
 
 def recent_events(session: Session, actor: Actor, limit: int = 10) -> list[AuditEvent]:

@@ -9,6 +9,7 @@ while. ``locked_until`` therefore means "no attempt before this time".
 Failures and locks are audited; attempts refused while throttled are not
 (an attacker could flood the trail) and never check the password.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,13 +23,12 @@ from ..models import Admin, LoginThrottle, Role, utcnow
 from . import audit
 from .actor import Actor
 
-SLOW_AFTER = 3            # failures before delays start
-ACCOUNT_LOCK_AFTER = 10   # failures in a row before an account is locked
-ADDRESS_LOCK_AFTER = 30   # one address may try several accounts (NAT), so more
+SLOW_AFTER = 3  # failures before delays start
+ACCOUNT_LOCK_AFTER = 10  # failures in a row before an account is locked
+ADDRESS_LOCK_AFTER = 30  # one address may try several accounts (NAT), so more
 LOCK_FOR = timedelta(minutes=15)
 MAX_DELAY = timedelta(seconds=60)
 FORGET_AFTER = timedelta(hours=1)  # an address quiet for an hour starts afresh
-
 
 
 @functools.cache
@@ -36,6 +36,7 @@ def _dummy_hash() -> str:
     """Checked when the username is unknown, so both paths cost one password
     hash (no user enumeration by timing). Made on first use, not at import."""
     return passwords.hash_password("not-a-real-password-0")
+
 
 WRONG = "Wrong username or password."
 
@@ -93,8 +94,9 @@ def authenticate(session: Session, username: str, password: str, remote_addr: st
         name = "?"  # no account has such a name (and PostgreSQL refuses NUL)
     admin = session.scalar(select(Admin).where(Admin.username == name)) if name else None
     row = _throttle_row(session, remote_addr)
-    wait = max(_seconds_left(admin.locked_until if admin else None, now),
-               _seconds_left(row.locked_until if row else None, now))
+    wait = max(
+        _seconds_left(admin.locked_until if admin else None, now), _seconds_left(row.locked_until if row else None, now)
+    )
     if wait:
         raise LoginRefused(f"Too many failed logins. Try again in {_human(wait)}.", wait)
     stored = admin.password_hash if admin is not None else _dummy_hash()
@@ -142,4 +144,3 @@ def _next_attempt(failures: int, lock_after: int, now: datetime) -> datetime | N
         return now + LOCK_FOR
     delay = delay_for(failures)
     return now + delay if delay else None
-

@@ -5,6 +5,7 @@ by an alias; an alias *may* be created on a mailbox's address, which turns
 it into a forwarding (list the address itself among the destinations to
 keep a copy). Postfix resolves aliases first, so nothing is ambiguous.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -102,16 +103,28 @@ def create_mailbox(
         raise Conflict("address", f"the mailbox {address} already exists")
     quota_bytes = parse_quota(domain, quota)
     mailbox = Mailbox(
-        domain=domain, local_part=local, address=address, name=parse_display_name(name),
+        domain=domain,
+        local_part=local,
+        address=address,
+        name=parse_display_name(name),
         password_hash=hash_for_storage(password, password_hash, scheme),
-        quota_bytes=quota_bytes, active=bool(active),
+        quota_bytes=quota_bytes,
+        active=bool(active),
         maildir=new_maildir(domain.name),
     )
     domains.reserve_mailbox(session, domain, quota_bytes)
     mailbox.domain_active = domains.current_active(session, domain)
     insert_unique(session, mailbox, "address", f"the mailbox {address} already exists")
-    audit.record(session, actor, "mailbox.create", address, quota_bytes=quota_bytes,
-                 active=mailbox.active, maildir=mailbox.maildir, name=mailbox.name)
+    audit.record(
+        session,
+        actor,
+        "mailbox.create",
+        address,
+        quota_bytes=quota_bytes,
+        active=mailbox.active,
+        maildir=mailbox.maildir,
+        name=mailbox.name,
+    )
     return mailbox
 
 
@@ -121,8 +134,9 @@ def new_maildir(domain_name: str) -> str:
     return f"{domain_name}/{uuid.uuid4().hex}"
 
 
-def update_mailbox(session: Session, actor: Actor, mailbox: Mailbox, *, name: str | None = None,
-                   quota=None, active: bool | None = None) -> Mailbox:
+def update_mailbox(
+    session: Session, actor: Actor, mailbox: Mailbox, *, name: str | None = None, quota=None, active: bool | None = None
+) -> Mailbox:
     actor.require_manage(mailbox.domain_id)
     changes = {}
     if name is not None and parse_display_name(name) != mailbox.name:
@@ -150,13 +164,21 @@ def set_mailbox_active(session: Session, actor: Actor, mailbox: Mailbox, active:
     return update_mailbox(session, actor, mailbox, active=active)
 
 
-def set_password(session: Session, actor: Actor, mailbox: Mailbox, *, password: str | None = None,
-                 password_hash: str | None = None, scheme: str = passwords.DEFAULT_SCHEME) -> Mailbox:
+def set_password(
+    session: Session,
+    actor: Actor,
+    mailbox: Mailbox,
+    *,
+    password: str | None = None,
+    password_hash: str | None = None,
+    scheme: str = passwords.DEFAULT_SCHEME,
+) -> Mailbox:
     actor.require_password_reset(mailbox.domain_id)
     mailbox.password_hash = hash_for_storage(password, password_hash, scheme)
     mailbox.password_changed_at = utcnow()
-    audit.record(session, actor, "mailbox.password", mailbox.address,
-                 scheme=passwords.split_scheme(mailbox.password_hash)[0])
+    audit.record(
+        session, actor, "mailbox.password", mailbox.address, scheme=passwords.split_scheme(mailbox.password_hash)[0]
+    )
     return mailbox
 
 

@@ -1,4 +1,5 @@
 """Writing rows whose uniqueness the database guarantees."""
+
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError

@@ -6,6 +6,7 @@ it was given; the caller commits, so a failed command leaves no event. A
 program that is missing, refused or timed out becomes
 :class:`QueueUnavailable`, which pages show as a message.
 """
+
 from __future__ import annotations
 
 import time
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from .. import mailqueue
-from ..mailqueue import QueueFilter, QueuedMessage, QueuePage
+from ..mailqueue import QueuedMessage, QueueFilter, QueuePage
 from ..mailtools import ActionResult, MailToolError, MailTools, validate_queue_ids
 from . import audit
 from .actor import Actor
@@ -47,8 +48,16 @@ def _tool_errors():
         raise QueueUnavailable(exc) from None
 
 
-def read_page(actor: Actor, tools: MailTools, filt: QueueFilter, *, sort: str = mailqueue.DEFAULT_SORT,
-              per_page: int = 50, after: str | None = None, before: str | None = None) -> QueuePage:
+def read_page(
+    actor: Actor,
+    tools: MailTools,
+    filt: QueueFilter,
+    *,
+    sort: str = mailqueue.DEFAULT_SORT,
+    per_page: int = 50,
+    after: str | None = None,
+    before: str | None = None,
+) -> QueuePage:
     actor.require_superadmin()
     with _tool_errors(), tools.queue_lines() as lines:
         return mailqueue.read_page(lines, filt, sort, per_page, after, before)
@@ -83,8 +92,9 @@ def _check_action(action: str, ids: list[str]) -> None:
     if not ids:
         raise ServiceError("ids", "no message selected")
     if action == "retry" and len(ids) > MAX_RETRY_IDS:
-        raise ServiceError("ids", f"retry works on at most {MAX_RETRY_IDS} messages at once; "
-                                  "flush the whole queue instead")
+        raise ServiceError(
+            "ids", f"retry works on at most {MAX_RETRY_IDS} messages at once; flush the whole queue instead"
+        )
 
 
 def _run(tools: MailTools, action: str, ids: list[str]) -> ActionResult:
@@ -114,8 +124,15 @@ def act_matching(session: Session, actor: Actor, tools: MailTools, action: str, 
             ids = list(mailqueue.matching_ids(lines, filt, time.time()))
         _check_action(action, ids)
         result = _run(tools, action, ids)
-    audit.record(session, actor, f"queue.{action}", "matching", ids=ids, affected=result.affected,
-                 filter={k: v for k, v in vars(filt).items() if v not in ("", None)})
+    audit.record(
+        session,
+        actor,
+        f"queue.{action}",
+        "matching",
+        ids=ids,
+        affected=result.affected,
+        filter={k: v for k, v in vars(filt).items() if v not in ("", None)},
+    )
     return result
 
 

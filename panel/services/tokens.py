@@ -4,6 +4,7 @@ A token is 256 random bits, so a fast digest is enough (no dictionary to
 attack) and lookup stays one index probe. It acts with its admin's role and
 domains; a disabled admin's tokens stop working at once.
 """
+
 from __future__ import annotations
 
 import hashlib

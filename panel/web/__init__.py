@@ -5,6 +5,7 @@ an entry only when its endpoint exists in ``app.view_functions`` and the
 logged-in role is listed, so a blueprint added later (queue, logs, import,
 API tokens) appears in the menu by registering its endpoint.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,8 +28,10 @@ login_manager.session_protection = "strong"
 csrf = CSRFProtect()
 
 # No inline script anywhere: scripts live in static/ files.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 _SA, _DA, _HD = Role.SUPERADMIN, Role.DOMAINADMIN, Role.HELPDESK
 NAV = [
@@ -65,7 +68,9 @@ def nav_items() -> list[tuple[str, str, bool]]:
     for label, endpoint, roles in NAV:
         if role in roles and endpoint in current_app.view_functions:
             current = request.endpoint == endpoint or (
-                request.endpoint != "mailboxes.search" and request.blueprint in _SECTIONS.get(endpoint, {endpoint.split(".")[0]}))
+                request.endpoint != "mailboxes.search"
+                and request.blueprint in _SECTIONS.get(endpoint, {endpoint.split(".")[0]})
+            )
             items.append((label, url_for(endpoint), current))
     return items
 
@@ -99,12 +104,19 @@ def _register_error_pages(app) -> None:
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "You do not have access to this page."))
     app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing at this address."))
     app.register_error_handler(405, lambda e: _error_page(405, "Not allowed", "That method is not allowed here."))
-    app.register_error_handler(413, lambda e: _error_page(413, "Too large", "That upload is larger than the panel accepts."))
-    app.register_error_handler(CSRFError, lambda e: _error_page(400, "Form expired",
-                                                                "The form was too old or not sent from this site. Please try again."))
+    app.register_error_handler(
+        413, lambda e: _error_page(413, "Too large", "That upload is larger than the panel accepts.")
+    )
+    app.register_error_handler(
+        CSRFError,
+        lambda e: _error_page(
+            400, "Form expired", "The form was too old or not sent from this site. Please try again."
+        ),
+    )
     app.register_error_handler(ServiceError, _service_error)
-    app.register_error_handler(500, lambda e: _error_page(500, "Something went wrong",
-                                                          "The error has been logged. Please try again."))
+    app.register_error_handler(
+        500, lambda e: _error_page(500, "Something went wrong", "The error has been logged. Please try again.")
+    )
 
 
 def _trust_proxy(app) -> None:

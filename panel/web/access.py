@@ -4,6 +4,7 @@ Each view is wrapped by :func:`allow` (naming the roles that may use it) or
 marked :func:`public`. ``tests/test_permissions.py`` walks the URL map and
 fails on any endpoint without a declaration.
 """
+
 from __future__ import annotations
 
 from functools import wraps

@@ -1,4 +1,5 @@
 """My account: any panel user changes their own password."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..db import get_session
@@ -20,8 +21,13 @@ def index():
 def change_password():
     db, form = get_session(), request.form
     try:
-        account.change_own_password(db, current_actor(), form.get("current_password", ""),
-                                    form.get("new_password", ""), form.get("password_confirm", ""))
+        account.change_own_password(
+            db,
+            current_actor(),
+            form.get("current_password", ""),
+            form.get("new_password", ""),
+            form.get("password_confirm", ""),
+        )
     except ServiceError as error:
         db.rollback()
         return render_form("account/index.html", error)

@@ -1,4 +1,5 @@
 """Panel accounts (superadmin only): create, edit role and domains, disable, reset password."""
+
 import re
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
@@ -48,8 +49,14 @@ def create():
     db = get_session()
     try:
         password, generated = _password()
-        admin = admins.create_admin(db, current_actor(), request.form.get("username", ""),
-                                    request.form.get("role", ""), password, _domain_names())
+        admin = admins.create_admin(
+            db,
+            current_actor(),
+            request.form.get("username", ""),
+            request.form.get("role", ""),
+            password,
+            _domain_names(),
+        )
     except ServiceError as error:
         db.rollback()
         return render_form("admins/form.html", error, admin=None, roles=ROLES)
@@ -69,8 +76,9 @@ def edit(username):
         values = {"role": admin.role, "domains": " ".join(d.name for d in admin.domains), "active": admin.active}
         return render_template("admins/form.html", admin=admin, roles=ROLES, values=values, errors={})
     try:
-        admins.update_admin(db, actor, admin, role=request.form.get("role", ""), domain_names=_domain_names(),
-                            active=checkbox("active"))
+        admins.update_admin(
+            db, actor, admin, role=request.form.get("role", ""), domain_names=_domain_names(), active=checkbox("active")
+        )
     except ServiceError as error:
         db.rollback()
         values = dict(request.form, active=checkbox("active"))

@@ -1,4 +1,5 @@
 """Aliases (several destinations, catch-all ``@domain``) and alias domains of a domain."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..db import get_session
@@ -23,8 +24,14 @@ def index(domain):
     db, actor = get_session(), current_actor()
     row = lists.visible_domain(db, actor, domain)
     page = lists.alias_page(db, actor, row, request.args.get("after"), request.args.get("before"))
-    return render_template("aliases/index.html", domain=row, page=page,
-                           alias_domains=lists.alias_domains_of(db, actor, row), values={}, errors={})
+    return render_template(
+        "aliases/index.html",
+        domain=row,
+        page=page,
+        alias_domains=lists.alias_domains_of(db, actor, row),
+        values={},
+        errors={},
+    )
 
 
 @bp.route("/domains/<domain>/aliases/new", methods=["GET", "POST"])
@@ -36,15 +43,17 @@ def create(domain):
     if request.method == "GET":
         return render_template("aliases/form.html", domain=row, alias=None, values={"active": True}, errors={})
     try:
-        alias = aliases.create_alias(db, actor, _address(row.name), request.form.get("destinations", ""),
-                                     active=checkbox("active"))
+        alias = aliases.create_alias(
+            db, actor, _address(row.name), request.form.get("destinations", ""), active=checkbox("active")
+        )
     except ServiceError as error:
         db.rollback()
         if "address" in error.fields:
             error.fields["local_part"] = error.fields.pop("address")
         values = dict(request.form, active=checkbox("active"))
-        return render_form("aliases/form.html", error, values=values, domain=lists.visible_domain(db, actor, domain),
-                           alias=None)
+        return render_form(
+            "aliases/form.html", error, values=values, domain=lists.visible_domain(db, actor, domain), alias=None
+        )
     db.commit()
     flash(f"Alias {alias.address} created.")
     return redirect(url_for("aliases.index", domain=row.name))
@@ -60,8 +69,9 @@ def edit(address):
         values = {"destinations": "\n".join(d.destination for d in alias.destinations), "active": alias.active}
         return render_template("aliases/form.html", domain=alias.domain, alias=alias, values=values, errors={})
     try:
-        aliases.update_alias(db, actor, alias, destinations=request.form.get("destinations", ""),
-                             active=checkbox("active"))
+        aliases.update_alias(
+            db, actor, alias, destinations=request.form.get("destinations", ""), active=checkbox("active")
+        )
     except ServiceError as error:
         db.rollback()
         alias = aliases.get_alias(db, actor, address)
@@ -98,8 +108,9 @@ def create_alias_domain(domain):
         db.rollback()
         row = lists.visible_domain(db, actor, domain)
         page = lists.alias_page(db, actor, row)
-        return render_form("aliases/index.html", error, domain=row, page=page,
-                           alias_domains=lists.alias_domains_of(db, actor, row))
+        return render_form(
+            "aliases/index.html", error, domain=row, page=page, alias_domains=lists.alias_domains_of(db, actor, row)
+        )
     db.commit()
     flash(f"{created.name} is now an alias domain of {row.name}.")
     return redirect(url_for("aliases.index", domain=row.name))

@@ -1,4 +1,5 @@
 """The audit log (superadmin): filters by actor, action, target and date; newest first."""
+
 from flask import Blueprint, render_template, request
 
 from ..db import get_session
@@ -20,6 +21,7 @@ def index():
     except ServiceError as error:
         if isinstance(error, lists.Forbidden):
             raise
-        return render_template("audit/index.html", page=None, values=values, errors=error.fields,
-                               details=lists.audit_details), 422
+        return render_template(
+            "audit/index.html", page=None, values=values, errors=error.fields, details=lists.audit_details
+        ), 422
     return render_template("audit/index.html", page=page, values=values, errors={}, details=lists.audit_details)

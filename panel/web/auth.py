@@ -1,4 +1,5 @@
 """Login and logout of panel accounts (throttling lives in services.login_guard)."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -37,8 +38,9 @@ def login():
     except login_guard.LoginRefused as refused:
         db.commit()  # the failure's counters and audit event
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
-        page = render_template("auth/login.html", values={"username": username[:128]},
-                               errors={"password": refused.message})
+        page = render_template(
+            "auth/login.html", values={"username": username[:128]}, errors={"password": refused.message}
+        )
         return page, 429 if refused.retry_after else 401, headers
     db.commit()
     next_url = _safe_next(request.args.get("next"))

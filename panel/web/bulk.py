@@ -3,6 +3,7 @@
 The view only hands the uploaded file to the importer (panel/bulk), which
 applies the services' rules; a domain admin is scoped by the Actor.
 """
+
 from __future__ import annotations
 
 import csv
@@ -12,8 +13,7 @@ import secrets
 import time
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, render_template, request,
-                   stream_with_context)
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
 from ..bulk.exporter import streamed_export
@@ -41,11 +41,13 @@ def import_page():
         return render_template("bulk/import.html", result=None, options=None)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("bulk/import.html", result=None, options=None,
-                               error="Choose a CSV file to upload."), 422
-    options = Options(dry_run=_checked("dry_run"), update=_checked("update"),
-                      create_domains=_checked("create_domains") and current_user.role == Role.SUPERADMIN.value,
-                      scheme=current_app.config["HASH_SCHEME"].upper())
+        return render_template("bulk/import.html", result=None, options=None, error="Choose a CSV file to upload."), 422
+    options = Options(
+        dry_run=_checked("dry_run"),
+        update=_checked("update"),
+        create_domains=_checked("create_domains") and current_user.role == Role.SUPERADMIN.value,
+        scheme=current_app.config["HASH_SCHEME"].upper(),
+    )
     session = get_session()
     try:
         result = run_import(session, current_actor(), upload.stream, options)
@@ -105,8 +107,9 @@ def passwords(download_id):
         path.unlink()
     except FileNotFoundError:
         abort(404)
-    return Response(data, mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="generated-passwords.csv"'})
+    return Response(
+        data, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="generated-passwords.csv"'}
+    )
 
 
 @bp.get("/export")
@@ -124,5 +127,8 @@ def export():
         if not actor.sees_domain(domain.id):
             abort(404)
     filename = f"mailboxes-{domain.name}.csv" if domain else "mailboxes.csv"
-    return Response(stream_with_context(streamed_export(actor, domain)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(streamed_export(actor, domain)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

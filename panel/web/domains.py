@@ -1,5 +1,6 @@
 """Domains: list (counts from the domain row's counters), create, edit limits,
 disable/enable with a confirmation, delete an empty domain."""
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..db import get_session
@@ -22,7 +23,9 @@ def _values_of(domain) -> dict:
     values = {"name": domain.name, "description": domain.description}
     for field in LIMIT_FIELDS:
         number = getattr(domain, field)
-        values[field] = str(number) if field in ("max_mailboxes", "max_aliases") else (format_size(number) if number else "0")
+        values[field] = (
+            str(number) if field in ("max_mailboxes", "max_aliases") else (format_size(number) if number else "0")
+        )
     return values
 
 
@@ -38,12 +41,16 @@ def index():
 @allow(Role.SUPERADMIN)
 def create():
     if request.method == "GET":
-        return render_template("domains/form.html", domain=None, errors={},
-                               values={f: "0" for f in LIMIT_FIELDS})
+        return render_template("domains/form.html", domain=None, errors={}, values={f: "0" for f in LIMIT_FIELDS})
     db = get_session()
     try:
-        domain = domains.create_domain(db, current_actor(), request.form.get("name", ""),
-                                       request.form.get("description", ""), **_limits_from_form())
+        domain = domains.create_domain(
+            db,
+            current_actor(),
+            request.form.get("name", ""),
+            request.form.get("description", ""),
+            **_limits_from_form(),
+        )
     except ServiceError as error:
         db.rollback()
         return render_form("domains/form.html", error, domain=None)

@@ -1,4 +1,5 @@
 """Template filters: sizes, dates and usage shares, shown the same everywhere."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -6,6 +6,7 @@ each message next to its input and everything typed kept — except
 passwords, which are never echoed into a page. CSRF is checked app-wide by
 CSRFProtect (every form includes ``csrf_token()``).
 """
+
 from __future__ import annotations
 
 from flask import render_template, request
@@ -19,7 +20,9 @@ def typed_values() -> dict:
     return {k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"}
 
 
-def render_form(template: str, error: ServiceError | None = None, values: dict | None = None, status: int = 200, **context):
+def render_form(
+    template: str, error: ServiceError | None = None, values: dict | None = None, status: int = 200, **context
+):
     """Render ``template`` with ``values`` (default: what was typed) and ``errors``.
 
     NotFound and Forbidden are not form errors: they propagate to the error pages.

@@ -1,4 +1,5 @@
 """Dashboard: totals and the largest domains, near-full mailboxes, recent events."""
+
 from flask import Blueprint, render_template
 
 from ..db import get_session

@@ -4,6 +4,7 @@ and one message's journey through both.
 Which file is read comes from configuration (``POSTFIX_LOG``,
 ``DOVECOT_LOG``); the request only names "postfix" or "dovecot".
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -37,8 +38,9 @@ def _args() -> dict[str, str]:
 
 
 def _filter(args: dict[str, str]) -> maillog.LogFilter:
-    return maillog.LogFilter(text=args["text"], queue_id=args["queue_id"], address=args["address"],
-                             severity=args["severity"])
+    return maillog.LogFilter(
+        text=args["text"], queue_id=args["queue_id"], address=args["address"], severity=args["severity"]
+    )
 
 
 def _problem(exc: OSError, path: str) -> str:
@@ -60,9 +62,19 @@ def index():
             problem = f"The log {path} does not exist yet."
     except OSError as exc:
         problem = _problem(exc, path)
-    return render_template("logs/index.html", log=name, logs=LOGS, args=args, lines=lines, rotated=rotated,
-                           line_choices=LINE_CHOICES, severities=maillog.SEVERITIES, result=result,
-                           problem=problem, path=path)
+    return render_template(
+        "logs/index.html",
+        log=name,
+        logs=LOGS,
+        args=args,
+        lines=lines,
+        rotated=rotated,
+        line_choices=LINE_CHOICES,
+        severities=maillog.SEVERITIES,
+        result=result,
+        problem=problem,
+        path=path,
+    )
 
 
 @bp.get("/follow")
@@ -91,9 +103,15 @@ def journey():
         problem = "Give a full address (user@example.org)."
     elif queue_id or address:
         try:
-            result = maillog.journey(current_app.config["POSTFIX_LOG"], current_app.config["DOVECOT_LOG"],
-                                     queue_id=queue_id, address=address, rotated=rotated)
+            result = maillog.journey(
+                current_app.config["POSTFIX_LOG"],
+                current_app.config["DOVECOT_LOG"],
+                queue_id=queue_id,
+                address=address,
+                rotated=rotated,
+            )
         except OSError as exc:
             problem = f"The logs cannot be read: {exc.strerror or exc}"
-    return render_template("logs/journey.html", queue_id=queue_id, address=address, rotated=rotated,
-                           result=result, problem=problem)
+    return render_template(
+        "logs/journey.html", queue_id=queue_id, address=address, rotated=rotated, result=result, problem=problem
+    )

@@ -1,5 +1,6 @@
 """Mailboxes: per-domain list and global search (keyset pages), create, edit,
 reset password (typed, or generated and shown once), delete with confirmation."""
+
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 
 from .. import passwords
@@ -27,7 +28,9 @@ def _chosen_password() -> tuple[str, bool]:
 
 def _shown_once(mailbox, password: str, what: str):
     """The generated password, on a page that is not cached and not re-shown."""
-    response = make_response(render_template("mailboxes/shown_once.html", mailbox=mailbox, password=password, what=what))
+    response = make_response(
+        render_template("mailboxes/shown_once.html", mailbox=mailbox, password=password, what=what)
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -53,7 +56,9 @@ def search():
             page = lists.search_mailboxes(db, actor, text, sort, request.args.get("after"), request.args.get("before"))
         except ServiceError as exc:
             error = exc.fields.get("q") or exc.fields.get("sort") or exc.message
-    return render_template("mailboxes/search.html", q=text, page=page, error=error, sort=sort, sorts=lists.MAILBOX_SORTS)
+    return render_template(
+        "mailboxes/search.html", q=text, page=page, error=error, sort=sort, sorts=lists.MAILBOX_SORTS
+    )
 
 
 @bp.route("/domains/<domain>/mailboxes/new", methods=["GET", "POST"])
@@ -68,10 +73,16 @@ def create(domain):
     try:
         password, generated = _chosen_password()
         local = request.form.get("local_part", "").strip()
-        mailbox = mailboxes.create_mailbox(db, actor, f"{local}@{row.name}", password=password,
-                                           quota=request.form.get("quota", "").strip(),
-                                           name=request.form.get("name", ""), active=checkbox("active"),
-                                           scheme=current_app.config["HASH_SCHEME"].upper())
+        mailbox = mailboxes.create_mailbox(
+            db,
+            actor,
+            f"{local}@{row.name}",
+            password=password,
+            quota=request.form.get("quota", "").strip(),
+            name=request.form.get("name", ""),
+            active=checkbox("active"),
+            scheme=current_app.config["HASH_SCHEME"].upper(),
+        )
     except ServiceError as error:
         db.rollback()
         if "address" in error.fields:
@@ -91,17 +102,27 @@ def edit(address):
     mailbox = mailboxes.get_mailbox(db, actor, address)
     actor.require_manage(mailbox.domain_id)
     if request.method == "GET":
-        values = {"name": mailbox.name, "quota": format_size(mailbox.quota_bytes) if mailbox.quota_bytes else "0",
-                  "active": mailbox.active}
+        values = {
+            "name": mailbox.name,
+            "quota": format_size(mailbox.quota_bytes) if mailbox.quota_bytes else "0",
+            "active": mailbox.active,
+        }
         return render_template("mailboxes/edit.html", mailbox=mailbox, values=values, errors={})
     try:
-        mailboxes.update_mailbox(db, actor, mailbox, name=request.form.get("name", ""),
-                                 quota=request.form.get("quota", "").strip(), active=checkbox("active"))
+        mailboxes.update_mailbox(
+            db,
+            actor,
+            mailbox,
+            name=request.form.get("name", ""),
+            quota=request.form.get("quota", "").strip(),
+            active=checkbox("active"),
+        )
     except ServiceError as error:
         db.rollback()
         values = dict(request.form, active=checkbox("active"))
-        return render_form("mailboxes/edit.html", error, values=values,
-                           mailbox=mailboxes.get_mailbox(db, actor, address))
+        return render_form(
+            "mailboxes/edit.html", error, values=values, mailbox=mailboxes.get_mailbox(db, actor, address)
+        )
     db.commit()
     flash(f"Mailbox {mailbox.address} saved.")
     return redirect(url_for("mailboxes.index", domain=mailbox.domain.name))
@@ -117,8 +138,9 @@ def password(address):
         return render_template("mailboxes/password.html", mailbox=mailbox, values={}, errors={})
     try:
         new_password, generated = _chosen_password()
-        mailboxes.set_password(db, actor, mailbox, password=new_password,
-                               scheme=current_app.config["HASH_SCHEME"].upper())
+        mailboxes.set_password(
+            db, actor, mailbox, password=new_password, scheme=current_app.config["HASH_SCHEME"].upper()
+        )
     except ServiceError as error:
         db.rollback()
         return render_form("mailboxes/password.html", error, mailbox=mailboxes.get_mailbox(db, actor, address))

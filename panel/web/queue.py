@@ -1,4 +1,5 @@
 """The Postfix queue page: totals, filters, one page of messages, actions."""
+
 from __future__ import annotations
 
 import time
@@ -28,8 +29,7 @@ AGES = {
 }
 FILTER_FIELDS = ("queue", "sender", "recipient", "domain", "reason", "age")
 PER_PAGE = (25, 50, 100, 200)
-ACTION_LABELS = {"retry": "Retry now", "hold": "Hold", "release": "Release", "requeue": "Requeue",
-                 "delete": "Delete"}
+ACTION_LABELS = {"retry": "Retry now", "hold": "Hold", "release": "Release", "requeue": "Requeue", "delete": "Delete"}
 
 
 def fmt_age(seconds: int) -> str:
@@ -77,8 +77,15 @@ def _filter_args(source) -> dict[str, str]:
 
 def _filter(args: dict[str, str]) -> QueueFilter:
     _, min_age, max_age = AGES[args["age"]]
-    return QueueFilter(queue=args["queue"], sender=args["sender"], recipient=args["recipient"],
-                       domain=args["domain"], reason=args["reason"], min_age=min_age, max_age=max_age)
+    return QueueFilter(
+        queue=args["queue"],
+        sender=args["sender"],
+        recipient=args["recipient"],
+        domain=args["domain"],
+        reason=args["reason"],
+        min_age=min_age,
+        max_age=max_age,
+    )
 
 
 def _per_page() -> int:
@@ -93,15 +100,33 @@ def index():
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "oldest"
     page, problem = None, None
     try:
-        page = queue_service.read_page(current_actor(), _tools(), _filter(args), sort=sort, per_page=_per_page(),
-                                       after=request.args.get("after"), before=request.args.get("before"))
+        page = queue_service.read_page(
+            current_actor(),
+            _tools(),
+            _filter(args),
+            sort=sort,
+            per_page=_per_page(),
+            after=request.args.get("after"),
+            before=request.args.get("before"),
+        )
     except ServiceError as exc:
         problem = exc.message
     link_args = {k: v for k, v in args.items() if v}
     link_args.update(sort=sort, per_page=_per_page())
-    return render_template("queue/index.html", page=page, problem=problem, args=args, sort=sort, link_args=link_args,
-                           per_page=_per_page(), queues=QUEUES, ages=AGES, sorts=SORTS,
-                           actions=ACTION_LABELS, form=CsrfOnlyForm())
+    return render_template(
+        "queue/index.html",
+        page=page,
+        problem=problem,
+        args=args,
+        sort=sort,
+        link_args=link_args,
+        per_page=_per_page(),
+        queues=QUEUES,
+        ages=AGES,
+        sorts=SORTS,
+        actions=ACTION_LABELS,
+        form=CsrfOnlyForm(),
+    )
 
 
 @bp.get("/message/<queue_id>")
@@ -114,8 +139,16 @@ def show(queue_id: str):
         problem, status = exc.message, 404
     except ServiceError as exc:
         problem = exc.message
-    return render_template("queue/message.html", queue_id=queue_id[:40], entry=entry, content=content, cut=cut,
-                           problem=problem, actions=ACTION_LABELS, form=CsrfOnlyForm()), status
+    return render_template(
+        "queue/message.html",
+        queue_id=queue_id[:40],
+        entry=entry,
+        content=content,
+        cut=cut,
+        problem=problem,
+        actions=ACTION_LABELS,
+        form=CsrfOnlyForm(),
+    ), status
 
 
 @bp.post("/action")
@@ -149,9 +182,19 @@ def _confirm(form, name, scope, ids, args):
             count = queue_service.count_matching(current_actor(), _tools(), _filter(args))
         except ServiceError as exc:
             problem = exc.message
-    return render_template("queue/confirm.html", form=form, action=name, label=ACTION_LABELS[name], scope=scope,
-                           ids=ids[:1000], more=max(0, len(ids) - 1000), args=args, count=count, problem=problem,
-                           ages=AGES)
+    return render_template(
+        "queue/confirm.html",
+        form=form,
+        action=name,
+        label=ACTION_LABELS[name],
+        scope=scope,
+        ids=ids[:1000],
+        more=max(0, len(ids) - 1000),
+        args=args,
+        count=count,
+        problem=problem,
+        ages=AGES,
+    )
 
 
 def _perform(name, scope, ids, args, back):

@@ -1,4 +1,5 @@
 """API tokens in the web UI: list, create (shown once), revoke."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -23,12 +24,17 @@ def index():
 def create():
     session, actor = get_session(), current_actor()
     try:
-        row, token = tokens.create_token(session, actor, admins.get_admin(session, current_user.username),
-                                         request.form.get("name", ""))
+        row, token = tokens.create_token(
+            session, actor, admins.get_admin(session, current_user.username), request.form.get("name", "")
+        )
     except ServiceError as exc:
         session.rollback()
-        return render_template("tokens/index.html", tokens=tokens.list_tokens(session, actor),
-                               errors=exc.fields or {"_form": exc.message}, values=request.form), 422
+        return render_template(
+            "tokens/index.html",
+            tokens=tokens.list_tokens(session, actor),
+            errors=exc.fields or {"_form": exc.message},
+            values=request.form,
+        ), 422
     session.commit()
     return render_template("tokens/created.html", row=row, token=token)
 

@@ -1,4 +1,5 @@
 """API fixtures: real admins with real tokens, made through the services."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,10 @@ def world(session, actor):
     root = admins.create_admin(session, actor, "root", "superadmin", "secret123")
     dora = admins.create_admin(session, actor, "dora", "domainadmin", "secret123", ["example.org"])
     helen = admins.create_admin(session, actor, "helen", "helpdesk", "secret123", ["example.org"])
-    found = {name: tokens.create_token(session, actor, admin, "test")[1]
-             for name, admin in (("root", root), ("dora", dora), ("helen", helen))}
+    found = {
+        name: tokens.create_token(session, actor, admin, "test")[1]
+        for name, admin in (("root", root), ("dora", dora), ("helen", helen))
+    }
     session.commit()
     return found
 

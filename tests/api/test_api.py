@@ -1,4 +1,5 @@
 """The JSON API: tokens, scoping by the token's admin, JSON errors, audit."""
+
 from __future__ import annotations
 
 import csv
@@ -47,16 +48,21 @@ def test_mailbox_lifecycle_is_audited(client, session, world):
     assert created.json["mailbox"]["email"] == "bob@example.org"
     changed = client.patch("/api/v1/mailboxes/bob@example.org", json={"quota": "1G", "name": "Bobby"}, headers=h)
     assert changed.status_code == 200 and changed.json["quota"] == 1024**3
-    assert client.post("/api/v1/mailboxes/bob@example.org/password", json={"password": "another-secret"},
-                       headers=h).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/mailboxes/bob@example.org/password", json={"password": "another-secret"}, headers=h
+        ).status_code
+        == 200
+    )
     assert client.post("/api/v1/mailboxes/bob@example.org/disable", headers=h).json["active"] is False
     box = mailboxes.get_mailbox(session, Actor.system(), "bob@example.org")
     session.refresh(box)
     assert passwords.verify("another-secret", box.password_hash) and not passwords.verify(generated, box.password_hash)
     assert client.delete("/api/v1/mailboxes/bob@example.org", headers=h).status_code == 204
     assert client.get("/api/v1/mailboxes/bob@example.org", headers=h).status_code == 404
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.target == "bob@example.org")
-                              .order_by(AuditEvent.id)).all()
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.target == "bob@example.org").order_by(AuditEvent.id)
+    ).all()
     assert actions == ["mailbox.create", "mailbox.update", "mailbox.password", "mailbox.update", "mailbox.delete"]
     actors = set(session.scalars(select(AuditEvent.actor).where(AuditEvent.target == "bob@example.org")))
     assert actors == {"root"}
@@ -114,7 +120,9 @@ def test_errors_are_json_never_500(client, world):
     h = bearer(world["root"])
     cases = [
         client.post("/api/v1/mailboxes", data="{not json", headers={**h, "Content-Type": "application/json"}),
-        client.post("/api/v1/mailboxes", data="email=x", headers={**h, "Content-Type": "application/x-www-form-urlencoded"}),
+        client.post(
+            "/api/v1/mailboxes", data="email=x", headers={**h, "Content-Type": "application/x-www-form-urlencoded"}
+        ),
         client.post("/api/v1/mailboxes", json=["a"], headers=h),
         client.post("/api/v1/mailboxes", json={"email": 5, "name": ["x"], "bogus": 1}, headers=h),
         client.post("/api/v1/mailboxes", json={"email": "x@example.org", "password": "x" * 2_000_000}, headers=h),
@@ -128,7 +136,11 @@ def test_errors_are_json_never_500(client, world):
     assert statuses == [400, 400, 400, 400, 413, 400, 400, 404, 405, 409]
     for response in cases:
         assert response.is_json and set(response.json) >= {"error", "fields"}
-    assert cases[3].json["fields"] == {"email": "must be a string", "name": "must be a string", "bogus": "unknown field"}
+    assert cases[3].json["fields"] == {
+        "email": "must be a string",
+        "name": "must be a string",
+        "bogus": "unknown field",
+    }
 
 
 def test_import_and_export_over_the_api(client, session, world):
@@ -145,7 +157,10 @@ def test_import_and_export_over_the_api(client, session, world):
     exported = client.get("/api/v1/export?domain=example.org", headers=h)
     assert exported.status_code == 200 and exported.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True))))
-    assert [(r["email"], r["aliases"]) for r in rows] == [("alice@example.org", ""), ("new@example.org", "hello@example.org")]
+    assert [(r["email"], r["aliases"]) for r in rows] == [
+        ("alice@example.org", ""),
+        ("new@example.org", "hello@example.org"),
+    ]
     assert rows[0]["password_hash"].startswith("{ARGON2ID}")
     limited = client.get("/api/v1/export", headers=bearer(world["dora"])).get_data(as_text=True)
     assert "password_hash" not in limited.splitlines()[0] and "olga@other.org" not in limited

@@ -1,4 +1,5 @@
 """Helpdesk staff find single mailboxes; a full export is not theirs."""
+
 from tests.api.conftest import bearer
 
 

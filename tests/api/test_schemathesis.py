@@ -5,6 +5,7 @@ examples per operation so the run stays short.
 Hypothesis drives each operation's strategy directly (schemathesis'
 pytest plugin does not support pytest 9 yet).
 """
+
 from __future__ import annotations
 
 import schemathesis

@@ -5,6 +5,7 @@ Screenshots go to test-artifacts/browser/ (git-ignored) so people can look
 at every page the tests visit. Never `playwright install`: the browser is
 the system's /usr/bin/chromium (installed by `make test` via TEST_DEBS).
 """
+
 from __future__ import annotations
 
 import re

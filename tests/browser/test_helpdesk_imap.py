@@ -3,12 +3,13 @@ real IMAP on deploy/mailstack (Postfix + Dovecot reading the same database).
 
 Run under the machine-wide lock: flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/browser
 """
+
 from __future__ import annotations
 
 import pytest
+from mailstack_fixture import mailstack  # noqa: F401  (the session fixture)
 from playwright.sync_api import expect
 
-from mailstack_fixture import mailstack  # noqa: F401  (the session fixture)
 from tests.web.conftest import MAILBOX_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]

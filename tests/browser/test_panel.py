@@ -1,5 +1,6 @@
 """The panel in a real browser: a superadmin builds a domain, a domain admin
 is fenced into theirs, a bad input shows its error."""
+
 from __future__ import annotations
 
 import re

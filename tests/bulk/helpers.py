@@ -1,4 +1,5 @@
 """Shared helpers for the bulk tests: run the importer the way callers do."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Import semantics (dry run, --update, limits, audit) and export round trips."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,16 @@ from .helpers import alias_count, do_import, mailbox_count
 
 
 def _setup(session, actor):
-    domains.create_domain(session, actor, "example.org", max_mailboxes=10, max_aliases=10,
-                          max_quota_bytes="2G", total_quota_bytes="5G", default_quota_bytes="1G")
+    domains.create_domain(
+        session,
+        actor,
+        "example.org",
+        max_mailboxes=10,
+        max_aliases=10,
+        max_quota_bytes="2G",
+        total_quota_bytes="5G",
+        default_quota_bytes="1G",
+    )
     domains.create_domain(session, actor, "example.net")
     session.commit()
 
@@ -28,8 +37,10 @@ def test_dry_run_reports_counts_and_writes_nothing(session, actor):
     mailboxes.create_mailbox(session, actor, "old@example.org", password="secret123")
     mailboxes.create_mailbox(session, actor, "same@example.org", password="secret123", name="Same")
     session.commit()
-    data = ("email,name,password,aliases\nnew@example.org,New,secret123,info@example.org\n"
-            "old@example.org,Renamed,,\nsame@example.org,Same,,\n")
+    data = (
+        "email,name,password,aliases\nnew@example.org,New,secret123,info@example.org\n"
+        "old@example.org,Renamed,,\nsame@example.org,Same,,\n"
+    )
     result = do_import(session, actor, data, update=True, dry_run=True)
     assert result.ok and (result.created, result.updated, result.unchanged, result.aliases_created) == (1, 1, 1, 1)
     assert mailbox_count(session) == 2 and alias_count(session) == 0
@@ -48,8 +59,9 @@ def test_update_changes_through_the_services_and_audits(session, actor):
     _setup(session, actor)
     mailboxes.create_mailbox(session, actor, "old@example.org", password="secret123")
     session.commit()
-    result = do_import(session, actor, "email,name,quota,active,password\nold@example.org,Renamed,2G,no,newsecret1\n",
-                       update=True)
+    result = do_import(
+        session, actor, "email,name,quota,active,password\nold@example.org,Renamed,2G,no,newsecret1\n", update=True
+    )
     assert result.ok and result.updated == 1
     box = mailboxes.get_mailbox(session, actor, "old@example.org")
     assert (box.name, box.quota_bytes, box.active) == ("Renamed", 2 * 1024**3, False)
@@ -62,21 +74,27 @@ def test_update_changes_through_the_services_and_audits(session, actor):
 def test_quota_rules_are_the_services_rules(session, actor):
     _setup(session, actor)
     result = do_import(session, actor, "email,password,quota\na@example.org,secret123,3G\nb@example.org,secret123,0\n")
-    assert result.problems == ["line 2: quota: the maximum for example.org is 2147483648 bytes",
-                               "line 3: quota: the maximum for example.org is 2147483648 bytes"]
+    assert result.problems == [
+        "line 2: quota: the maximum for example.org is 2147483648 bytes",
+        "line 3: quota: the maximum for example.org is 2147483648 bytes",
+    ]
 
 
 def test_total_quota_holds_for_the_whole_batch(session, actor):
     _setup(session, actor)
     rows = "".join(f"u{i}@example.org,secret123,2G\n" for i in range(3))
     result = do_import(session, actor, "email,password,quota\n" + rows)
-    assert result.problems == ["line 4: quota: example.org has a total quota of 5368709120 bytes and this would go over it"]
+    assert result.problems == [
+        "line 4: quota: example.org has a total quota of 5368709120 bytes and this would go over it"
+    ]
     assert mailbox_count(session) == 0
 
 
 def test_counters_audit_and_generated_passwords(session, actor):
     _setup(session, actor)
-    data = "email,name,password,aliases\na@example.org,A,secret123,info@example.org sales@example.net\nb@example.org,B,,\n"
+    data = (
+        "email,name,password,aliases\na@example.org,A,secret123,info@example.org sales@example.net\nb@example.org,B,,\n"
+    )
     result = do_import(session, actor, data)
     assert result.ok, result.problems
     domain = domains.get_domain(session, "example.org")
@@ -120,14 +138,17 @@ def test_export_neutralises_formulas_and_hides_hashes_from_domain_admins(session
 
 def test_export_then_import_update_into_an_empty_database_reproduces_mailboxes(session, actor):
     _setup(session, actor)
-    mailboxes.create_mailbox(session, actor, "a@example.org", password="secret123", name="=Ann, \"A\"", quota="2G")
+    mailboxes.create_mailbox(session, actor, "a@example.org", password="secret123", name='=Ann, "A"', quota="2G")
     mailboxes.create_mailbox(session, actor, "b@example.org", password="secret456", active=False)
     mailboxes.create_mailbox(session, actor, "c@example.net", password="secret789", quota=0)
     aliases.create_alias(session, actor, "info@example.org", ["a@example.org"])
     aliases.create_alias(session, actor, "both@example.org", ["a@example.org", "b@example.org"])  # not expressible
     session.commit()
-    fields = lambda: sorted(session.execute(select(Mailbox.address, Mailbox.name, Mailbox.password_hash,
-                                                    Mailbox.quota_bytes, Mailbox.active)).all())
+
+    def fields():
+        columns = (Mailbox.address, Mailbox.name, Mailbox.password_hash, Mailbox.quota_bytes, Mailbox.active)
+        return sorted(session.execute(select(*columns)).all())
+
     before, dump = fields(), _export(session, actor)
     for box in list(session.scalars(select(Mailbox))):
         mailboxes.delete_mailbox(session, actor, box)

@@ -1,12 +1,13 @@
 """The hostile CSV set: every file gives the right line-numbered error and
 imports nothing (not even its good rows)."""
+
 from __future__ import annotations
 
 import pytest
 
+from panel.models import Role
 from panel.services import domains
 from panel.services.actor import Actor
-from panel.models import Role
 
 from .helpers import alias_count, do_import, mailbox_count
 
@@ -22,40 +23,63 @@ HOSTILE = {
         "line 3: not valid CSV: field larger than field limit",
     ),
     "nul_byte": ("email,name,password\n" + GOOD + "nul@example.org,a\0b,secret123\n", "line 3: contains a NUL byte"),
-    "invalid_utf8": (b"email,name,password\n" + GOOD.encode() + b"bad@example.org,caf\xe9,secret123\n",
-                     "line 3: not valid UTF-8"),
-    "cr_lf_in_address": ("email,name,password\n" + GOOD + '"evil\r\nRCPT@example.org",x,secret123\n',
-                         "line 3: email: an address must not contain spaces or control characters"),
-    "formula_cell": ("email,name,password\n" + GOOD + 'f@example.org,"=HYPERLINK(""http://x"")",secret123\n',
-                     "line 3: name: starts with '='"),
-    "formula_in_aliases": ("email,name,password,aliases\nok1@example.org,x,secret123,@SUM(1)\n",
-                           "line 2: aliases: starts with '@'"),
-    "duplicate_address": ("email,name,password\n" + GOOD + "other@example.org,,secret123\nOK1@Example.org,,secret123\n",
-                          "line 4: email: ok1@example.org appears twice (also on line 2)"),
-    "duplicate_alias": ("email,password,aliases\na@example.org,secret123,x@example.org\nb@example.org,secret123,x@example.org\n",
-                        "line 3: aliases: x@example.org appears twice (also on line 2)"),
-    "unknown_columns": ("email,name,shoe_size,Password,colour\n" + "a@example.org,x,42,secret123,red\n",
-                        "line 1: unknown columns: shoe_size, colour"),
+    "invalid_utf8": (
+        b"email,name,password\n" + GOOD.encode() + b"bad@example.org,caf\xe9,secret123\n",
+        "line 3: not valid UTF-8",
+    ),
+    "cr_lf_in_address": (
+        "email,name,password\n" + GOOD + '"evil\r\nRCPT@example.org",x,secret123\n',
+        "line 3: email: an address must not contain spaces or control characters",
+    ),
+    "formula_cell": (
+        "email,name,password\n" + GOOD + 'f@example.org,"=HYPERLINK(""http://x"")",secret123\n',
+        "line 3: name: starts with '='",
+    ),
+    "formula_in_aliases": (
+        "email,name,password,aliases\nok1@example.org,x,secret123,@SUM(1)\n",
+        "line 2: aliases: starts with '@'",
+    ),
+    "duplicate_address": (
+        "email,name,password\n" + GOOD + "other@example.org,,secret123\nOK1@Example.org,,secret123\n",
+        "line 4: email: ok1@example.org appears twice (also on line 2)",
+    ),
+    "duplicate_alias": (
+        "email,password,aliases\na@example.org,secret123,x@example.org\nb@example.org,secret123,x@example.org\n",
+        "line 3: aliases: x@example.org appears twice (also on line 2)",
+    ),
+    "unknown_columns": (
+        "email,name,shoe_size,Password,colour\n" + "a@example.org,x,42,secret123,red\n",
+        "line 1: unknown columns: shoe_size, colour",
+    ),
     "no_email_column": ("name,password\nx,secret123\n", "line 1: email: the header row needs an email column"),
     # Regression (found by schemathesis): a lone CR in the header made the csv module raise.
     "lone_cr_in_header": ("email\rname,password\n" + GOOD, "line 1: the header row is not valid CSV"),
-    "unknown_hash_scheme": ("email,password_hash\n" "h@example.org,{MD5-CRYPT}$1$abc$defghijklmnopqrstuvwx\n",
-                            "line 2: password_hash: unsupported hash scheme {MD5-CRYPT}"),
-    "malformed_hash": ("email,password_hash\nh@example.org,{ARGON2ID}notahash\n",
-                       "line 2: password_hash: malformed {ARGON2ID} hash"),
-    "over_domain_limit": ("email,password\n" + "".join(f"u{i}@limited.org,secret123\n" for i in range(4)),
-                          "line 4: email: limited.org allows 2 mailboxes"),
-    "unknown_domain": ("email,password\n" + GOOD.replace(",Good One", "") + "x@nowhere.org,secret123\n",
-                       "line 3: email: the domain nowhere.org is not hosted here (use --create-domains"),
+    "unknown_hash_scheme": (
+        "email,password_hash\nh@example.org,{MD5-CRYPT}$1$abc$defghijklmnopqrstuvwx\n",
+        "line 2: password_hash: unsupported hash scheme {MD5-CRYPT}",
+    ),
+    "malformed_hash": (
+        "email,password_hash\nh@example.org,{ARGON2ID}notahash\n",
+        "line 2: password_hash: malformed {ARGON2ID} hash",
+    ),
+    "over_domain_limit": (
+        "email,password\n" + "".join(f"u{i}@limited.org,secret123\n" for i in range(4)),
+        "line 4: email: limited.org allows 2 mailboxes",
+    ),
+    "unknown_domain": (
+        "email,password\n" + GOOD.replace(",Good One", "") + "x@nowhere.org,secret123\n",
+        "line 3: email: the domain nowhere.org is not hosted here (use --create-domains",
+    ),
     "short_password": ("email,password\n" + "x@example.org,short\n", "line 2: password: must be at least 8"),
     "bad_quota": ("email,password,quota\nx@example.org,secret123,lots\n", "line 2: quota: 'lots' is not a size"),
     "bad_active": ("email,password,active\nx@example.org,secret123,perhaps\n", "line 2: active: 'perhaps' is not true"),
     "wrong_cell_count": ("email,password\nx@example.org,secret123,extra\n", "line 2: has 3 cells but the header has 2"),
     "empty_file": ("", "line 1: the file is empty"),
-    "both_password_and_hash": ("email,password,password_hash\nx@example.org,secret123,{ARGON2ID}x\n",
-                               "line 2: password: give a password or a hash, not both"),
-    "unterminated_quote": ("email,name,password\n" + GOOD + 'q@example.org,"open,secret123\n',
-                           "line 3: not valid CSV"),
+    "both_password_and_hash": (
+        "email,password,password_hash\nx@example.org,secret123,{ARGON2ID}x\n",
+        "line 2: password: give a password or a hash, not both",
+    ),
+    "unterminated_quote": ("email,name,password\n" + GOOD + 'q@example.org,"open,secret123\n', "line 3: not valid CSV"),
 }
 
 
@@ -77,7 +101,10 @@ def test_hostile_file_reports_line_and_imports_nothing(session, actor, hosted, c
 
 
 def test_every_bad_row_is_reported_not_just_the_first(session, actor, hosted):
-    data = "email,password,quota\nbad@@example.org,secret123,\nok@example.org,secret123,\nx@example.org,short,\ny@example.org,secret123,-1\n"
+    data = (
+        "email,password,quota\nbad@@example.org,secret123,\nok@example.org,secret123,\n"
+        "x@example.org,short,\ny@example.org,secret123,-1\n"
+    )
     result = do_import(session, actor, data)
     assert result.problems == [
         "line 2: email: an address needs exactly one @",
@@ -88,11 +115,13 @@ def test_every_bad_row_is_reported_not_just_the_first(session, actor, hosted):
 
 
 def test_bom_semicolons_quoted_newlines_and_blank_lines_import(session, actor, hosted):
-    data = ("\ufeffemail;name;password;quota;active\r\n"
-            "\r\n"
-            'a@example.org;"Smith, Ann; ""the boss""";secret123;1G;yes\r\n'
-            "\r\n"
-            'b@example.org;"two\r\nlines";secret123;;0\r\n').encode("utf-8")
+    data = (
+        "\ufeffemail;name;password;quota;active\r\n"
+        "\r\n"
+        'a@example.org;"Smith, Ann; ""the boss""";secret123;1G;yes\r\n'
+        "\r\n"
+        'b@example.org;"two\r\nlines";secret123;;0\r\n'
+    ).encode("utf-8")
     # Line breaks are not allowed in names: the error names line 5, where the row starts.
     result = do_import(session, actor, data)
     assert result.problems == ["line 5: name: must not contain control characters or line breaks"]

@@ -3,6 +3,7 @@
 The real `flask users import` runs in a pseudo-terminal, so its progress
 line ("writing N/M rows") shows it is in the middle of writing when killed.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,9 +37,15 @@ def _big_file(path: Path) -> None:
 def _run_until_half_written(database_url: str, csv_path: Path) -> bytes:
     master, slave = pty.openpty()
     env = dict(os.environ, MAILPANEL_DATABASE_URL=database_url, MAILPANEL_SECRET_KEY="x")
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), "users", "import",
-                                str(csv_path)], stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env,
-                               cwd=ROOT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), "users", "import", str(csv_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
     os.close(slave)
     seen = b""
     deadline = time.monotonic() + 300

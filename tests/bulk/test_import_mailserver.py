@@ -1,5 +1,6 @@
 """What the importer writes is what Postfix and Dovecot read: the very
 query texts of deploy/queries/ run against imported rows."""
+
 from __future__ import annotations
 
 from sqlalchemy import text
@@ -12,7 +13,9 @@ from .helpers import do_import
 
 def _lookup(session, name: str, key: str) -> list:
     dialect = "dovecot" if name.startswith("dovecot") else "postfix"
-    sql = mailserver_queries.render(mailserver_queries.load(name, "/var/vmail", database=session.bind.dialect.name), key, dialect)
+    sql = mailserver_queries.render(
+        mailserver_queries.load(name, "/var/vmail", database=session.bind.dialect.name), key, dialect
+    )
     return session.execute(text(sql)).all()
 
 

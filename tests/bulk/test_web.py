@@ -1,5 +1,6 @@
 """The upload page, the one-time password download, the export button, and
 API tokens in the web UI — through the real login and CSRF."""
+
 from __future__ import annotations
 
 import csv

@@ -5,10 +5,10 @@ and plain SMTP, IMAP and POP3 on 127.0.0.1.
 Every module here sets ``pytestmark = pytest.mark.e2e``. Run them under the machine-wide lock:
 ``flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/e2e``.
 """
+
 from __future__ import annotations
 
 import pytest
-
 from mailstack_fixture import database_url, mailstack  # noqa: F401  (session fixtures)
 
 PASSWORD = "correct-horse-1"
@@ -17,10 +17,12 @@ PASSWORD = "correct-horse-1"
 @pytest.fixture
 def cli(runner):
     """Run a panel command (`flask --app app ...`) in-process; it must succeed."""
+
     def invoke(*args: str, stdin: str | None = None) -> str:
         result = runner.invoke(args=list(args), input=stdin)
         assert result.exit_code == 0, f"{' '.join(args)}: {result.output}"
         return result.output
+
     return invoke
 
 
@@ -34,7 +36,9 @@ def mail(mailstack, cli):
 @pytest.fixture
 def new_mailbox(cli):
     """new_mailbox(address, *options, password=PASSWORD) through `mailbox add`."""
+
     def create(address: str, *options: str, password: str = PASSWORD) -> str:
         cli("mailbox", "add", address, "--password-stdin", *options, stdin=password + "\n")
         return address
+
     return create

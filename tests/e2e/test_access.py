@@ -1,11 +1,12 @@
 """What the panel changes is what the mail servers do, at once: no reload
 of Postfix or Dovecot anywhere in this file."""
+
 from __future__ import annotations
 
 import pytest
+from mailstack_fixture import message
 from sqlalchemy import select
 
-from mailstack_fixture import message
 from panel.db import get_session
 from panel.models import Mailbox
 
@@ -82,8 +83,10 @@ def test_a_deleted_mailboxs_mail_stays_on_disk_where_orphans_finds_it(app, mail,
     for address in (kept, gone):
         mail.wait_for_subject(address, PASSWORD, "left behind")
     with app.app_context():
-        homes = {row.address: mail.mail_root / row.maildir
-                 for row in get_session().execute(select(Mailbox.address, Mailbox.maildir))}
+        homes = {
+            row.address: mail.mail_root / row.maildir
+            for row in get_session().execute(select(Mailbox.address, Mailbox.maildir))
+        }
     # Dovecot made both homes; neither is an orphan while its mailbox exists.
     assert homes[kept].is_dir() and homes[gone].is_dir()
     assert not {str(homes[kept]), str(homes[gone])} & set(cli("mailbox", "orphans").splitlines())

@@ -1,6 +1,7 @@
 """Mailboxes created by the CSV importer log in over IMAP on the real
 Dovecot: plain passwords (hashed in the process pool), a generated one, and
 pre-hashed passwords of every scheme the importer accepts."""
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,10 @@ def _prehashed() -> dict[str, tuple[str, str]]:
     return {
         "argon2id@e2e.test": ("argon2id-secret", "{ARGON2ID}" + PasswordHasher(type=Type.ID).hash("argon2id-secret")),
         "argon2i@e2e.test": ("argon2i-secret", "{ARGON2I}" + PasswordHasher(type=Type.I).hash("argon2i-secret")),
-        "blf@e2e.test": ("blf-secret-123", "{BLF-CRYPT}" + bcrypt.hashpw(b"blf-secret-123", bcrypt.gensalt(10))
-                         .decode().replace("$2b$", "$2y$", 1)),
+        "blf@e2e.test": (
+            "blf-secret-123",
+            "{BLF-CRYPT}" + bcrypt.hashpw(b"blf-secret-123", bcrypt.gensalt(10)).decode().replace("$2b$", "$2y$", 1),
+        ),
         "sha512@e2e.test": ("sha512-secret", "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash("sha512-secret")),
         "sha256@e2e.test": ("sha256-secret", "{SHA256-CRYPT}" + sha256_crypt.hash("sha256-secret")),
     }

@@ -1,9 +1,9 @@
 """Mail reaches the right INBOX through the real Postfix and Dovecot, and
 the password the panel set opens it over IMAP and POP3."""
+
 from __future__ import annotations
 
 import pytest
-
 from mailstack_fixture import message
 
 PASSWORD = "correct-horse-1"
@@ -63,6 +63,7 @@ def test_alias_domain_delivers_to_the_matching_mailbox_of_its_target(mail, cli, 
 
     assert "via the alias domain" in mail.wait_for_subject("erin@e2e.test", PASSWORD, "via the alias domain")
     assert "alias via the alias domain" in mail.wait_for_subject(
-        "info-desk@e2e.test", PASSWORD, "alias via the alias domain")
+        "info-desk@e2e.test", PASSWORD, "alias via the alias domain"
+    )
     code, _ = mail.rcpt("nobody-here@e2e-alias.test")
     assert code == 550

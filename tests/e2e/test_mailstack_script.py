@@ -1,5 +1,6 @@
 """deploy/mailstack itself: generated from deploy/queries, idempotent, and
 the mail servers get no more access to the database than they need."""
+
 from __future__ import annotations
 
 import os
@@ -16,13 +17,19 @@ from panel import mailserver_queries
 pytestmark = pytest.mark.e2e
 
 MAP_DIR = Path("/etc/postfix/mailstack")
-GENERATED = [Path("/etc/postfix/main.cf"), Path("/etc/postfix/master.cf"), Path("/etc/dovecot/dovecot.conf"),
-             Path("/etc/dovecot/mailstack/sql.conf.ext"), Path("/etc/dovecot/mailstack/dict-sql.conf.ext")]
+GENERATED = [
+    Path("/etc/postfix/main.cf"),
+    Path("/etc/postfix/master.cf"),
+    Path("/etc/dovecot/dovecot.conf"),
+    Path("/etc/dovecot/mailstack/sql.conf.ext"),
+    Path("/etc/dovecot/mailstack/dict-sql.conf.ext"),
+]
 
 
 def postconf(parameter: str) -> str:
-    return subprocess.run(["postconf", "-h", parameter], capture_output=True, text=True, check=True,
-                          timeout=30).stdout.strip()
+    return subprocess.run(
+        ["postconf", "-h", parameter], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
 
 
 def test_postfix_maps_run_the_text_of_deploy_queries_in_order(mailstack):
@@ -56,8 +63,13 @@ def test_configure_again_changes_nothing_and_the_stack_keeps_serving(mailstack, 
 
 
 def test_status_exit_code_reports_a_running_stack(mailstack):
-    result = subprocess.run(["deploy/mailstack", "status"], capture_output=True, text=True, timeout=30,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        ["deploy/mailstack", "status"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode == 0, result.stdout
     assert result.stdout.split() == ["dovecot:", "running", "postfix:", "running"]
 
@@ -66,8 +78,9 @@ def test_loopback_test_mode_listens_on_127_0_0_1_only_and_never_relays_out(mails
     assert postconf("inet_interfaces") == "127.0.0.1"
     assert postconf("default_transport").startswith("error:")
     assert postconf("relay_transport").startswith("error:")
-    listen = subprocess.run(["doveconf", "-h", "listen"], capture_output=True, text=True, check=True,
-                            timeout=30).stdout.strip()
+    listen = subprocess.run(
+        ["doveconf", "-h", "listen"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.strip()
     assert listen == "127.0.0.1"
 
 
@@ -81,26 +94,44 @@ def test_mail_servers_get_least_privilege(mailstack):
 
 def assert_read_only_role(url) -> None:
     password = Path("/etc/mailstack/pg-mailserver.password").read_text().strip()
-    env = dict(os.environ, PGHOST=url.host or "127.0.0.1", PGPORT=str(url.port or 5432), PGDATABASE=url.database,
-               PGUSER="mailserver", PGPASSWORD=password)
+    env = dict(
+        os.environ,
+        PGHOST=url.host or "127.0.0.1",
+        PGPORT=str(url.port or 5432),
+        PGDATABASE=url.database,
+        PGUSER="mailserver",
+        PGPASSWORD=password,
+    )
 
     def psql(sql: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql], env=env,
-                              capture_output=True, text=True, timeout=30)
+        return subprocess.run(
+            ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
 
     assert psql("SELECT count(*) FROM mailserver_mailboxes").returncode == 0
     assert psql("SELECT count(*) FROM quota_usage").returncode == 0
     assert psql("SELECT mailserver_alias_domain_mailbox('x', 'example.net')").returncode == 0
-    for forbidden in ("SELECT count(*) FROM mailboxes", "SELECT count(*) FROM admins",
-                      "UPDATE mailboxes SET active = true", "DELETE FROM quota_usage",
-                      "CREATE TABLE intruder (id int)"):
+    for forbidden in (
+        "SELECT count(*) FROM mailboxes",
+        "SELECT count(*) FROM admins",
+        "UPDATE mailboxes SET active = true",
+        "DELETE FROM quota_usage",
+        "CREATE TABLE intruder (id int)",
+    ):
         result = psql(forbidden)
         assert result.returncode != 0 and "permission denied" in result.stderr, forbidden
 
 
 def assert_sqlite_shared_with_postfix(path: Path) -> None:
-    postfix_gid = int(subprocess.run(["getent", "group", "postfix"], capture_output=True, text=True,
-                                     check=True, timeout=30).stdout.split(":")[2])
+    postfix_gid = int(
+        subprocess.run(
+            ["getent", "group", "postfix"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.split(":")[2]
+    )
     info, directory = path.stat(), path.parent.stat()
     assert info.st_gid == postfix_gid and stat.S_IMODE(info.st_mode) == 0o664
     assert directory.st_gid == postfix_gid and directory.st_mode & stat.S_ISGID and directory.st_mode & 0o020

@@ -1,4 +1,5 @@
 """deploy/mailstack's reading of MAILPANEL_DATABASE_URL (no servers needed)."""
+
 from __future__ import annotations
 
 import importlib.machinery
@@ -21,8 +22,14 @@ def script():
 
 def test_postgresql_url_with_driver_port_and_encoded_password(script):
     db = script.parse_database("postgresql+psycopg2://panel:p%40ss%2Fword@db.internal:6543/mail")
-    assert db == {"kind": "postgresql", "host": "db.internal", "port": "6543", "database": "mail",
-                  "user": "panel", "password": "p@ss/word"}
+    assert db == {
+        "kind": "postgresql",
+        "host": "db.internal",
+        "port": "6543",
+        "database": "mail",
+        "user": "panel",
+        "password": "p@ss/word",
+    }
 
 
 def test_postgresql_url_without_host_uses_the_unix_socket(script):

@@ -1,13 +1,14 @@
 """Dovecot enforces the quota the panel set; usage flows back into the
 database through quota_clone and `mailbox list` shows it."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
+from mailstack_fixture import message
 from sqlalchemy import select
 
-from mailstack_fixture import message
 from panel.db import get_session
 from panel.models import Domain, QuotaUsage
 

@@ -1,10 +1,10 @@
 """Submission (587): SMTP AUTH through Dovecot against the panel's database."""
+
 from __future__ import annotations
 
 import smtplib
 
 import pytest
-
 from mailstack_fixture import message
 
 PASSWORD = "correct-horse-1"
@@ -38,4 +38,3 @@ def test_a_disabled_mailbox_or_a_wrong_password_cannot_authenticate(mail, cli, n
 
     with pytest.raises(smtplib.SMTPAuthenticationError):
         mail.submit(jack, PASSWORD, [jack])
-

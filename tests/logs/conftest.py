@@ -1,12 +1,13 @@
 """Fixtures for the log pages: log files under tmp_path named by the
 configuration, and logged-in clients for each role."""
+
 from __future__ import annotations
 
 import pytest
+from logs_web import PASSWORD, ROLES
 
 from panel.db import get_session
 from panel.services import admins, domains
-from logs_web import PASSWORD, ROLES
 
 
 @pytest.fixture
@@ -20,7 +21,7 @@ def log_files(app, tmp_path):
 
 @pytest.fixture
 def log_accounts(app, actor):
-    with app.app_context():   # popped at once: requests must not share g
+    with app.app_context():  # popped at once: requests must not share g
         session = get_session()
         domains.create_domain(session, actor, "logs.test")
         for role, (username, scope) in ROLES.items():

@@ -1,4 +1,5 @@
 """Logging in as each role, for the log page tests."""
+
 from __future__ import annotations
 
 import re

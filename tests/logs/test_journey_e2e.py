@@ -3,6 +3,7 @@ the real Postfix and Dovecot (deploy/mailstack, loopback test mode).
 
     flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/logs/test_journey_e2e.py
 """
+
 from __future__ import annotations
 
 import html
@@ -10,9 +11,9 @@ import re
 import time
 
 import pytest
-
 from logs_web import log_client
 from mailstack_fixture import DOVECOT_LOG, POSTFIX_LOG, mailstack, message  # noqa: F401  (the session fixture)
+
 from panel.db import get_session
 from panel.services import domains, mailboxes
 

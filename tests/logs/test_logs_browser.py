@@ -1,14 +1,15 @@
 """Follow mode in a real browser (Debian's headless Chromium through
 Playwright): new log lines appear without a reload, as text, under the
 panel's CSP (no inline script), and hostile lines stay inert."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from logs_web import PASSWORD, ROLES
 from playwright.sync_api import expect
 
-from logs_web import PASSWORD, ROLES
 from tests.live import live_server, logged_in_page
 
 pytestmark = pytest.mark.browser
@@ -39,6 +40,6 @@ def test_follow_mode_appends_new_lines_as_text(tab, log_files):
 
     assert lines.locator("img, script").count() == 0
     assert page.evaluate("typeof window.pwned") == "undefined"
-    assert page.locator("#log-lines").inner_text().count("first line") == 1   # nothing re-read
+    assert page.locator("#log-lines").inner_text().count("first line") == 1  # nothing re-read
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "logs-follow.png"), full_page=True)

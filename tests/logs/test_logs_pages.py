@@ -1,11 +1,11 @@
 """The log pages: escaped output, paths from configuration only, follow
 mode as JSON, the journey view, and access for superadmins only."""
+
 from __future__ import annotations
 
 import html
 
 import pytest
-
 from logs_web import log_client
 
 
@@ -16,11 +16,13 @@ def root(app, log_accounts, log_files):
 
 def test_log_page_shows_the_last_lines_escaped(root, log_files):
     postfix, _ = log_files
-    postfix.write_bytes(b"".join(b"line %d\n" % n for n in range(300)) +
-                        b"Nov 26 10:00:00 mx postfix/smtpd[1]: warning: <script>alert(1)</script> \xff\n")
+    postfix.write_bytes(
+        b"".join(b"line %d\n" % n for n in range(300))
+        + b"Nov 26 10:00:00 mx postfix/smtpd[1]: warning: <script>alert(1)</script> \xff\n"
+    )
     page = root.get("/logs/").get_data(as_text=True)
     assert "line 101\n" in page and "line 299\n" in page
-    assert "line 100\n" not in page          # default 200 lines: 101..299 and the last one
+    assert "line 100\n" not in page  # default 200 lines: 101..299 and the last one
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; \ufffd" in page
     only = root.get("/logs/?severity=warning").get_data(as_text=True)
@@ -52,7 +54,7 @@ def test_follow_returns_only_new_lines_as_json(root, log_files):
     with open(postfix, "ab") as fh:
         fh.write(b"new <b>one</b>\n")
     data = root.get("/logs/follow", query_string={"cursor": cursor}).get_json()
-    assert data["lines"] == ["new <b>one</b>"]   # the script inserts it as text
+    assert data["lines"] == ["new <b>one</b>"]  # the script inserts it as text
     assert root.get("/logs/follow", query_string={"cursor": data["cursor"]}).get_json()["lines"] == []
 
 

@@ -1,5 +1,6 @@
 """Reading the logs: backwards tail against a plain read of generated
 files, rotation, compressed rotations, filters, junk, follow and journey."""
+
 from __future__ import annotations
 
 import gzip
@@ -55,7 +56,9 @@ def test_tail_continues_into_the_rotated_file(tmp_path):
     write_lines(f"{log}.1", [b"old %d" % n for n in range(100)])
     write_lines(log, [b"new %d" % n for n in range(10)])
     result = tail(str(log), 15)
-    assert [line.text for line in result.lines] == [f"old {n}" for n in range(95, 100)] + [f"new {n}" for n in range(10)]
+    assert [line.text for line in result.lines] == [f"old {n}" for n in range(95, 100)] + [
+        f"new {n}" for n in range(10)
+    ]
     assert result.lines[0].source == "postfix.log.1" and result.lines[-1].source == "postfix.log"
 
 
@@ -74,19 +77,22 @@ def test_compressed_rotations_are_searched_only_when_asked(tmp_path):
 
 def test_filters_by_text_queue_id_address_and_severity(tmp_path):
     log = tmp_path / "postfix.log"
-    write_lines(log, [
-        b"Nov 26 10:00:00 mx postfix/smtpd[1]: 4A1B2C3D4E: client=localhost[127.0.0.1]",
-        b"Nov 26 10:00:01 mx postfix/qmgr[2]: 4A1B2C3D4E: from=<Ann@Example.org>, size=300, nrcpt=1 (queue active)",
-        b"Nov 26 10:00:01 mx postfix/qmgr[2]: 4A1B2C3D4E5: from=<bob@example.org>, size=300, nrcpt=1 (queue active)",
-        b"Nov 26 10:00:02 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[1.2.3.4]: 554 5.7.1 <a@b>: Relay access denied",
-        b"Nov 26 10:00:03 mx postfix/smtpd[1]: warning: hostname y does not resolve",
-        b"Nov 26 10:00:04 mx postfix/lmtp[3]: fatal: something broke",
-    ])
+    write_lines(
+        log,
+        [
+            b"Nov 26 10:00:00 mx postfix/smtpd[1]: 4A1B2C3D4E: client=localhost[127.0.0.1]",
+            b"Nov 26 10:00:01 mx postfix/qmgr[2]: 4A1B2C3D4E: from=<Ann@Example.org>, size=300, nrcpt=1 (queue active)",
+            b"Nov 26 10:00:01 mx postfix/qmgr[2]: 4A1B2C3D4E5: from=<bob@example.org>, size=300, nrcpt=1 (queue active)",
+            b"Nov 26 10:00:02 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[1.2.3.4]: 554 5.7.1 <a@b>: Relay access denied",
+            b"Nov 26 10:00:03 mx postfix/smtpd[1]: warning: hostname y does not resolve",
+            b"Nov 26 10:00:04 mx postfix/lmtp[3]: fatal: something broke",
+        ],
+    )
 
     def texts(**kwargs):
         return [line.text[16:40] for line in tail(str(log), 50, LogFilter(**kwargs)).lines]
 
-    assert len(texts(queue_id="4A1B2C3D4E")) == 2   # not the longer id that starts the same
+    assert len(texts(queue_id="4A1B2C3D4E")) == 2  # not the longer id that starts the same
     assert len(texts(address="ann@example.org")) == 1
     assert len(texts(severity="reject")) == 1
     assert len(texts(severity="warning")) == 1
@@ -129,7 +135,9 @@ def test_follow_reads_only_new_bytes_and_survives_rotation(tmp_path):
     assert follow(str(log), rotated.cursor).lines == []
     # A filter applies to followed lines too, and a bad cursor only yields a new one.
     write_lines(log, [b"warning: x", b"fine"], mode="ab")
-    assert [line.text for line in follow(str(log), rotated.cursor, LogFilter(severity="warning")).lines] == ["warning: x"]
+    assert [line.text for line in follow(str(log), rotated.cursor, LogFilter(severity="warning")).lines] == [
+        "warning: x"
+    ]
     fresh = follow(str(log), "../../etc/passwd")
     assert fresh.lines == [] and fresh.cursor
 
@@ -160,8 +168,13 @@ def test_journey_joins_postfix_and_dovecot_lines_in_time_order(tmp_path):
     # Same-second lines keep file order, Postfix before Dovecot.
     programs = [next(w for w in t.split() if w.startswith(("postfix/", "lmtp("))).split("[")[0] for t in texts]
     assert programs == [
-        "postfix/smtpd", "postfix/cleanup", "postfix/qmgr", "postfix/lmtp", "postfix/qmgr",
-        "lmtp(ann@e2e.test)<103><mHk7Lx0vZmUJAAAAw3Vp0A>:"]
+        "postfix/smtpd",
+        "postfix/cleanup",
+        "postfix/qmgr",
+        "postfix/lmtp",
+        "postfix/qmgr",
+        "lmtp(ann@e2e.test)<103><mHk7Lx0vZmUJAAAAw3Vp0A>:",
+    ]
     assert "saved mail to INBOX" in texts[-1]
     assert not any("7777777777" in t or "bob@" in t or "Connect from" in t for t in texts)
 
@@ -180,7 +193,7 @@ def test_filtered_tail_skipping_whole_blocks_finds_what_a_plain_read_finds(tmp_p
     write_lines(log, lines)
     for filt in (LogFilter(text="needle"), LogFilter(text="NEEDLE", severity="")):
         got = [line.text for line in tail(str(log), 5000, filt).lines]
-        assert got == [l[:LINE_CAP].decode() for l in lines if b"needle" in l[:LINE_CAP].lower()]
+        assert got == [raw[:LINE_CAP].decode() for raw in lines if b"needle" in raw[:LINE_CAP].lower()]
     got = tail(str(log), 50, LogFilter(queue_id="002500")).lines
     assert [line.text[:6] for line in got] == ["002500"]
 
@@ -192,7 +205,8 @@ def test_journey_follows_a_bounce_to_its_notification(tmp_path):
         b"Nov 26 11:00:01 mx postfix/lmtp[3]: 1111111111: to=<full@e2e.test>, status=bounced (552 5.2.2 quota)\n"
         b"Nov 26 11:00:01 mx postfix/bounce[4]: 1111111111: sender non-delivery notification: 2222222222\n"
         b"Nov 26 11:00:01 mx postfix/qmgr[2]: 2222222222: from=<>, size=2, nrcpt=1 (queue active)\n"
-        b"Nov 26 11:00:02 mx postfix/qmgr[2]: 3333333333: from=<other@b.test>, size=1, nrcpt=1 (queue active)\n")
+        b"Nov 26 11:00:02 mx postfix/qmgr[2]: 3333333333: from=<other@b.test>, size=1, nrcpt=1 (queue active)\n"
+    )
     dovecot.write_bytes(b"")
     trip = journey(str(postfix), str(dovecot), queue_id="1111111111", year=2026)
     assert trip.queue_ids == ["1111111111", "2222222222"]

@@ -1,14 +1,15 @@
 """Fixtures for the queue tests: a fake queue program behind the command
 prefix (unit tests), generated ``postqueue -j`` streams, and logged-in
 clients for each role."""
+
 from __future__ import annotations
 
 import pytest
+from queue_fakes import FakeQueue
+from queue_web import PASSWORD, ROLES, client_as
 
 from panel.db import get_session
 from panel.services import admins, domains
-from queue_fakes import FakeQueue
-from queue_web import PASSWORD, ROLES, client_as
 
 
 @pytest.fixture

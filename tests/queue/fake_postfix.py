@@ -7,6 +7,7 @@ STATE_DIR/queue.jsonl is the queue (one ``postqueue -j`` line each);
 every call is appended to STATE_DIR/calls.jsonl (argv and stdin);
 STATE_DIR/mode may say "fail" (exit 1 with a message) or "sleep".
 """
+
 import json
 import os
 import sys

@@ -1,4 +1,5 @@
 """Generated ``postqueue -j`` lines and the fake queue programs' state."""
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,29 @@ FAKE = Path(__file__).with_name("fake_postfix.py")
 NOW = 1_790_000_000
 
 
-def queue_line(number: int, *, queue: str = "deferred", age: int = 60, size: int = 1000,
-               sender: str | None = None, recipients=None, reason: str = "connect to mx.dest.test: Connection refused",
-               now: int = NOW, **extra) -> dict:
+def queue_line(
+    number: int,
+    *,
+    queue: str = "deferred",
+    age: int = 60,
+    size: int = 1000,
+    sender: str | None = None,
+    recipients=None,
+    reason: str = "connect to mx.dest.test: Connection refused",
+    now: int = NOW,
+    **extra,
+) -> dict:
     """One message as ``postqueue -j`` prints it."""
     recipients = recipients or [f"rcpt{number}@dest.test"]
     return {
-        "queue_name": queue, "queue_id": f"{0xA000000 + number:X}", "arrival_time": now - age,
-        "message_size": size, "forced_expire": False, "sender": sender if sender is not None else f"s{number}@src.test",
-        "recipients": [{"address": r, "delay_reason": reason} for r in recipients], **extra,
+        "queue_name": queue,
+        "queue_id": f"{0xA000000 + number:X}",
+        "arrival_time": now - age,
+        "message_size": size,
+        "forced_expire": False,
+        "sender": sender if sender is not None else f"s{number}@src.test",
+        "recipients": [{"address": r, "delay_reason": reason} for r in recipients],
+        **extra,
     }
 
 

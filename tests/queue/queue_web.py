@@ -1,4 +1,5 @@
 """Logging in and posting forms as each role, for the queue tests."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,9 @@ _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*n
 def audit_events(app, action: str) -> list[AuditEvent]:
     with app.app_context():
         # In the order they were written (a LIKE can be served by the action index, in action order).
-        return list(get_session().scalars(select(AuditEvent).where(AuditEvent.action.like(action))
-                                          .order_by(AuditEvent.id)))
+        return list(
+            get_session().scalars(select(AuditEvent).where(AuditEvent.action.like(action)).order_by(AuditEvent.id))
+        )
 
 
 def csrf_token(client, url: str = "/login") -> str:
@@ -29,8 +31,9 @@ def csrf_token(client, url: str = "/login") -> str:
 def client_as(app, role: str | None):
     client = app.test_client()
     if role is not None:
-        response = client.post("/login", data={"username": ROLES[role][0], "password": PASSWORD,
-                                               "csrf_token": csrf_token(client)})
+        response = client.post(
+            "/login", data={"username": ROLES[role][0], "password": PASSWORD, "csrf_token": csrf_token(client)}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

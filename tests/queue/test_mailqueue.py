@@ -1,11 +1,12 @@
 """Streaming postqueue -j: totals, filters, sorting and keyset pages."""
+
 from __future__ import annotations
 
 import json
 
-from panel.mailqueue import QueueFilter, matching_ids, parse_line, read_page
-
 from queue_fakes import NOW, queue_line
+
+from panel.mailqueue import QueueFilter, matching_ids, parse_line, read_page
 
 
 def stream(messages):
@@ -15,13 +16,21 @@ def stream(messages):
 
 def sample(count=1000):
     queues = ["deferred", "active", "hold", "incoming", "deferred"]
-    return [queue_line(n, queue=queues[n % 5], age=(n * 97) % 900_000, size=500 + (n * 7919) % 50_000,
-                       recipients=[f"user{n % 13}@{'dest' if n % 2 else 'other'}.test"],
-                       reason="Connection refused" if n % 3 else "mailbox full")
-            for n in range(count)]
+    return [
+        queue_line(
+            n,
+            queue=queues[n % 5],
+            age=(n * 97) % 900_000,
+            size=500 + (n * 7919) % 50_000,
+            recipients=[f"user{n % 13}@{'dest' if n % 2 else 'other'}.test"],
+            reason="Connection refused" if n % 3 else "mailbox full",
+        )
+        for n in range(count)
+    ]
 
 
-def walk(messages, filt=QueueFilter(), sort="oldest", per_page=37):
+def walk(messages, filt=None, sort="oldest", per_page=37):
+    filt = filt or QueueFilter()
     pages, after = [], None
     while True:
         page = read_page(stream(messages), filt, sort, per_page, after=after, now=NOW)
@@ -35,7 +44,13 @@ def test_totals_count_every_message_per_queue_and_age():
     messages = sample()
     page = read_page(stream(messages), QueueFilter(queue="hold"), now=NOW)
     assert page.totals.messages == 1000
-    assert dict(page.totals.queue_rows()) == {"active": 200, "deferred": 400, "hold": 200, "incoming": 200, "maildrop": 0}
+    assert dict(page.totals.queue_rows()) == {
+        "active": 200,
+        "deferred": 400,
+        "hold": 200,
+        "incoming": 200,
+        "maildrop": 0,
+    }
     assert sum(count for _, count in page.totals.age_rows()) == 1000
     under_hour = sum(1 for m in messages if NOW - m["arrival_time"] < 3600)
     assert dict(page.totals.age_rows())["under 1 hour"] == under_hour
@@ -75,25 +90,38 @@ def test_filters_by_queue_sender_recipient_domain_reason_and_age():
 
     assert ids(sender="boss@company") == {messages[5]["queue_id"]}
     assert ids(domain="company.test") == {messages[5]["queue_id"]}
-    assert ids(recipient="USER3@") == {m["queue_id"] for m in messages if m["recipients"][0]["address"].startswith("user3@")}
-    assert ids(domain="other.test") == {m["queue_id"] for m in messages if "@other.test" in m["recipients"][0]["address"]}
-    assert ids(reason="mailbox full") == {m["queue_id"] for m in messages if m["recipients"][0]["delay_reason"] == "mailbox full"}
+    assert ids(recipient="USER3@") == {
+        m["queue_id"] for m in messages if m["recipients"][0]["address"].startswith("user3@")
+    }
+    assert ids(domain="other.test") == {
+        m["queue_id"] for m in messages if "@other.test" in m["recipients"][0]["address"]
+    }
+    assert ids(reason="mailbox full") == {
+        m["queue_id"] for m in messages if m["recipients"][0]["delay_reason"] == "mailbox full"
+    }
     assert ids(min_age=86400) == {m["queue_id"] for m in messages if NOW - m["arrival_time"] >= 86400}
-    assert ids(queue="hold", max_age=3600) == {m["queue_id"] for m in messages
-                                               if m["queue_name"] == "hold" and NOW - m["arrival_time"] <= 3600}
+    assert ids(queue="hold", max_age=3600) == {
+        m["queue_id"] for m in messages if m["queue_name"] == "hold" and NOW - m["arrival_time"] <= 3600
+    }
 
 
 def test_lines_that_are_not_messages_are_counted_not_fatal():
-    lines = [b"not json\n", b'{"queue_id": "../etc"}\n', b"\n", b'{"queue_id": "A00001", "arrival_time": "x"}\n',
-             json.dumps(queue_line(1)).encode() + b"\n"]
+    lines = [
+        b"not json\n",
+        b'{"queue_id": "../etc"}\n',
+        b"\n",
+        b'{"queue_id": "A00001", "arrival_time": "x"}\n',
+        json.dumps(queue_line(1)).encode() + b"\n",
+    ]
     page = read_page(iter(lines), now=NOW)
     assert page.totals.unreadable == 3
     assert [m.queue_id for m in page.messages] == ["A000001"]
 
 
 def test_untrusted_fields_are_kept_as_text():
-    msg = parse_line(json.dumps(queue_line(1, sender="<script>alert(1)</script>@x.test",
-                                           reason="<img src=x onerror=alert(2)>")))
+    msg = parse_line(
+        json.dumps(queue_line(1, sender="<script>alert(1)</script>@x.test", reason="<img src=x onerror=alert(2)>"))
+    )
     assert msg.sender == "<script>alert(1)</script>@x.test"
     assert msg.reasons == ["<img src=x onerror=alert(2)>"]
 

@@ -1,23 +1,40 @@
 """The one module that runs postqueue/postsuper/postcat: argument lists,
 validated ids, a timeout, the prefix, and clear errors."""
+
 from __future__ import annotations
 
 import pytest
+from queue_fakes import queue_line
 
 from panel.mailtools import MailToolError, MailTools, is_queue_id, validate_queue_ids
 
-from queue_fakes import queue_line
 
-
-@pytest.mark.parametrize("queue_id", ["C3EBD1622BE", "4A5B6C", "0123456789ABCDEF0123",
-                                      "4Wj3Rr1mPBzFbYd", "3yQ1XsZ0kGz9X", "BCDFGHJKLMz0"])
+@pytest.mark.parametrize(
+    "queue_id", ["C3EBD1622BE", "4A5B6C", "0123456789ABCDEF0123", "4Wj3Rr1mPBzFbYd", "3yQ1XsZ0kGz9X", "BCDFGHJKLMz0"]
+)
 def test_short_and_long_queue_ids_are_accepted(queue_id):
     assert is_queue_id(queue_id)
 
 
-@pytest.mark.parametrize("queue_id", ["", "ALL", "-d", "c3ebd1622be", "C3EB", "C3EBD1622BE; rm -rf /",
-                                      "../../etc/passwd", "C3EBD1622BE\nALL", "4Wj3Rr1mPBzFbYdz", "AEIOUaeiouz1",
-                                      "4Wj3Rr1mPBxFbYd", "X" * 60, "C3EBD 1622BE", "<script>"])
+@pytest.mark.parametrize(
+    "queue_id",
+    [
+        "",
+        "ALL",
+        "-d",
+        "c3ebd1622be",
+        "C3EB",
+        "C3EBD1622BE; rm -rf /",
+        "../../etc/passwd",
+        "C3EBD1622BE\nALL",
+        "4Wj3Rr1mPBzFbYdz",
+        "AEIOUaeiouz1",
+        "4Wj3Rr1mPBxFbYd",
+        "X" * 60,
+        "C3EBD 1622BE",
+        "<script>",
+    ],
+)
 def test_anything_else_is_refused_before_a_command_runs(queue_id, fake_queue):
     tools = MailTools(prefix=tuple(fake_queue.prefix.split()))
     with pytest.raises(MailToolError) as refused:
@@ -41,8 +58,10 @@ def test_postsuper_gets_an_argument_list_and_the_ids_on_stdin(fake_queue):
 def test_retry_runs_postqueue_i_once_per_id(fake_queue):
     tools = MailTools(prefix=tuple(fake_queue.prefix.split()))
     tools.retry(["A000001", "A000002"])
-    assert [c["argv"] for c in fake_queue.calls()] == [["/usr/sbin/postqueue", "-i", "A000001"],
-                                                      ["/usr/sbin/postqueue", "-i", "A000002"]]
+    assert [c["argv"] for c in fake_queue.calls()] == [
+        ["/usr/sbin/postqueue", "-i", "A000001"],
+        ["/usr/sbin/postqueue", "-i", "A000002"],
+    ]
 
 
 def test_the_prefix_is_split_like_a_shell_would_but_never_run_by_one():

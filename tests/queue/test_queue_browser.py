@@ -1,16 +1,17 @@
 """The queue page in a real browser (Debian's headless Chromium through
 Playwright), with the fake queue programs behind the command prefix:
 select, act, confirm; hostile fields stay inert; no CSP violation."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-
 from queue_fakes import queue_line
-from tests.live import live_server, logged_in_page
 from queue_web import PASSWORD, ROLES
+
+from tests.live import live_server, logged_in_page
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -18,15 +19,24 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 @pytest.fixture
 def tab(queue_app, accounts, chromium):
-    with live_server(queue_app) as base, logged_in_page(
-            chromium, base, ROLES["superadmin"][0], PASSWORD, viewport={"width": 1280, "height": 900}) as page:
+    with (
+        live_server(queue_app) as base,
+        logged_in_page(
+            chromium, base, ROLES["superadmin"][0], PASSWORD, viewport={"width": 1280, "height": 900}
+        ) as page,
+    ):
         yield page, base
 
 
 def test_select_delete_confirm_in_the_browser(tab, fake_queue):
     page, base = tab
-    fake_queue.write([queue_line(1, sender="<img src=x onerror=window.pwned=1>@evil.test"),
-                      queue_line(2), queue_line(3, queue="hold")])
+    fake_queue.write(
+        [
+            queue_line(1, sender="<img src=x onerror=window.pwned=1>@evil.test"),
+            queue_line(2),
+            queue_line(3, queue="hold"),
+        ]
+    )
 
     page.goto(base + "/queue/")
     expect(page.locator("#queue-table")).to_contain_text("<img src=x onerror=window.pwned=1>@evil.test")

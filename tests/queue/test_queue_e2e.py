@@ -7,6 +7,7 @@ whether it really happened.
 
     flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/queue/test_queue_e2e.py
 """
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,12 @@ import subprocess
 import time
 
 import pytest
-from markupsafe import escape
-
 from mailstack_fixture import mailstack, message  # noqa: F401  (the session fixture)
+from markupsafe import escape
+from queue_web import audit_events, client_as, post
+
 from panel.db import get_session
 from panel.services import mailboxes
-from queue_web import audit_events, client_as, post
 
 pytestmark = pytest.mark.e2e
 DOMAIN = "queue-e2e.test"
@@ -95,6 +96,7 @@ def test_queue_page_acts_on_real_postfix_queue(deferring, recipient, app):
     app.config.update(QUEUE_COMMAND_PREFIX="", QUEUE_COMMAND_TIMEOUT=30)
     ids = [deferring.send([recipient], message(f"waiting {n}")) for n in range(3)]
     xss_id = send_raw(XSS_SENDER, recipient, XSS_SUBJECT)
+
     def four_deferred():
         queue = postqueue()
         return queue if len(queue) == 4 and set(queue.values()) == {"deferred"} else None
@@ -107,7 +109,7 @@ def test_queue_page_acts_on_real_postfix_queue(deferring, recipient, app):
     assert set(re.findall(r'data-queue-id="([0-9A-Za-z]+)"', page)) == set(queue)
     assert "deferred transport" in page
     (raw_sender,) = [m["sender"] for m in postqueue_json() if m["queue_id"] == xss_id]
-    assert "<script>" in raw_sender     # Postfix keeps it as given
+    assert "<script>" in raw_sender  # Postfix keeps it as given
     assert "<script>" not in page and str(escape(raw_sender)) in page
 
     shown = root.get(f"/queue/message/{xss_id}").get_data(as_text=True)
@@ -118,17 +120,20 @@ def test_queue_page_acts_on_real_postfix_queue(deferring, recipient, app):
     post(root, "/queue/action", {"action": "release", "scope": "selected", "ids": [ids[0]]})
     assert postqueue()[ids[0]] != "hold" and postqueue()[ids[1]] == "hold"
 
-    requeued = post(root, "/queue/action", {"action": "requeue", "scope": "selected", "ids": [ids[2]]},
-                    follow_redirects=True)
+    requeued = post(
+        root, "/queue/action", {"action": "requeue", "scope": "selected", "ids": [ids[2]]}, follow_redirects=True
+    )
     assert "Requeue: 1 of 1" in requeued.get_data(as_text=True)
     # postsuper -r moves it to maildrop, where pickup finds it (within a minute).
     assert postqueue()[ids[2]] in ("maildrop", "incoming", "active", "deferred")
-    retried = post(root, "/queue/action", {"action": "retry", "scope": "selected", "ids": [ids[0]]}, follow_redirects=True)
+    retried = post(
+        root, "/queue/action", {"action": "retry", "scope": "selected", "ids": [ids[0]]}, follow_redirects=True
+    )
     assert "Retry now: 1 of 1" in retried.get_data(as_text=True)
     # An explicit retry delivers even through defer_transports.
     wait_for(lambda: ids[0] not in postqueue(), "the retried message to be delivered")
 
-    post(root, "/queue/action", {"action": "delete", "scope": "selected", "ids": [xss_id]})   # asks first
+    post(root, "/queue/action", {"action": "delete", "scope": "selected", "ids": [xss_id]})  # asks first
     assert xss_id in postqueue()
     post(root, "/queue/action", {"action": "delete", "scope": "selected", "ids": [xss_id], "confirmed": "yes"})
     assert xss_id not in postqueue()

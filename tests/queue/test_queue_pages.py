@@ -1,14 +1,15 @@
 """The queue page through the web, with the fake queue programs behind the
 command prefix: escaping, actions with confirmation and audit, clear
 messages when a program is missing or refuses, and access."""
+
 from __future__ import annotations
 
 import json
 import re
 
 import pytest
-from queue_web import audit_events, client_as, csrf_token, post
 from queue_fakes import queue_line
+from queue_web import audit_events, client_as, csrf_token, post
 
 XSS_SENDER = "<script>alert('sender')</script>@evil.test"
 XSS_SUBJECT = "Subject: <script>alert('subject')</script>\n\nbody\n"
@@ -19,8 +20,12 @@ def flashes(response) -> list[str]:
 
 
 def test_queue_page_shows_totals_and_escapes_every_field(superadmin, fake_queue):
-    fake_queue.write([queue_line(1, sender=XSS_SENDER, reason="<b>refused</b>", content=XSS_SUBJECT),
-                      queue_line(2, queue="hold", recipients=["<img src=x onerror=alert(1)>@dest.test"])])
+    fake_queue.write(
+        [
+            queue_line(1, sender=XSS_SENDER, reason="<b>refused</b>", content=XSS_SUBJECT),
+            queue_line(2, queue="hold", recipients=["<img src=x onerror=alert(1)>@dest.test"]),
+        ]
+    )
 
     page = superadmin.get("/queue/").get_data(as_text=True)
 
@@ -50,12 +55,18 @@ def test_filter_sort_and_next_page(superadmin, fake_queue):
 def test_delete_asks_for_confirmation_then_deletes_and_audits(superadmin, fake_queue, queue_app):
     fake_queue.write([queue_line(1), queue_line(2), queue_line(3)])
 
-    confirm = post(superadmin, "/queue/action", {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"]})
+    confirm = post(
+        superadmin, "/queue/action", {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"]}
+    )
     assert confirm.status_code == 200 and "Yes, delete" in confirm.get_data(as_text=True)
     assert len(fake_queue.messages()) == 3
 
-    done = post(superadmin, "/queue/action", {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"],
-                                              "confirmed": "yes"}, follow_redirects=True)
+    done = post(
+        superadmin,
+        "/queue/action",
+        {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"], "confirmed": "yes"},
+        follow_redirects=True,
+    )
     assert [m["queue_id"] for m in fake_queue.messages()] == ["A000002"]
     assert any("Delete: 2 of 2" in f for f in flashes(done))
     (event,) = audit_events(queue_app, "queue.delete")
@@ -64,15 +75,25 @@ def test_delete_asks_for_confirmation_then_deletes_and_audits(superadmin, fake_q
 
 
 def test_hold_everything_matching_the_filter(superadmin, fake_queue, queue_app):
-    fake_queue.write([queue_line(1, recipients=["a@slow.test"]), queue_line(2, recipients=["b@fast.test"]),
-                      queue_line(3, recipients=["c@slow.test"])])
+    fake_queue.write(
+        [
+            queue_line(1, recipients=["a@slow.test"]),
+            queue_line(2, recipients=["b@fast.test"]),
+            queue_line(3, recipients=["c@slow.test"]),
+        ]
+    )
     confirm = post(superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test"})
     assert "2 message(s) match right now" in confirm.get_data(as_text=True)
 
-    post(superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test", "confirmed": "yes"})
+    post(
+        superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test", "confirmed": "yes"}
+    )
 
     assert {m["queue_id"]: m["queue_name"] for m in fake_queue.messages()} == {
-        "A000001": "hold", "A000002": "deferred", "A000003": "hold"}
+        "A000001": "hold",
+        "A000002": "deferred",
+        "A000003": "hold",
+    }
     (event,) = audit_events(queue_app, "queue.hold")
     details = json.loads(event.details)
     assert details["ids"] == ["A000001", "A000003"] and details["filter"] == {"domain": "slow.test"}
@@ -87,8 +108,12 @@ def test_release_needs_no_confirmation(superadmin, fake_queue):
 
 def test_forged_ids_never_reach_a_command(superadmin, fake_queue, queue_app):
     fake_queue.write([queue_line(1)])
-    response = post(superadmin, "/queue/action", {"action": "hold", "scope": "selected", "ids": ["A000001", "-d ALL"]},
-                    follow_redirects=True)
+    response = post(
+        superadmin,
+        "/queue/action",
+        {"action": "hold", "scope": "selected", "ids": ["A000001", "-d ALL"]},
+        follow_redirects=True,
+    )
     assert any("not a Postfix queue id" in f for f in flashes(response))
     assert not [c for c in fake_queue.calls() if "postsuper" in c["argv"][0]]
     assert audit_events(queue_app, "queue.%") == []
@@ -100,15 +125,17 @@ def test_a_refused_command_is_a_message_on_the_page_not_an_error_page(superadmin
     page = superadmin.get("/queue/")
     assert page.status_code == 200
     assert "The queue cannot be read: postqueue refused: sudo: a password is required" in page.get_data(as_text=True)
-    action = post(superadmin, "/queue/action", {"action": "hold", "scope": "selected", "ids": ["A000001"]},
-                  follow_redirects=True)
+    action = post(
+        superadmin, "/queue/action", {"action": "hold", "scope": "selected", "ids": ["A000001"]}, follow_redirects=True
+    )
     assert action.status_code == 200
     assert any("Hold failed: postsuper refused: sudo: a password is required" in f for f in flashes(action))
 
 
 def test_a_missing_program_is_a_message_on_the_page(superadmin, queue_app):
-    queue_app.config.update(QUEUE_COMMAND_PREFIX="", POSTQUEUE_PATH="/nonexistent/postqueue",
-                            POSTCAT_PATH="/nonexistent/postcat")
+    queue_app.config.update(
+        QUEUE_COMMAND_PREFIX="", POSTQUEUE_PATH="/nonexistent/postqueue", POSTCAT_PATH="/nonexistent/postcat"
+    )
     page = superadmin.get("/queue/")
     assert page.status_code == 200
     assert "postqueue: /nonexistent/postqueue is not installed on this server" in page.get_data(as_text=True)
@@ -116,7 +143,12 @@ def test_a_missing_program_is_a_message_on_the_page(superadmin, queue_app):
     assert message.status_code == 200 and "not installed" in message.get_data(as_text=True)
 
 
-QUEUE_ROUTES = [("get", "/queue/"), ("get", "/queue/message/A000001"), ("post", "/queue/action"), ("post", "/queue/flush")]
+QUEUE_ROUTES = [
+    ("get", "/queue/"),
+    ("get", "/queue/message/A000001"),
+    ("post", "/queue/action"),
+    ("post", "/queue/flush"),
+]
 
 
 @pytest.mark.parametrize("role", [None, "helpdesk", "domainadmin"])

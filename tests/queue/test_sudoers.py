@@ -1,6 +1,7 @@
 """deploy/sudoers-mailpanel lets the panel's user run exactly the command
 lines panel/mailtools.py builds, as root, and nothing else (checked with
 the real sudo: ``visudo -c`` and ``sudo -l -U mailpanel COMMAND``)."""
+
 from __future__ import annotations
 
 import shutil
@@ -35,23 +36,31 @@ def allowed(argv: list[str]) -> bool:
 
 def test_every_command_the_panel_builds_is_allowed(installed_rules):
     tools = MailTools()
-    for argv in ([tools.postqueue, "-j"], [tools.postqueue, "-f"], [tools.postqueue, "-i", "C3EBD1622BE"],
-                 [tools.postqueue, "-i", "4Wj3Rr1mPBzFbYd"], [tools.postcat, "-q", "C3EBD1622BE"],
-                 *([tools.postsuper, flag, "-"] for flag in ("-h", "-H", "-r", "-d"))):
+    for argv in (
+        [tools.postqueue, "-j"],
+        [tools.postqueue, "-f"],
+        [tools.postqueue, "-i", "C3EBD1622BE"],
+        [tools.postqueue, "-i", "4Wj3Rr1mPBzFbYd"],
+        [tools.postcat, "-q", "C3EBD1622BE"],
+        *([tools.postsuper, flag, "-"] for flag in ("-h", "-H", "-r", "-d")),
+    ):
         assert allowed(argv), argv
 
 
-@pytest.mark.parametrize("argv", [
-    ["/usr/sbin/postsuper", "-d", "ALL"],
-    ["/usr/sbin/postsuper", "-d", "-", "-c", "/tmp/evil"],
-    ["/usr/sbin/postsuper", "-s"],
-    ["/usr/sbin/postcat", "-q", "C3EBD1622BE", "-c", "/tmp/evil"],
-    ["/usr/sbin/postcat", "/etc/shadow"],
-    ["/usr/sbin/postqueue", "-j", "-c", "/tmp/evil"],
-    ["/usr/sbin/postqueue", "-i", "C3EBD1622BE", "-c", "/tmp/evil"],
-    ["/usr/sbin/postfix", "stop"],
-    ["/bin/sh", "-c", "id"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["/usr/sbin/postsuper", "-d", "ALL"],
+        ["/usr/sbin/postsuper", "-d", "-", "-c", "/tmp/evil"],
+        ["/usr/sbin/postsuper", "-s"],
+        ["/usr/sbin/postcat", "-q", "C3EBD1622BE", "-c", "/tmp/evil"],
+        ["/usr/sbin/postcat", "/etc/shadow"],
+        ["/usr/sbin/postqueue", "-j", "-c", "/tmp/evil"],
+        ["/usr/sbin/postqueue", "-i", "C3EBD1622BE", "-c", "/tmp/evil"],
+        ["/usr/sbin/postfix", "stop"],
+        ["/bin/sh", "-c", "id"],
+    ],
+)
 def test_anything_else_is_refused(installed_rules, argv):
     assert not allowed(argv)
 

@@ -1,11 +1,11 @@
 """Fixtures for the web panel: a small world built through the services,
 and a client that logs in through the real login form (CSRF included)."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 from sqlalchemy.orm import sessionmaker
 
 from panel.db import engine_for, get_session
@@ -37,8 +37,9 @@ def csrf_token(client) -> str:
 
 
 def login(client, username: str, password: str = PASSWORD):
-    response = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_token(client)}
+    )
     return response
 
 

@@ -1,4 +1,5 @@
 """Login, logout, throttling, session renewal, cookie flags and headers."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -7,7 +8,6 @@ from sqlalchemy import func, select
 
 from panel.models import Admin, AuditEvent, LoginThrottle, utcnow
 from panel.services import login_guard
-
 from tests.web.conftest import PASSWORD, client_as, csrf_token, login, post
 
 
@@ -84,7 +84,11 @@ def test_an_account_is_locked_after_many_failures_from_several_addresses(app, wo
     admins_page = client_as(app, "superadmin").get("/admins/").get_data(as_text=True)
     assert admins_page.count("locked until") == 1
     # A password reset by a superadmin unlocks the account.
-    post(client_as(app, "superadmin"), "/admins/dom/password", {"password": "fresh-pass-123", "password_confirm": "fresh-pass-123"})
+    post(
+        client_as(app, "superadmin"),
+        "/admins/dom/password",
+        {"password": "fresh-pass-123", "password_confirm": "fresh-pass-123"},
+    )
     assert login(app.test_client(), "dom", "fresh-pass-123").status_code == 302
 
 
@@ -125,11 +129,16 @@ def test_session_is_renewed_at_login(app, world):
 
 
 def test_next_only_redirects_within_the_site(app, world):
-    for target, expected in [("/domains/", "/domains/"), ("//evil.example/x", "/"),
-                             ("https://evil.example/", "/"), ("/\\evil.example", "/")]:
+    for target, expected in [
+        ("/domains/", "/domains/"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+    ]:
         client = app.test_client()
-        response = client.post("/login?next=" + target,
-                               data={"username": "root", "password": PASSWORD, "csrf_token": csrf_token(client)})
+        response = client.post(
+            "/login?next=" + target, data={"username": "root", "password": PASSWORD, "csrf_token": csrf_token(client)}
+        )
         assert response.headers["Location"] == expected, target
 
 

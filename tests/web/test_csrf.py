@@ -1,5 +1,6 @@
 """Every state-changing route refuses a POST without a valid CSRF token
 (the app runs with WTF_CSRF_ENABLED left on, as in production)."""
+
 from __future__ import annotations
 
 from tests.test_permissions import _state, _url

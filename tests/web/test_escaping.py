@@ -1,9 +1,10 @@
 """Values with markup or quotes come back escaped: mailbox name, alias
 destination, audit details."""
+
 from __future__ import annotations
 
-from panel.services import Actor, aliases, mailboxes
 from panel.db import get_session
+from panel.services import Actor, aliases, mailboxes
 from tests.web.conftest import client_as
 
 NASTY_NAME = '<script>alert("x")</script> O\'Neil "Q"'
@@ -37,9 +38,16 @@ def test_a_typed_value_with_markup_comes_back_escaped_in_the_form(app, world):
     from tests.web.conftest import post
 
     client = client_as(app, "superadmin")
-    response = post(client, "/domains/example.org/mailboxes/new",
-                    {"local_part": '"><script>x()</script>', "name": "<b>n</b>", "password": "long-enough-1",
-                     "password_confirm": "long-enough-1"})
+    response = post(
+        client,
+        "/domains/example.org/mailboxes/new",
+        {
+            "local_part": '"><script>x()</script>',
+            "name": "<b>n</b>",
+            "password": "long-enough-1",
+            "password_confirm": "long-enough-1",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "<script>x()" not in html and "<b>n</b>" not in html

@@ -1,5 +1,6 @@
 """The pages, driven through the test client: forms call the services, a rule
 violation shows next to its field with the typed values kept, lists page by key."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,7 @@ def _text(response) -> str:
 
 def test_domain_form_shows_errors_next_to_fields_and_keeps_values(app, world):
     client = client_as(app, "superadmin")
-    response = post(client, "/domains/new", {"name": "bad domain!", "description": "kept text",
-                                             "max_mailboxes": "ten"})
+    response = post(client, "/domains/new", {"name": "bad domain!", "description": "kept text", "max_mailboxes": "ten"})
     html = _text(response)
     assert response.status_code == 422
     assert re.search(r'id="e-name" class="error" role="alert">[^<]+<', html)
@@ -47,8 +47,11 @@ def test_disable_asks_first_and_says_what_stops(app, world):
 
 def test_mailbox_create_with_generated_password_shown_once(app, world):
     client = client_as(app, "domainadmin")
-    response = post(client, "/domains/example.org/mailboxes/new",
-                    {"local_part": "Bob", "name": "Bob B", "quota": "500M", "generate": "1", "active": "1"})
+    response = post(
+        client,
+        "/domains/example.org/mailboxes/new",
+        {"local_part": "Bob", "name": "Bob B", "quota": "500M", "generate": "1", "active": "1"},
+    )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     password = re.search(r'id="generated" class="secret-value" readonly value="([^"]+)"', _text(response)).group(1)
@@ -56,32 +59,50 @@ def test_mailbox_create_with_generated_password_shown_once(app, world):
         mailbox = s.scalar(select(Mailbox).where(Mailbox.address == "bob@example.org"))
         assert mailbox.quota_bytes == 500 * 1024**2 and mailbox.name == "Bob B" and mailbox.active
         assert passwords.verify(password, mailbox.password_hash)
-        audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "mailbox.create",
-                                                  AuditEvent.target == "bob@example.org"))
+        audit = s.scalar(
+            select(AuditEvent).where(AuditEvent.action == "mailbox.create", AuditEvent.target == "bob@example.org")
+        )
         assert audit.actor == "dom" and password not in audit.details
 
 
 def test_mailbox_limit_and_quota_errors_show_next_to_their_fields(app, world):
     client = client_as(app, "domainadmin")
-    response = post(client, "/domains/example.org/mailboxes/new",
-                    {"local_part": "carol", "name": "Carol", "quota": "lots", "password": "long-enough-1",
-                     "password_confirm": "long-enough-1"})
+    response = post(
+        client,
+        "/domains/example.org/mailboxes/new",
+        {
+            "local_part": "carol",
+            "name": "Carol",
+            "quota": "lots",
+            "password": "long-enough-1",
+            "password_confirm": "long-enough-1",
+        },
+    )
     html = _text(response)
     assert response.status_code == 422 and 'id="e-quota"' in html
     assert 'value="Carol"' in html and 'value="carol"' in html and "long-enough-1" not in html
-    response = post(client, "/domains/example.org/mailboxes/new",
-                    {"local_part": "alice", "password": "long-enough-1", "password_confirm": "long-enough-1"})
+    response = post(
+        client,
+        "/domains/example.org/mailboxes/new",
+        {"local_part": "alice", "password": "long-enough-1", "password_confirm": "long-enough-1"},
+    )
     assert 'id="e-local_part"' in _text(response) and "already exists" in _text(response)
-    response = post(client, "/domains/example.org/mailboxes/new",
-                    {"local_part": "dave", "password": "long-enough-1", "password_confirm": "different-1"})
+    response = post(
+        client,
+        "/domains/example.org/mailboxes/new",
+        {"local_part": "dave", "password": "long-enough-1", "password_confirm": "different-1"},
+    )
     assert 'id="e-password_confirm"' in _text(response)
 
 
 def test_edit_reset_password_and_delete_a_mailbox(app, world):
     client = client_as(app, "domainadmin")
     assert post(client, "/mailboxes/alice@example.org", {"name": "Alice A", "quota": "2G"}).status_code == 302
-    response = post(client, "/mailboxes/alice@example.org/password",
-                    {"password": "typed-password-9", "password_confirm": "typed-password-9"})
+    response = post(
+        client,
+        "/mailboxes/alice@example.org/password",
+        {"password": "typed-password-9", "password_confirm": "typed-password-9"},
+    )
     assert response.status_code == 302
     with world() as s:
         mailbox = s.scalar(select(Mailbox).where(Mailbox.address == "alice@example.org"))
@@ -113,15 +134,25 @@ def test_search_needs_two_characters(app, world):
 
 def test_aliases_catch_all_and_alias_domains(app, world):
     client = client_as(app, "domainadmin")
-    response = post(client, "/domains/example.org/aliases/new",
-                    {"local_part": "", "destinations": "alice@example.org", "active": "1"})
+    response = post(
+        client,
+        "/domains/example.org/aliases/new",
+        {"local_part": "", "destinations": "alice@example.org", "active": "1"},
+    )
     assert response.status_code == 302
-    response = post(client, "/domains/example.org/aliases/new",
-                    {"local_part": "team", "destinations": "alice@example.org, not an address", "active": "1"})
+    response = post(
+        client,
+        "/domains/example.org/aliases/new",
+        {"local_part": "team", "destinations": "alice@example.org, not an address", "active": "1"},
+    )
     assert response.status_code == 422 and 'id="e-destinations"' in _text(response)
     assert "not an address</textarea>" in _text(response)
-    assert post(client, "/aliases/info@example.org", {"destinations": "alice@example.org\nx@example.com",
-                                                     "active": "1"}).status_code == 302
+    assert (
+        post(
+            client, "/aliases/info@example.org", {"destinations": "alice@example.org\nx@example.com", "active": "1"}
+        ).status_code
+        == 302
+    )
     html = _text(client.get("/domains/example.org/aliases"))
     assert "@example.org" in html and "catch-all" in html and "x@example.com" in html
     assert post(client, "/domains/example.org/alias-domains", {"name": "example.com"}).status_code == 302
@@ -135,11 +166,17 @@ def test_aliases_catch_all_and_alias_domains(app, world):
 
 def test_admin_accounts(app, world):
     client = client_as(app, "superadmin")
-    response = post(client, "/admins/new", {"username": "newbie", "role": "domainadmin", "domains": "nowhere.example",
-                                           "generate": "1"})
+    response = post(
+        client,
+        "/admins/new",
+        {"username": "newbie", "role": "domainadmin", "domains": "nowhere.example", "generate": "1"},
+    )
     assert response.status_code == 422 and 'id="e-domains"' in _text(response)
-    response = post(client, "/admins/new", {"username": "newbie", "role": "domainadmin",
-                                           "domains": "example.org other.org", "generate": "1"})
+    response = post(
+        client,
+        "/admins/new",
+        {"username": "newbie", "role": "domainadmin", "domains": "example.org other.org", "generate": "1"},
+    )
     assert response.status_code == 200 and "only this once" in _text(response)
     assert post(client, "/admins/newbie", {"role": "helpdesk", "domains": ""}).status_code == 302
     with world() as s:
@@ -151,16 +188,24 @@ def test_admin_accounts(app, world):
 
 def test_my_password(app, world):
     client = client_as(app, "helpdesk")
-    response = post(client, "/account/", {"current_password": "wrong", "new_password": "brand-new-pass-1",
-                                          "password_confirm": "brand-new-pass-1"})
+    response = post(
+        client,
+        "/account/",
+        {"current_password": "wrong", "new_password": "brand-new-pass-1", "password_confirm": "brand-new-pass-1"},
+    )
     assert response.status_code == 422 and 'id="e-current_password"' in _text(response)
     from tests.web.conftest import PASSWORD
 
-    response = post(client, "/account/", {"current_password": PASSWORD, "new_password": "brand-new-pass-1",
-                                          "password_confirm": "brand-new-pass-1"})
+    response = post(
+        client,
+        "/account/",
+        {"current_password": PASSWORD, "new_password": "brand-new-pass-1", "password_confirm": "brand-new-pass-1"},
+    )
     assert response.status_code == 302
     with world() as s:
-        assert passwords.verify("brand-new-pass-1", s.scalar(select(Admin.password_hash).where(Admin.username == "help")))
+        assert passwords.verify(
+            "brand-new-pass-1", s.scalar(select(Admin.password_hash).where(Admin.username == "help"))
+        )
 
 
 def test_audit_filters(app, world):
@@ -231,8 +276,9 @@ def test_keyset_pages_walk_every_mailbox_once_in_each_sort(app, world):
 def test_search_matches_address_or_name_in_any_case_within_the_actors_domains(app, world):
     with app.app_context():
         session, actor = get_session(), Actor.system("test")
-        mailboxes.update_mailbox(session, actor, mailboxes.get_mailbox(session, actor, "alice@example.org"),
-                                 name="Älice O'Brien")
+        mailboxes.update_mailbox(
+            session, actor, mailboxes.get_mailbox(session, actor, "alice@example.org"), name="Älice O'Brien"
+        )
         session.commit()
     superadmin, domainadmin = client_as(app, "superadmin"), client_as(app, "domainadmin")
     for sort in ("address", "usage", "changed"):
@@ -296,13 +342,28 @@ def test_friendly_404(app, world):
 
 
 JUNK_URLS = [
-    "/domains/%00/mailboxes", "/domains/" + "a" * 300 + "/mailboxes", "/domains/example.org/mailboxes?sort=evil",
-    "/domains/example.org/mailboxes?sort=changed&after=not-a-date|1", "/domains/example.org/mailboxes?sort=usage&before=u|x|y",
-    "/domains/example.org/mailboxes?after=" + "z" * 2000, "/mailboxes/%E2%80%AE@example.org", "/mailboxes/a@b@c",
-    "/mailboxes?q=" + "%" * 50, "/mailboxes?q=%00%00", "/aliases/@", "/aliases/%20", "/admins/%00",
-    "/audit/?since=2026-13-45", "/audit/?after=garbage", "/domains/?after=" + "x|" * 400, "/audit/?actor=%00",
-    "/domains/?after=%00", "/domains/example.org/mailboxes?sort=usage&after=n|%00",
-    "/mailboxes?q=us&sort=evil", "/mailboxes?q=us&sort=usage&after=garbage", "/mailboxes?q=us&sort=changed&before=x|y",
+    "/domains/%00/mailboxes",
+    "/domains/" + "a" * 300 + "/mailboxes",
+    "/domains/example.org/mailboxes?sort=evil",
+    "/domains/example.org/mailboxes?sort=changed&after=not-a-date|1",
+    "/domains/example.org/mailboxes?sort=usage&before=u|x|y",
+    "/domains/example.org/mailboxes?after=" + "z" * 2000,
+    "/mailboxes/%E2%80%AE@example.org",
+    "/mailboxes/a@b@c",
+    "/mailboxes?q=" + "%" * 50,
+    "/mailboxes?q=%00%00",
+    "/aliases/@",
+    "/aliases/%20",
+    "/admins/%00",
+    "/audit/?since=2026-13-45",
+    "/audit/?after=garbage",
+    "/domains/?after=" + "x|" * 400,
+    "/audit/?actor=%00",
+    "/domains/?after=%00",
+    "/domains/example.org/mailboxes?sort=usage&after=n|%00",
+    "/mailboxes?q=us&sort=evil",
+    "/mailboxes?q=us&sort=usage&after=garbage",
+    "/mailboxes?q=us&sort=changed&before=x|y",
 ]
 
 
@@ -316,13 +377,33 @@ def test_junk_in_urls_never_gives_a_server_error(app, world):
 
 def test_junk_in_forms_never_gives_a_server_error(app, world):
     client = client_as(app, "superadmin")
-    junk = {"local_part": "\x00" + "x" * 5000, "name": "\u202e" * 300, "quota": "-1", "password": "x" * 2000,
-            "password_confirm": "x" * 2000, "destinations": "@@@, ,;;", "domains": "\x00", "role": "god",
-            "username": "..", "description": "a\nb", "max_mailboxes": "99999999999999999999"}
-    for url in ("/domains/new", "/domains/example.org/edit", "/domains/example.org/mailboxes/new",
-                "/mailboxes/alice@example.org", "/mailboxes/alice@example.org/password",
-                "/domains/example.org/aliases/new", "/aliases/info@example.org", "/domains/example.org/alias-domains",
-                "/admins/new", "/admins/dom", "/admins/dom/password", "/account/"):
+    junk = {
+        "local_part": "\x00" + "x" * 5000,
+        "name": "\u202e" * 300,
+        "quota": "-1",
+        "password": "x" * 2000,
+        "password_confirm": "x" * 2000,
+        "destinations": "@@@, ,;;",
+        "domains": "\x00",
+        "role": "god",
+        "username": "..",
+        "description": "a\nb",
+        "max_mailboxes": "99999999999999999999",
+    }
+    for url in (
+        "/domains/new",
+        "/domains/example.org/edit",
+        "/domains/example.org/mailboxes/new",
+        "/mailboxes/alice@example.org",
+        "/mailboxes/alice@example.org/password",
+        "/domains/example.org/aliases/new",
+        "/aliases/info@example.org",
+        "/domains/example.org/alias-domains",
+        "/admins/new",
+        "/admins/dom",
+        "/admins/dom/password",
+        "/account/",
+    ):
         response = post(client, url, junk)
         assert response.status_code in (200, 302, 400, 422), (url, response.status_code)
 
@@ -337,8 +418,11 @@ def test_web_password_reset_uses_the_configured_scheme(app, world):
     # Regression: the pages hashed with the built-in default, not MAILPANEL_HASH_SCHEME.
     app.config["HASH_SCHEME"] = "BLF-CRYPT"
     client = client_as(app, "superadmin")
-    response = post(client, "/mailboxes/alice@example.org/password",
-                    {"password": "typed-password-9", "password_confirm": "typed-password-9"})
+    response = post(
+        client,
+        "/mailboxes/alice@example.org/password",
+        {"password": "typed-password-9", "password_confirm": "typed-password-9"},
+    )
     assert response.status_code == 302
     with world() as s:
         stored = s.scalar(select(Mailbox.password_hash).where(Mailbox.address == "alice@example.org"))
@@ -366,5 +450,5 @@ def test_domain_list_shows_stored_mail_from_quota_clone(app, world):
         s.add(QuotaUsage(username="alice@example.org", bytes=1536 * 1024, messages=3))
         s.commit()
     html = _text(client_as(app, "superadmin").get("/domains/"))
-    row = html[html.index("example.org</a>"):html.index("other.org</a>")]
+    row = html[html.index("example.org</a>") : html.index("other.org</a>")]
     assert "1.5M" in row and "3 messages" in row
