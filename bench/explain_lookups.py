@@ -3,8 +3,8 @@
     .venv/bin/python bench/explain_lookups.py --url postgresql://postgres@127.0.0.1/mailpanel_bench [--seed]
 
 With --seed the (empty) database is first filled by bench/seed.py with 10k
-domains, 1M mailboxes and 1M aliases. Each query from deploy/queries/ is
-rendered exactly as the servers would (panel.mailserver_queries) for a key
+domains, 1M mailboxes and 1M aliases. Each query from panel/mailserver/queries/ is
+rendered exactly as the servers would (panel.mailserver.queries) for a key
 that exists, and its plan printed. Exit status 1 if any per-key lookup plan
 contains a sequential scan (the iterate query lists every user on purpose
 and is reported, not judged).
@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from panel import mailserver_queries as mq  # noqa: E402
 from panel.db import make_engine, normalize_url  # noqa: E402
+from panel.mailserver import queries as mq  # noqa: E402
 
 # A key that exists in a seeded database, per query.
 SAMPLE_KEYS = {

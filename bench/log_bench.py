@@ -4,7 +4,7 @@
 
 Generates two Postfix-style logs under /tmp (the big one is kept for
 re-runs and never committed), then measures, median of --repeat runs:
-- panel.maillog.tail() of the last 200 lines (the page's default), and of
+- panel.mailserver.maillog.tail() of the last 200 lines (the page's default), and of
   the last 5,000;
 - the whole logs page (GET /logs/ through Flask's test client as a
   logged-in superadmin);
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from panel import maillog  # noqa: E402
+from panel.mailserver import maillog  # noqa: E402
 
 TEMPLATES = (
     "Nov 26 {h:02d}:{m:02d}:{s:02d} mx postfix/smtpd[{pid}]: connect from client{n}.example[192.0.2.{o}]",

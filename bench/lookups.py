@@ -8,7 +8,7 @@ domains, 1M mailboxes and 1M aliases (and quota_usage gets one row per
 mailbox, as quota_clone would leave it). Then, per database:
 
 - every Postfix map file deploy/mailstack would write (the query text of
-  deploy/queries/, the same pgsql:/sqlite: settings) is timed with
+  panel/mailserver/queries/, the same pgsql:/sqlite: settings) is timed with
   ``postmap -q - <map>`` over --keys random existing keys, against the
   floor: a one-table primary-key lookup (quota_usage by username) through
   the very same map settings: best of 5 interleaved runs, µs per key.
@@ -41,8 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from panel import mailserver_queries as mq  # noqa: E402
 from panel.db import make_engine, normalize_url  # noqa: E402
+from panel.mailserver import queries as mq  # noqa: E402
 
 BENCH_PASSWORD = "benchmark-password"  # what bench/seed.py hashes for every mailbox
 FLOOR = "floor (quota_usage primary key)"

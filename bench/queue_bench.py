@@ -10,7 +10,7 @@ recipients with delay reasons).
 
 Measured (median of --repeat runs):
 - baseline: the fake ``postqueue -j`` alone, its output read to the end
-  through panel.mailtools (what any page must at least pay);
+  through panel.mailserver.tools (what any page must at least pay);
 - the queue page: GET /queue/ through Flask's test client as a logged-in
   superadmin (SQLite panel database in a temporary folder), first page, a
   filtered page and a deep keyset page;
@@ -129,7 +129,7 @@ def get_page(client, url: str) -> str:
 
 
 def baseline(count: int) -> None:
-    from panel.mailtools import MailTools
+    from panel.mailserver.tools import MailTools
 
     with MailTools(prefix=tuple(shlex.split(prefix(count))), timeout=600).queue_lines() as lines:
         for _ in lines:
@@ -147,7 +147,7 @@ def measure(client, app, count: int, repeat: int) -> dict:
         body = get_page(client, f"/queue/?after={deep_cursor}")
     import subprocess
 
-    from panel.mailqueue import QueueFilter, read_page
+    from panel.mailserver.queue import QueueFilter, read_page
 
     listing = subprocess.run(shlex.split(prefix(count)) + ["postqueue", "-j"], capture_output=True, check=True).stdout
     lines = listing.splitlines(keepends=True)

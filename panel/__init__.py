@@ -1,34 +1,23 @@
-"""Mailpanel: an admin panel for Postfix + Dovecot whose data lives in SQL."""
+"""Mailpanel: an admin panel for Postfix + Dovecot whose data lives in SQL.
+
+Importing the package loads nothing: :mod:`panel.mailserver.queries` must
+import with the system Python alone (deploy/mailstack runs before any
+virtualenv exists), so Flask is imported inside :func:`create_app`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 
-from flask import Flask
+def create_app(overrides: dict | None = None):
+    """The application: defaults, then MAILPANEL_* environment, then ``overrides``."""
+    from flask import Flask
 
-from . import config, db
+    from . import api, cli, config, db, web
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-    )
+    app = Flask(__name__, instance_relative_config=True)
     config.load(app, overrides)
     db.init_app(app)
-
-    from . import cli
-
     cli.init_app(app)
-
-    from .web import init_app as init_web
-
-    init_web(app)
-
-    from .api import init_app as init_api
-
-    init_api(app)
+    web.init_app(app)
+    api.init_app(app)
     return app

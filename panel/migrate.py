@@ -1,16 +1,18 @@
-"""Running the Alembic migrations in migrations/ from code (CLI and tests)."""
+"""Running the Alembic migrations in panel/migrations/ from code (CLI and tests)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-from . import PROJECT_ROOT
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(url: str) -> Config:
     cfg = Config()
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 

@@ -1,7 +1,7 @@
 """The data model. Plain data: no I/O, no rules (those live in services).
 
 Postfix and Dovecot never read these tables directly; they read the
-``mailserver_*`` views created by the migrations (see deploy/queries/).
+``mailserver_*`` views created by the migrations (see panel/mailserver/queries/).
 """
 
 from __future__ import annotations

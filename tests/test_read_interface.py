@@ -1,10 +1,10 @@
-"""The exact SQL text in deploy/queries/, run as Postfix and Dovecot run it,
+"""The exact SQL text in panel/mailserver/queries/, run as Postfix and Dovecot run it,
 against data written by the services (both databases)."""
 
 import pytest
 from sqlalchemy import text
 
-from panel import mailserver_queries as mq
+from panel.mailserver import queries as mq
 from panel.services import aliases, domains, mailboxes
 
 

@@ -5,8 +5,8 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from .. import maildirs
 from ..db import get_session
+from ..mailserver import maildirs
 from ..models import Domain, Mailbox, QuotaUsage
 from ..passwords import WRITABLE_SCHEMES
 from ..services import domains, mailboxes

@@ -1,7 +1,7 @@
 """The Postfix queue: what a superadmin may see and do, and its audit trail.
 
-Reading goes through :mod:`panel.mailqueue` (streamed ``postqueue -j``),
-acting through :mod:`panel.mailtools`. Every action is recorded with the ids
+Reading goes through :mod:`panel.mailserver.queue` (streamed ``postqueue -j``),
+acting through :mod:`panel.mailserver.tools`. Every action is recorded with the ids
 it was given; the caller commits, so a failed command leaves no event. A
 program that is missing, refused or timed out becomes
 :class:`QueueUnavailable`, which pages show as a message.
@@ -14,9 +14,9 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from .. import mailqueue
-from ..mailqueue import QueuedMessage, QueueFilter, QueuePage
-from ..mailtools import ActionResult, MailToolError, MailTools, validate_queue_ids
+from ..mailserver import queue as mailqueue
+from ..mailserver.queue import QueuedMessage, QueueFilter, QueuePage
+from ..mailserver.tools import ActionResult, MailToolError, MailTools, validate_queue_ids
 from . import audit
 from .actor import Actor
 from .errors import NotFound, ServiceError

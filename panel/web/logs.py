@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from .. import maillog
-from ..mailtools import is_queue_id
+from ..mailserver import maillog
+from ..mailserver.tools import is_queue_id
 from ..models import Role
 from .access import allow
 

@@ -9,8 +9,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_wtf import FlaskForm
 
 from ..db import get_session
-from ..mailqueue import QUEUES, SORTS, QueueFilter
-from ..mailtools import MailTools
+from ..mailserver.queue import QUEUES, SORTS, QueueFilter
+from ..mailserver.tools import MailTools
 from ..models import Role
 from ..services import queue as queue_service
 from ..services.errors import NotFound, ServiceError

@@ -1,11 +1,11 @@
 """What the importer writes is what Postfix and Dovecot read: the very
-query texts of deploy/queries/ run against imported rows."""
+query texts of panel/mailserver/queries/ run against imported rows."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
-from panel import mailserver_queries
+from panel.mailserver import queries as mailserver_queries
 from panel.services import domains
 
 from .helpers import do_import

@@ -1,4 +1,4 @@
-"""deploy/mailstack itself: generated from deploy/queries, idempotent, and
+"""deploy/mailstack itself: generated from panel/mailserver/queries, idempotent, and
 the mail servers get no more access to the database than they need."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from panel import mailserver_queries
+from panel.mailserver import queries as mailserver_queries
 
 pytestmark = pytest.mark.e2e
 

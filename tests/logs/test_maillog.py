@@ -7,8 +7,8 @@ import gzip
 import os
 import random
 
-from panel import maillog
-from panel.maillog import LINE_CAP, LogFilter, follow, journey, tail
+from panel.mailserver import maillog
+from panel.mailserver.maillog import LINE_CAP, LogFilter, follow, journey, tail
 
 
 def write_lines(path, lines, mode="wb"):

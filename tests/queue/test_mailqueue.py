@@ -6,7 +6,7 @@ import json
 
 from queue_fakes import NOW, queue_line
 
-from panel.mailqueue import QueueFilter, matching_ids, parse_line, read_page
+from panel.mailserver.queue import QueueFilter, matching_ids, parse_line, read_page
 
 
 def stream(messages):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from queue_fakes import queue_line
 
-from panel.mailtools import MailToolError, MailTools, is_queue_id, validate_queue_ids
+from panel.mailserver.tools import MailToolError, MailTools, is_queue_id, validate_queue_ids
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from panel.mailtools import MailToolError, MailTools
+from panel.mailserver.tools import MailToolError, MailTools
 
 SNIPPET = Path(__file__).resolve().parents[2] / "deploy" / "sudoers-mailpanel"
 INSTALLED = Path("/etc/sudoers.d/zz-mailpanel-test")

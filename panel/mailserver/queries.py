@@ -1,4 +1,4 @@
-"""The SQL that Postfix and Dovecot run, read from deploy/queries/.
+"""The SQL that Postfix and Dovecot run, read from queries/ beside this file.
 
 That directory is the single source: deploy/mailstack writes it into the
 Postfix map files and Dovecot's SQL config, and the tests and benchmarks
@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import PROJECT_ROOT
-
-QUERY_DIR = PROJECT_ROOT / "deploy" / "queries"
+QUERY_DIR = Path(__file__).resolve().parent / "queries"
 
 # Postfix map name -> query files, in the order main.cf lists them.
 POSTFIX_MAPS = {

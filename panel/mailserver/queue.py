@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from .mailtools import is_queue_id
+from .tools import is_queue_id
 
 QUEUES = ("active", "deferred", "hold", "incoming", "maildrop")
 
