@@ -1,0 +1,38 @@
+"""The data model. Plain data: no I/O, no rules (those live in services).
+
+- :mod:`.mail`: what the mail servers serve (domains, mailboxes, aliases,
+  alias domains, quota usage);
+- :mod:`.accounts`: who uses the panel (admins, API tokens, sessions, login
+  throttles, second factors, secrets shown once);
+- :mod:`.audit`: the audit trail.
+"""
+
+from ..addresses import ADDRESS_MAX, DOMAIN_MAX
+from .accounts import Admin, ApiToken, LoginThrottle, OneTimeSecret, RecoveryCode, WebSession, admin_domains
+from .audit import AuditEvent
+from .base import NAMING_CONVENTION, Base, Role, utcnow
+from .mail import Alias, AliasDestination, AliasDomain, Domain, DomainName, Mailbox, QuotaUsage
+
+__all__ = [
+    "ADDRESS_MAX",
+    "DOMAIN_MAX",
+    "NAMING_CONVENTION",
+    "Admin",
+    "Alias",
+    "AliasDestination",
+    "AliasDomain",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Domain",
+    "DomainName",
+    "LoginThrottle",
+    "Mailbox",
+    "OneTimeSecret",
+    "QuotaUsage",
+    "RecoveryCode",
+    "Role",
+    "WebSession",
+    "admin_domains",
+    "utcnow",
+]

@@ -1,0 +1,38 @@
+"""What every table shares: the declarative base with stable constraint
+names, UTC timestamps, and the roles of panel accounts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names, so migrations on PostgreSQL and SQLite agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Role(str, enum.Enum):
+    # Ordered by rank: an actor never manages an account that outranks them.
+    HELPDESK = "helpdesk"
+    DOMAINADMIN = "domainadmin"
+    SUPERADMIN = "superadmin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
