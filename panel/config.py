@@ -7,7 +7,9 @@ of process listings and unit files.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import socket
 from pathlib import Path
 
 DEFAULTS = {
@@ -17,6 +19,16 @@ DEFAULTS = {
     "HASH_SCHEME": "ARGON2ID",
     # Where deploy/mailstack keeps mail; homes are MAIL_ROOT/<maildir>.
     "MAIL_ROOT": "/var/vmail",
+    # The name mail clients and other servers know this host by (what
+    # deploy/mailstack sets as Postfix's myhostname): never hostable as a
+    # domain. None: the machine's fully qualified name, as mailstack does.
+    "MAIL_HOSTNAME": None,
+    # More names no one may host (comma- or space-separated), e.g. the
+    # panel's own host name when it differs.
+    "RESERVED_DOMAINS": "",
+    # Roles that must sign in with a second factor (comma-separated):
+    # an account of such a role enrols before it can use the panel.
+    "REQUIRE_2FA": "",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
@@ -85,6 +97,28 @@ def _check_hash_scheme(settings: dict) -> None:
     settings["HASH_SCHEME"] = scheme
 
 
+def mail_hostname(settings) -> str:
+    """MAIL_HOSTNAME, or the machine's name the way deploy/mailstack picks it."""
+    name = (settings.get("MAIL_HOSTNAME") or socket.getfqdn()).strip().lower().rstrip(".")
+    return name if "." in name else "localhost.localdomain"
+
+
+def reserved_domains(settings) -> frozenset[str]:
+    extra = re.split(r"[\s,;]+", str(settings.get("RESERVED_DOMAINS") or "").lower())
+    return frozenset(name.rstrip(".") for name in [mail_hostname(settings), *extra] if name)
+
+
+def _roles_requiring_2fa(settings: dict) -> None:
+    from .models import Role
+
+    names = [n for n in re.split(r"[\s,;]+", str(settings.get("REQUIRE_2FA") or "").lower()) if n]
+    known = {r.value for r in Role}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ConfigError(f"MAILPANEL_REQUIRE_2FA: unknown role {unknown[0]!r} (use {', '.join(sorted(known))})")
+    settings["REQUIRE_2FA"] = frozenset(names)
+
+
 def load(app, overrides: dict | None = None, environ=None) -> None:
     environ = os.environ if environ is None else environ
     settings = dict(DEFAULTS)
@@ -94,6 +128,8 @@ def load(app, overrides: dict | None = None, environ=None) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "mailpanel.sqlite")
     _check_hash_scheme(settings)
+    _roles_requiring_2fa(settings)
+    settings["MAIL_HOSTNAME"] = mail_hostname(settings)
     if not settings["SECRET_KEY"]:
         if settings["ENV"] == "production":
             raise ConfigError("MAILPANEL_SECRET_KEY (or MAILPANEL_SECRET_KEY_FILE) is required in production")

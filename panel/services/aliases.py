@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_address, normalize_alias_address
-from ..models import Alias, AliasDestination, AliasDomain, Domain
+from ..models import Alias, AliasDestination, AliasDomain
 from . import audit, domains
 from .actor import Actor
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, Forbidden, NotFound, ServiceError
 from .persist import insert_unique
 
 MAX_DESTINATIONS = 1000
@@ -126,12 +126,17 @@ def get_alias_domain(session: Session, actor: Actor, name: str) -> AliasDomain:
 
 
 def create_alias_domain(session: Session, actor: Actor, name: str, target: str, active: bool = True) -> AliasDomain:
+    """Only a superadmin brings a new name into the server: an alias domain
+    makes Postfix treat the name as local, so a domain admin who could pick
+    any name (gmail.com, the server's own name, a future tenant's domain)
+    would receive every hosted user's mail to it."""
+    if not actor.is_superadmin:
+        raise Forbidden("only a superadmin may add an alias domain")
     name = domains.parse_domain_name(name)
     target_domain = domains.managed_domain(session, actor, domains.parse_domain_name(target, "target"), "target")
     if name == target_domain.name:
         raise ServiceError("name", "an alias domain cannot point to itself")
-    if session.scalar(select(Domain.id).where(Domain.name == name)):
-        raise Conflict("name", f"{name} is already a hosted domain")
+    domains.check_new_name(session, name, as_alias=True)
     alias_domain = AliasDomain(
         name=name,
         target=target_domain,
@@ -139,7 +144,7 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
         target_name=target_domain.name,
         target_active=domains.current_active(session, target_domain),
     )
-    insert_unique(session, alias_domain, "name", f"the alias domain {name} already exists")
+    insert_unique(session, alias_domain, "name", f"{name} is already hosted here (as a domain or an alias domain)")
     audit.record(session, actor, "alias_domain.create", name, target=target_domain.name, active=alias_domain.active)
     return alias_domain
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_domain
-from ..models import Alias, AliasDomain, Domain, Mailbox
+from ..models import Alias, AliasDomain, Domain, DomainName, Mailbox
 from ..sizes import SizeError, parse_size
 from . import audit
 from .actor import Actor
@@ -37,11 +37,29 @@ def get_domain(session: Session, name: str, field: str = "domain") -> Domain:
     return domain
 
 
-def visible_domains(session: Session, actor: Actor):
-    query = select(Domain).order_by(Domain.name)
-    if actor.domain_ids is not None:
-        query = query.where(Domain.id.in_(actor.domain_ids))
-    return session.scalars(query)
+# Names no one may host, whatever the configuration adds (see
+# config.reserved_domains): the session carries the deployment's list.
+ALWAYS_RESERVED = frozenset({"localhost.localdomain"})
+
+
+def reserved_names(session: Session) -> frozenset[str]:
+    """The server's own names (its mail host name and what the operator
+    listed): hosting one would make Postfix treat the server's own mail,
+    or its bounces, as a tenant's."""
+    return ALWAYS_RESERVED | session.info.get("reserved_domains", frozenset())
+
+
+def check_new_name(session: Session, name: str, field: str = "name", *, as_alias: bool = False) -> None:
+    """A name about to be brought into the server, as a domain or an alias
+    domain. The friendly answer; the ``domain_names`` key is the guarantee
+    (a concurrent insert of the same name fails there)."""
+    if name in reserved_names(session):
+        raise ServiceError(field, f"{name} is this mail server's own name and cannot be hosted")
+    kind = session.scalar(select(DomainName.kind).where(DomainName.name == name))
+    if kind == "alias":
+        raise Conflict(field, f"{name} is already an alias domain")
+    if kind == "domain":
+        raise Conflict(field, f"{name} is already a hosted domain" if as_alias else f"the domain {name} already exists")
 
 
 def _parse_limits(values: dict) -> dict:
@@ -90,8 +108,7 @@ def create_domain(
 ) -> Domain:
     actor.require_superadmin()
     name = parse_domain_name(name)
-    if session.scalar(select(AliasDomain.id).where(AliasDomain.name == name)):
-        raise Conflict("name", f"{name} is already an alias domain")
+    check_new_name(session, name)
     domain = Domain(
         name=name,
         description=_description(description),
@@ -104,7 +121,7 @@ def create_domain(
     for field, value in _parse_limits(limits).items():
         setattr(domain, field, value)
     _check_limit_consistency(session, domain)
-    insert_unique(session, domain, "name", f"the domain {name} already exists")
+    insert_unique(session, domain, "name", f"{name} is already hosted here (as a domain or an alias domain)")
     audit.record(
         session, actor, "domain.create", name, active=domain.active, **{f: getattr(domain, f) for f in LIMIT_FIELDS}
     )
