@@ -22,7 +22,7 @@ def test_every_service_write_is_audited(session, actor):
     ad = aliases.create_alias_domain(session, actor, "example.net", "example.org")
     aliases.set_alias_domain_active(session, actor, ad, False)
     aliases.delete_alias_domain(session, actor, ad)
-    admin = admins.create_admin(session, actor, "help", "helpdesk", "password-1")
+    admin = admins.create_admin(session, actor, "help", "helpdesk", "password-1", all_domains=True)
     admins.update_admin(session, actor, admin, active=False)
     admins.set_admin_password(session, actor, admin, "password-3")
     mailboxes.delete_mailbox(session, actor, mb)

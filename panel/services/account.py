@@ -11,6 +11,10 @@ from .actor import Actor
 from .errors import Forbidden, ServiceError
 
 
+def password_is(admin: Admin, password: str | None) -> bool:
+    return passwords.verify(password or "", admin.password_hash)
+
+
 def change_own_password(session: Session, actor: Actor, current: str, new: str, confirm: str) -> Admin:
     """The current password proves it is really them (a stolen session alone
     cannot take the account over)."""

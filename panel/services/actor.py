@@ -16,24 +16,25 @@ from .errors import Forbidden
 class Actor:
     username: str
     role: Role
-    # None: every domain. A domain admin always has a set (maybe empty);
-    # a helpdesk account without domains may search all of them.
-    domain_ids: frozenset[int] | None = None
+    # None: every domain (a superadmin, or an explicit "all domains"
+    # grant). Otherwise exactly these domains; an empty set means none.
+    domain_ids: frozenset[int] | None = frozenset()
     remote_addr: str | None = None
     admin_id: int | None = None
+    # The web session acting (web_sessions.id): a password change ends the
+    # account's other sessions and keeps this one.
+    session_id: int | None = None
 
     @classmethod
-    def from_admin(cls, admin: Admin, remote_addr: str | None = None) -> "Actor":
+    def from_admin(cls, admin: Admin, remote_addr: str | None = None, session_id: int | None = None) -> Actor:
         role = Role(admin.role)
-        ids = frozenset(d.id for d in admin.domains)
-        if role is Role.SUPERADMIN or (role is Role.HELPDESK and not ids):
-            ids = None
-        return cls(admin.username, role, ids, remote_addr, admin.id)
+        ids = None if role is Role.SUPERADMIN or admin.all_domains else frozenset(d.id for d in admin.domains)
+        return cls(admin.username, role, ids, remote_addr, admin.id, session_id)
 
     @classmethod
-    def system(cls, name: str = "cli") -> "Actor":
+    def system(cls, name: str = "cli") -> Actor:
         """The operator at the server's shell: full rights."""
-        return cls(name, Role.SUPERADMIN)
+        return cls(name, Role.SUPERADMIN, None)
 
     @property
     def is_superadmin(self) -> bool:

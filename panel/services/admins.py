@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import passwords
 from ..models import Admin, Domain, Role, utcnow
-from . import audit, domains
+from . import audit, domains, login_guard, tokens, web_sessions
 from .actor import Actor
 from .errors import Forbidden, NotFound, ServiceError
 from .persist import insert_unique
@@ -35,11 +35,19 @@ def _domains(session: Session, names) -> list[Domain]:
     return [domains.get_domain(session, name, "domains") for name in dict.fromkeys(names or [])]
 
 
-def _check_scope(role: Role, scoped: list[Domain]) -> None:
-    if role is Role.SUPERADMIN and scoped:
+def _check_scope(role: Role, scoped: list[Domain], all_domains: bool) -> None:
+    """A scope is explicit: a superadmin has every domain; anyone else has
+    a list of domains or the "all domains" grant, and an empty list means
+    no domain at all."""
+    if role is Role.SUPERADMIN and (scoped or all_domains):
         raise ServiceError("domains", "a superadmin manages every domain; leave domains empty")
-    if role is Role.DOMAINADMIN and not scoped:
-        raise ServiceError("domains", "a domain admin needs at least one domain")
+    if role is not Role.SUPERADMIN and scoped and all_domains:
+        raise ServiceError("domains", "choose some domains or all domains, not both")
+    if role is not Role.SUPERADMIN and not scoped and not all_domains:
+        raise ServiceError("domains", f"a {_ROLE_WORDS[role]} needs at least one domain, or all domains")
+
+
+_ROLE_WORDS = {Role.SUPERADMIN: "superadmin", Role.DOMAINADMIN: "domain admin", Role.HELPDESK: "helpdesk account"}
 
 
 def _hash(password: str) -> str:
@@ -65,49 +73,108 @@ def get_admin(session: Session, username: str) -> Admin:
     return admin
 
 
-def create_admin(session: Session, actor: Actor, username: str, role, password: str, domain_names=()) -> Admin:
+def create_admin(
+    session: Session, actor: Actor, username: str, role, password: str, domain_names=(), all_domains: bool = False
+) -> Admin:
     username, role = parse_username(username), parse_role(role)
     _require_rank(actor, role)
     scoped = _domains(session, domain_names)
-    _check_scope(role, scoped)
-    admin = Admin(username=username, role=role.value, password_hash=_hash(password), domains=scoped, active=True)
+    _check_scope(role, scoped, bool(all_domains))
+    admin = Admin(
+        username=username,
+        role=role.value,
+        password_hash=_hash(password),
+        domains=scoped,
+        all_domains=bool(all_domains),
+        active=True,
+    )
     insert_unique(session, admin, "username", f"the admin {username} already exists")
-    audit.record(session, actor, "admin.create", username, role=role.value, domains=[d.name for d in scoped])
+    audit.record(
+        session, actor, "admin.create", username, role=role.value, domains=_scope_words(scoped, admin.all_domains)
+    )
     return admin
 
 
+def _scope_words(scoped: list[Domain], all_domains: bool) -> list[str]:
+    return ["(all domains)"] if all_domains else [d.name for d in scoped]
+
+
 def update_admin(
-    session: Session, actor: Actor, admin: Admin, *, role=None, domain_names=None, active: bool | None = None
+    session: Session,
+    actor: Actor,
+    admin: Admin,
+    *,
+    role=None,
+    domain_names=None,
+    all_domains: bool | None = None,
+    active: bool | None = None,
 ) -> Admin:
+    """Change an account's role, scope or state. Any such change ends the
+    account's sessions (they were granted under the old rights), and
+    disabling it also revokes its API tokens: enabling it again revives
+    neither."""
     _require_rank(actor, Role(admin.role))
     new_role = parse_role(role) if role is not None else Role(admin.role)
     _require_rank(actor, new_role)
     scoped = _domains(session, domain_names) if domain_names is not None else list(admin.domains)
-    if new_role is Role.SUPERADMIN:
-        scoped = []
-    _check_scope(new_role, scoped)
+    everything = admin.all_domains if all_domains is None else bool(all_domains)
     if actor.admin_id == admin.id and (new_role is not Role(admin.role) or active is False):
         raise ServiceError("role", "you cannot demote or disable your own account")
+    if new_role is Role.SUPERADMIN:
+        scoped, everything = [], False
+    _check_scope(new_role, scoped, everything)
     changes = {}
     if new_role.value != admin.role:
         admin.role = changes["role"] = new_role.value
-    if {d.id for d in scoped} != {d.id for d in admin.domains}:
-        admin.domains = scoped
-        changes["domains"] = [d.name for d in scoped]
+    if {d.id for d in scoped} != {d.id for d in admin.domains} or everything != admin.all_domains:
+        admin.domains, admin.all_domains = scoped, everything
+        changes["domains"] = _scope_words(scoped, everything)
     if active is not None and bool(active) != admin.active:
         admin.active = changes["active"] = bool(active)
+        if not admin.active:
+            changes["tokens_revoked"] = tokens.revoke_all(session, admin)
     if changes:
+        changes["sessions_ended"] = web_sessions.end_all(session, admin.id)
         audit.record(session, actor, "admin.update", admin.username, **changes)
     return admin
 
 
-def set_admin_password(session: Session, actor: Actor, admin: Admin, password: str) -> Admin:
-    """A superadmin resets anyone's password; anybody may change their own."""
-    if actor.admin_id != admin.id:
+def set_admin_password(session: Session, actor: Actor, admin: Admin, password) -> Admin:
+    """A superadmin resets anyone's password; anybody may change their own.
+    Either way the account's other sessions end (someone who knew the old
+    password may be signed in); changing one's own keeps the session in use.
+    ``password`` is plain text or a :class:`passwords.Prepared` one."""
+    own = actor.admin_id == admin.id
+    if not own:
         _require_rank(actor, Role(admin.role))
     admin.password_hash = _hash(password)
     admin.password_changed_at = utcnow()
-    admin.failed_logins = 0
-    admin.locked_until = None
-    audit.record(session, actor, "admin.password", admin.username)
+    ended = web_sessions.end_all(session, admin.id, keep=actor.session_id if own else None)
+    if not own:
+        login_guard.clear_account_budget(session, admin.username)
+    audit.record(session, actor, "admin.password", admin.username, sessions_ended=ended)
     return admin
+
+
+def end_sessions(session: Session, actor: Actor, admin: Admin) -> int:
+    """ "Sign out everywhere": one's own sessions, or (a superadmin) anyone's."""
+    if actor.admin_id != admin.id:
+        _require_rank(actor, Role(admin.role))
+    ended = web_sessions.end_all(session, admin.id)
+    audit.record(session, actor, "admin.sessions_ended", admin.username, sessions_ended=ended)
+    return ended
+
+
+def bootstrap(session: Session, actor: Actor, username: str, password: str) -> Admin | None:
+    """The first superadmin, only while there is no account at all (None
+    when there is one)."""
+    actor.require_superadmin()
+    if session.scalar(select(Admin.id).limit(1)) is not None:
+        return None
+    return create_admin(session, actor, username, Role.SUPERADMIN, password)
+
+
+def list_admins(session: Session, actor: Actor) -> list[Admin]:
+    """Every account, by name (the CLI's list; the web pages it)."""
+    actor.require_superadmin()
+    return list(session.scalars(select(Admin).order_by(Admin.username)))

@@ -83,6 +83,14 @@ def revoke_token(session: Session, actor: Actor, row: ApiToken) -> ApiToken:
     return row
 
 
+def revoke_all(session: Session, admin: Admin) -> int:
+    """Revoke every live token of ``admin`` (when it is disabled); returns how many."""
+    live = list(session.scalars(select(ApiToken).where(ApiToken.admin_id == admin.id, ApiToken.revoked_at.is_(None))))
+    for row in live:
+        row.revoked_at = utcnow()
+    return len(live)
+
+
 def authenticate(session: Session, token: str | None) -> tuple[Admin, ApiToken] | None:
     """The active admin behind a live token, or None. Updates last_used_at
     now and then (the caller commits)."""

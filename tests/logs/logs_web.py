@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 PASSWORD = "logs-tests-pass-1"
-ROLES = {"superadmin": ("lroot", ()), "domainadmin": ("ldom", ("logs.test",)), "helpdesk": ("lhelp", ())}
+ROLES = {"superadmin": ("lroot", ()), "domainadmin": ("ldom", ("logs.test",)), "helpdesk": ("lhelp", ("logs.test",))}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 

@@ -10,7 +10,7 @@ from panel.db import get_session
 from panel.models import AuditEvent
 
 PASSWORD = "queue-tests-pass-1"
-ROLES = {"superadmin": ("qroot", ()), "domainadmin": ("qdom", ("queue.test",)), "helpdesk": ("qhelp", ())}
+ROLES = {"superadmin": ("qroot", ()), "domainadmin": ("qdom", ("queue.test",)), "helpdesk": ("qhelp", ("queue.test",))}
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
