@@ -1,42 +1,60 @@
-"""Panel login with throttling per account and per client address.
+"""Panel login, throttled by budgets that hold under concurrency.
 
-Failures are counted on the admin row (per account) and in
-``login_throttles`` (per address, which also covers unknown usernames).
-After a few failures each further attempt must wait a growing delay —
-refused early rather than slept, so an attacker cannot tie up the web
-workers — and after more failures the account or address is locked for a
-while. ``locked_until`` therefore means "no attempt before this time".
-Failures and locks are audited; attempts refused while throttled are not
-(an attacker could flood the trail) and never check the password.
+Every attempt on an account is charged to its budget *before* the password
+is checked, with one conditional UPDATE (``... WHERE key = ? AND not locked
+RETURNING``): forty parallel guesses are forty charges, so the delays and
+the lock hold however many arrive at once (at most SLOW_AFTER attempts on
+one account are checked at the same moment). A budget is a row of
+``login_throttles``:
+
+- ``u:<name>``: the account, tried from a browser it never signed in from.
+  Known and unknown names alike, so the answers and delays do not tell
+  whether an account exists.
+- ``a:<address>``: the client address, whatever names it tries. It counts
+  failures only (an office behind one address logs in many times at once),
+  atomically; an attempt is refused while it is locked.
+- ``d:<device>``: a browser that once signed in to this account keeps a
+  device cookie (OWASP's "slow down online guessing with device cookies")
+  and is charged only to its own budget. An attacker who locks ``u:root``
+  from a thousand addresses locks out unknown browsers, not the superadmin
+  at their usual one.
+
+After SLOW_AFTER failures in a row each attempt must wait 1, 2, 4 … 60 s
+(refused early, never slept, so an attacker cannot tie up web workers);
+after ACCOUNT_LOCK_AFTER (or ADDRESS_LOCK_AFTER) the budget is locked for
+LOCK_FOR. A budget quiet for FORGET_AFTER starts afresh.
+
+A login runs in three steps, so that the slow password check holds no
+write lock (SQLite has one writer): :func:`begin` charges the budgets and
+reads the account (the caller commits), :func:`password_matches` checks the
+hash with no transaction open, and :func:`finish` settles the budgets and
+audits (the caller commits). A second factor (services.second_factor) is
+one more charged attempt on the same budgets.
 """
 
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import passwords
 from ..models import Admin, LoginThrottle, Role, utcnow
+from ..timeutil import aware  # noqa: F401 (re-exported for tests and pages)
 from . import audit
 from .actor import Actor
 
 SLOW_AFTER = 3  # failures before delays start
-ACCOUNT_LOCK_AFTER = 10  # failures in a row before an account is locked
+ACCOUNT_LOCK_AFTER = 10  # failures in a row before an account (or device) budget locks
 ADDRESS_LOCK_AFTER = 30  # one address may try several accounts (NAT), so more
 LOCK_FOR = timedelta(minutes=15)
 MAX_DELAY = timedelta(seconds=60)
-FORGET_AFTER = timedelta(hours=1)  # an address quiet for an hour starts afresh
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Checked when the username is unknown, so both paths cost one password
-    hash (no user enumeration by timing). Made on first use, not at import."""
-    return passwords.hash_password("not-a-real-password-0")
-
+FORGET_AFTER = timedelta(hours=1)  # a budget quiet for an hour starts afresh
+NAME_MAX = 128
 
 WRONG = "Wrong username or password."
 
@@ -50,11 +68,29 @@ class LoginRefused(Exception):
         self.retry_after = retry_after
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; everything we store is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the username is unknown, so both paths cost one password
+    hash (no user enumeration by timing). Made on first use, not at import."""
+    return passwords.hash_password("not-a-real-password-0")
+
+
+@dataclass
+class Attempt:
+    """What :func:`begin` found, carried to the next steps."""
+
+    name: str
+    remote_addr: str | None
+    admin_id: int | None
+    stored_hash: str
+    active: bool
+    second_factor: bool = False  # the account signs in with a code too
+    budgets: dict[str, int] = field(default_factory=dict)  # key -> failures after this charge
+    address: str | None = None  # the address's budget, charged only on failure
+
+    @property
+    def device_budget(self) -> str | None:
+        return next((k for k in self.budgets if k.startswith("d:")), None)
 
 
 def delay_for(failures: int) -> timedelta:
@@ -64,83 +100,192 @@ def delay_for(failures: int) -> timedelta:
     return min(timedelta(seconds=2 ** (failures - SLOW_AFTER)), MAX_DELAY)
 
 
-def _seconds_left(until: datetime | None, now: datetime) -> int:
-    until = _aware(until)
-    return int((until - now).total_seconds()) + 1 if until and until > now else 0
+def clean_name(username: str | None) -> str:
+    name = (username or "").strip().lower()[:NAME_MAX]
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF for ch in name):
+        return "?"  # no account has such a name (and PostgreSQL refuses NUL)
+    return name
+
+
+def account_budget(name: str, device: str | None) -> str:
+    return f"d:{device}" if device else f"u:{name or '-'}"
+
+
+def address_budget(remote_addr: str | None, device: str | None) -> str | None:
+    """A browser with a device cookie is not held back by its address."""
+    return f"a:{remote_addr[:64]}" if remote_addr and not device else None
+
+
+def begin(session: Session, username: str, remote_addr: str | None, device: str | None = None) -> Attempt:
+    """Charge the attempt to the account's budget and read the account;
+    LoginRefused while that budget or the address is locked or delayed.
+    ``device`` is the id of a device cookie the caller has verified belongs
+    to this username."""
+    name = clean_name(username)
+    now = utcnow()
+    attempt = _read_account(session, name, remote_addr)
+    address = address_budget(remote_addr, device)
+    if address and _wait(session, address, now, only_if_locked=True):
+        raise _throttled(_wait(session, address, now))
+    key = account_budget(name, device)
+    failures = _charge(session, key, ACCOUNT_LOCK_AFTER, now)
+    if failures is None:
+        raise _throttled(_wait(session, key, now))
+    attempt.budgets[key] = failures
+    attempt.address = address
+    return attempt
+
+
+def _throttled(seconds: int) -> LoginRefused:
+    return LoginRefused(f"Too many failed logins. Try again in {_human(seconds)}.", seconds)
+
+
+def _read_account(session: Session, name: str, remote_addr: str | None) -> Attempt:
+    admin = session.scalar(select(Admin).where(Admin.username == name)) if name else None
+    if admin is None:
+        return Attempt(name, remote_addr, None, _dummy_hash(), False)
+    return Attempt(
+        name, remote_addr, admin.id, admin.password_hash, bool(admin.active), admin.totp_enabled_at is not None
+    )
+
+
+def password_matches(attempt: Attempt, password: str | None) -> bool:
+    """The slow part, with no transaction open."""
+    return passwords.verify(password or "", attempt.stored_hash) and attempt.admin_id is not None and attempt.active
+
+
+def finish(session: Session, attempt: Attempt, ok: bool, *, complete: bool = True) -> Admin:
+    """Settle the budgets and audit. ``ok`` with ``complete`` (no second
+    factor still to come) clears the account's budget; ``ok`` alone only
+    takes back this attempt's charge. A failure also counts against the
+    address. Raises LoginRefused(WRONG) when not ok."""
+    now = utcnow()
+    admin = session.get(Admin, attempt.admin_id) if attempt.admin_id is not None else None
+    if ok and admin is not None and admin.active:
+        for key in attempt.budgets:
+            _settle(session, key, reset=complete)
+        if complete:
+            audit.record(session, Actor.from_admin(admin, attempt.remote_addr), "login.success", admin.username)
+        return admin
+    if attempt.address:
+        # Counted even if a concurrent failure has just delayed the address.
+        attempt.budgets[attempt.address] = _charge(session, attempt.address, ADDRESS_LOCK_AFTER, now, True)
+    _audit_failure(session, attempt)
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.last_failure_at < now - FORGET_AFTER,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+        )
+    )
+    raise LoginRefused(WRONG)
+
+
+def locked_accounts(session: Session, usernames: list[str]) -> dict[str, datetime]:
+    """name -> until when the account's budget for unknown browsers is locked."""
+    keys = {f"u:{name}": name for name in usernames}
+    now = utcnow()
+    rows = session.execute(
+        select(LoginThrottle.key, LoginThrottle.locked_until).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now + MAX_DELAY
+        )
+    )
+    return {keys[key]: aware(until) for key, until in rows}
+
+
+def clear_account_budget(session: Session, username: str) -> None:
+    """A superadmin's password reset lifts the lock on the account."""
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == f"u:{username}"))
+
+
+def logout(session: Session, actor: Actor) -> None:
+    """Audit the end of a panel session (the view ends the session row)."""
+    audit.record(session, actor, "logout", actor.username)
+
+
+def _audit_failure(session: Session, attempt: Attempt, action: str = "login.failure") -> None:
+    # Only names who tried; the role is the lowest and grants nothing here.
+    who = Actor(attempt.name or "-", Role.HELPDESK, frozenset(), attempt.remote_addr)
+    audit.record(session, who, action, attempt.name or "-", known=attempt.admin_id is not None)
+    for key, failures in attempt.budgets.items():
+        if failures == 0:  # this charge reached the threshold and locked the budget
+            kind = {"u": "login.lock_account", "a": "login.lock_address", "d": "login.lock_device"}[key[0]]
+            audit.record(session, who, kind, key[2:] if key[0] != "d" else attempt.name, minutes=LOCK_FOR.seconds // 60)
+
+
+# -- budgets ---------------------------------------------------------------
+
+
+def _insert_ignoring_duplicates(session: Session):
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(LoginThrottle)
+
+
+def _charge(session: Session, key: str, lock_after: int, now: datetime, even_if_locked: bool = False) -> int | None:
+    """Count one more attempt on ``key``, unless it is locked (None; with
+    ``even_if_locked`` it counts anyway, keeping a longer lock). Returns the
+    failures now on the budget (0 when this charge locked it: the lock is
+    the penalty, and the delays start over after it)."""
+    insert = _insert_ignoring_duplicates(session).values(key=key, failures=0, last_failure_at=now)
+    session.execute(insert.on_conflict_do_nothing(index_elements=["key"]))
+    failures = case((LoginThrottle.last_failure_at < now - FORGET_AFTER, 1), else_=LoginThrottle.failures + 1)
+    locked_until = _next_attempt(failures, lock_after, now)
+    condition = [LoginThrottle.key == key]
+    if even_if_locked:
+        longer = and_(
+            LoginThrottle.locked_until.is_not(None),
+            or_(locked_until.is_(None), LoginThrottle.locked_until > locked_until),
+        )
+        locked_until = case((longer, LoginThrottle.locked_until), else_=locked_until)
+    else:
+        condition.append(or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
+    statement = (
+        update(LoginThrottle)
+        .where(*condition)
+        .values(
+            failures=case((failures >= lock_after, 0), else_=failures),
+            locked_until=locked_until,
+            last_failure_at=now,
+        )
+        .returning(LoginThrottle.failures)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar()
+
+
+def _next_attempt(failures, lock_after: int, now: datetime):
+    """The SQL for "no attempt before": the delay schedule as a CASE on the
+    new failure count (computed in Python, compared in one statement)."""
+    whens = [(failures >= lock_after, now + LOCK_FOR)]
+    steps = range(SLOW_AFTER, lock_after)
+    whens += [(failures == f, now + delay_for(f)) for f in steps if delay_for(f) < MAX_DELAY]
+    whens.append((failures >= SLOW_AFTER, now + MAX_DELAY))
+    return case(*whens, else_=None)
+
+
+def _settle(session: Session, key: str, reset: bool) -> None:
+    if reset:
+        values = {"failures": 0, "locked_until": None}
+    else:
+        # Take back this attempt's charge; a delay it started goes with it.
+        undone = case((LoginThrottle.failures > 0, LoginThrottle.failures - 1), else_=0)
+        lock_kept = and_(LoginThrottle.locked_until.is_not(None), undone >= SLOW_AFTER)
+        values = {"failures": undone, "locked_until": case((lock_kept, LoginThrottle.locked_until), else_=None)}
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _wait(session: Session, key: str, now: datetime, only_if_locked: bool = False) -> int:
+    """Seconds until ``key`` takes attempts again (0 with ``only_if_locked``
+    when it takes them now)."""
+    until = aware(session.scalar(select(LoginThrottle.locked_until).where(LoginThrottle.key == key)))
+    if until is None or until <= now:
+        return 0 if only_if_locked else 1
+    return max(1, int((until - now).total_seconds()) + 1)
 
 
 def _human(seconds: int) -> str:
     return f"{seconds} seconds" if seconds < 90 else f"{(seconds + 59) // 60} minutes"
-
-
-def _throttle_row(session: Session, remote_addr: str | None) -> LoginThrottle | None:
-    if not remote_addr:
-        return None
-    row = session.get(LoginThrottle, remote_addr)
-    if row is not None and utcnow() - _aware(row.last_failure_at) > FORGET_AFTER:
-        row.failures = 0
-    return row
-
-
-def authenticate(session: Session, username: str, password: str, remote_addr: str | None) -> Admin:
-    """The active admin these credentials name, or LoginRefused.
-
-    The caller commits in both cases: a failure's counters and audit event
-    must be stored even though the login did not happen.
-    """
-    now = utcnow()
-    name = (username or "").strip().lower()[:128]
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
-        name = "?"  # no account has such a name (and PostgreSQL refuses NUL)
-    admin = session.scalar(select(Admin).where(Admin.username == name)) if name else None
-    row = _throttle_row(session, remote_addr)
-    wait = max(
-        _seconds_left(admin.locked_until if admin else None, now), _seconds_left(row.locked_until if row else None, now)
-    )
-    if wait:
-        raise LoginRefused(f"Too many failed logins. Try again in {_human(wait)}.", wait)
-    stored = admin.password_hash if admin is not None else _dummy_hash()
-    ok = passwords.verify(password or "", stored) and admin is not None and admin.active
-    if not ok:
-        _record_failure(session, admin, name, row, remote_addr, now)
-        raise LoginRefused(WRONG)
-    admin.failed_logins = 0
-    admin.locked_until = None
-    if row is not None:
-        session.delete(row)
-    audit.record(session, Actor.from_admin(admin, remote_addr), "login.success", admin.username)
-    return admin
-
-
-def logout(session: Session, actor: Actor) -> None:
-    """Audit the end of a panel session (the view clears the cookie)."""
-    audit.record(session, actor, "logout", actor.username)
-
-
-def _record_failure(session, admin, name, row, remote_addr, now) -> None:
-    # Only names who tried; the role is the lowest and grants nothing here.
-    actor = Actor(name or "-", Role.HELPDESK, frozenset(), remote_addr)
-    audit.record(session, actor, "login.failure", name or "-", known=admin is not None)
-    if admin is not None:
-        admin.failed_logins = (admin.failed_logins or 0) + 1
-        admin.locked_until = _next_attempt(admin.failed_logins, ACCOUNT_LOCK_AFTER, now)
-        if admin.failed_logins >= ACCOUNT_LOCK_AFTER:
-            admin.failed_logins = 0  # the lock is the penalty; afterwards delays start over
-            audit.record(session, actor, "login.lock_account", admin.username, until=admin.locked_until)
-    if remote_addr:
-        if row is None:
-            row = LoginThrottle(remote_addr=remote_addr[:64], failures=0)
-            session.add(row)
-        row.failures += 1
-        row.last_failure_at = now
-        row.locked_until = _next_attempt(row.failures, ADDRESS_LOCK_AFTER, now)
-        if row.failures >= ADDRESS_LOCK_AFTER:
-            row.failures = 0
-            audit.record(session, actor, "login.lock_address", remote_addr, until=row.locked_until)
-
-
-def _next_attempt(failures: int, lock_after: int, now: datetime) -> datetime | None:
-    if failures >= lock_after:
-        return now + LOCK_FOR
-    delay = delay_for(failures)
-    return now + delay if delay else None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from panel.models import Admin, AuditEvent, LoginThrottle, utcnow
 from panel.services import login_guard
+from panel.web import devices
 from tests.web.conftest import PASSWORD, client_as, csrf_token, login, post
 
 
@@ -44,45 +45,58 @@ def test_repeated_failures_slow_down_even_the_right_password(app, world):
     assert "Too many failed logins" in response.get_data(as_text=True)
 
 
-def _fail(world, username, address, count=1):
-    for _ in range(count):
-        with world() as session:
-            # Time passes between attempts: the delay is over, the lock is not.
-            admin = session.scalar(select(Admin).where(Admin.username == username))
-            if admin is not None and admin.failed_logins:
-                admin.locked_until = None
-            row = session.get(LoginThrottle, address)
-            if row is not None and row.failures:
-                row.locked_until = None
-            try:
-                login_guard.authenticate(session, username, "bad-password", address)
-            except login_guard.LoginRefused as refused:
-                assert refused.message == login_guard.WRONG
-            session.commit()
-
-
-def _try(world, username, address):
+def _attempt(world, username, password, address, device=None):
+    """One login through the service's three steps, as the view runs them;
+    the account's name on success, else the LoginRefused."""
     with world() as session:
         try:
-            return login_guard.authenticate(session, username, PASSWORD, address).username
+            attempt = login_guard.begin(session, username, address, device)
+        except login_guard.LoginRefused as refused:
+            session.rollback()
+            return refused
+        session.commit()
+        try:
+            admin = login_guard.finish(session, attempt, login_guard.password_matches(attempt, password))
+            return admin.username
         except login_guard.LoginRefused as refused:
             return refused
         finally:
             session.commit()
 
 
+def _fail(world, username, address, count=1, device=None):
+    for _ in range(count):
+        _time_passes(world)
+        refused = _attempt(world, username, "bad-password", address, device)
+        assert isinstance(refused, login_guard.LoginRefused) and refused.message == login_guard.WRONG, refused
+
+
+def _time_passes(world):
+    """Between attempts the delays run out; a lock (longer than any delay) does not."""
+    with world() as session:
+        session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.locked_until < utcnow() + login_guard.MAX_DELAY + timedelta(seconds=1))
+            .values(locked_until=None)
+        )
+        session.commit()
+
+
+def _budget(world, key):
+    with world() as session:
+        return session.get(LoginThrottle, key)
+
+
 def test_an_account_is_locked_after_many_failures_from_several_addresses(app, world):
     for i in range(login_guard.ACCOUNT_LOCK_AFTER):
         _fail(world, "dom", f"192.0.2.{i}")
-    with world() as session:
-        admin = session.scalar(select(Admin).where(Admin.username == "dom"))
-        left = login_guard._aware(admin.locked_until) - utcnow()
+    left = login_guard.aware(_budget(world, "u:dom").locked_until) - utcnow()
     assert timedelta(minutes=14) < left <= login_guard.LOCK_FOR
     assert _events(world, "login.lock_account") == 1
-    refused = _try(world, "dom", "198.51.100.7")
+    refused = _attempt(world, "dom", PASSWORD, "198.51.100.7")
     assert isinstance(refused, login_guard.LoginRefused) and "minutes" in refused.message
     admins_page = client_as(app, "superadmin").get("/admins/").get_data(as_text=True)
-    assert admins_page.count("locked until") == 1
+    assert admins_page.count("locked for new browsers until") == 1
     # A password reset by a superadmin unlocks the account.
     post(
         client_as(app, "superadmin"),
@@ -97,18 +111,54 @@ def test_an_address_is_locked_after_many_failures_with_unknown_names(world):
     for i in range(login_guard.ADDRESS_LOCK_AFTER):
         _fail(world, f"nobody{i}", address)
     assert _events(world, "login.lock_address") == 1
-    refused = _try(world, "root", address)
+    refused = _attempt(world, "root", PASSWORD, address)
     assert isinstance(refused, login_guard.LoginRefused) and refused.retry_after > 600
-    assert _try(world, "root", "198.51.100.8") == "root"  # another address is not affected
+    assert _attempt(world, "root", PASSWORD, "198.51.100.8") == "root"  # another address is not affected
 
 
-def test_success_resets_the_counters(world):
+def test_success_resets_the_account_budget_but_not_the_address(world):
     _fail(world, "dom", "192.0.2.50", 2)
-    assert _try(world, "dom", "192.0.2.50") == "dom"
-    with world() as session:
-        admin = session.scalar(select(Admin).where(Admin.username == "dom"))
-        assert admin.failed_logins == 0 and admin.locked_until is None
-        assert session.get(LoginThrottle, "192.0.2.50") is None
+    _time_passes(world)
+    assert _attempt(world, "dom", PASSWORD, "192.0.2.50") == "dom"
+    assert _budget(world, "u:dom").failures == 0 and _budget(world, "u:dom").locked_until is None
+    # Logging in to one's own account must not reset what an address has tried.
+    assert _budget(world, "a:192.0.2.50").failures == 2
+
+
+def test_unknown_and_known_names_get_the_same_answers(app, world):
+    """No enumeration: the same 401s, then the same 429 with Retry-After."""
+    answers = {}
+    for i, name in enumerate(("dom", "no-such-admin")):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"192.0.2.{i + 1}"  # one address each: its budget is not the point
+        statuses = [login(client, name, "wrong-password").status_code for _ in range(login_guard.SLOW_AFTER + 1)]
+        answers[name] = statuses
+    assert answers["dom"] == answers["no-such-admin"] == [401] * login_guard.SLOW_AFTER + [429]
+
+
+def test_a_browser_that_signed_in_before_keeps_its_own_budget(app, world):
+    """An attacker locking the superadmin out of unknown browsers from many
+    addresses does not lock out the superadmin's own browser."""
+    mine = app.test_client()
+    assert login(mine, "root").status_code == 302  # this browser now holds a device cookie
+    post(mine, "/logout")
+    for i in range(login_guard.ACCOUNT_LOCK_AFTER):
+        _fail(world, "root", f"198.51.100.{i}")
+    stranger = app.test_client()
+    assert login(stranger, "root").status_code == 429  # the right password, from an unknown browser
+    assert login(mine, "root").status_code == 302
+    # A stolen device cookie for another account is worth nothing.
+    thief = app.test_client()
+    thief.set_cookie(devices.COOKIE, mine.get_cookie(devices.COOKIE).value)
+    assert login(thief, "dom", "wrong-password").status_code == 401
+    assert _budget(world, "u:dom").failures == 1
+
+
+def test_forged_device_cookies_are_ignored(app, world):
+    client = app.test_client()
+    client.set_cookie(devices.COOKIE, "eyJ1Ijoicm9vdCIsImQiOiJ4In0.forged.signature")
+    login(client, "root", "wrong-password")
+    assert _budget(world, "u:root").failures == 1
 
 
 def test_a_disabled_account_cannot_log_in(app, world):
