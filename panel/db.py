@@ -3,16 +3,35 @@
 A request (or CLI command) gets one session from :func:`get_session`; it is
 closed at app-context teardown. Services receive that session and never
 commit: the caller owns the transaction.
+
+SQLite has one writer at a time. A transaction that will write takes the
+write lock when it begins (``BEGIN IMMEDIATE``): one that began as a reader
+and then writes fails at once if anyone committed in between. A transaction
+that only reads must not take it, or a page view would queue behind an
+import and a login behind a page view. So the web panel reads in plain
+``BEGIN`` transactions for GET requests (:func:`reading`), and the slow
+steps of a write (hashing a password, checking an uploaded file) run before
+its transaction begins: the lock is held only to write.
 """
 
 from __future__ import annotations
 
+import contextvars
+import os
+from contextlib import contextmanager
+
 from flask import current_app, g
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 _EXTENSION = "mailpanel.db"
+
+# What a busy (SQLite's lock held past the busy timeout) or unreachable
+# database raises: the web and the API answer 503 for these.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 # Postfix's SQLite client has no busy timeout and dies on "database is
 # locked"; WAL lets its readers proceed while we write. Our own writers wait.
@@ -27,11 +46,45 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:
+# Whether a SQLite transaction begun now will write (the default: a CLI
+# command, a POST). GET requests read with this off.
+_WILL_WRITE = contextvars.ContextVar("mailpanel_sqlite_will_write", default=True)
+
+
+def _begin(connection) -> None:
     # pysqlite starts a transaction lazily, so two writers can both read and
     # then fight over the lock (SQLITE_BUSY without waiting). BEGIN IMMEDIATE
     # takes the write lock up front; the busy timeout then queues writers.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if _WILL_WRITE.get() else "BEGIN")
+
+
+@contextmanager
+def reading():
+    """SQLite transactions begun inside read without the write lock."""
+    token = _WILL_WRITE.set(False)
+    try:
+        yield
+    finally:
+        _WILL_WRITE.reset(token)
+
+
+@contextmanager
+def writing():
+    """SQLite transactions begun inside take the write lock at BEGIN."""
+    token = _WILL_WRITE.set(True)
+    try:
+        yield
+    finally:
+        _WILL_WRITE.reset(token)
+
+
+def read_only_from_here() -> contextvars.Token:
+    """For a request: until :func:`restore`, transactions read only."""
+    return _WILL_WRITE.set(False)
+
+
+def restore(token: contextvars.Token) -> None:
+    _WILL_WRITE.reset(token)
 
 
 def normalize_url(url: str) -> str:
@@ -43,12 +96,30 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def create_private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only: it
+    holds every password hash. (deploy/mailstack later opens it to the mail
+    servers' group, 0660: Dovecot writes quota usage into it.) SQLite gives
+    its -wal and -shm files the database file's mode."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
+        return
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
+
+
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        create_private_sqlite_file(url)
         engine = create_engine(url, connect_args={"isolation_level": None, "check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
         return engine
     # JIT compilation (PostgreSQL >= 12, for plans costed over 100k) spends
     # 15-20 ms compiling the panel's short queries, more than they run. Added
@@ -61,8 +132,15 @@ def make_engine(url: str) -> Engine:
 
 
 def init_app(app) -> None:
+    from .config import reserved_domains
+
     engine = make_engine(app.config["DATABASE_URL"])
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    # What the services need to know of the deployment travels with the session.
+    factory = sessionmaker(
+        bind=engine,
+        expire_on_commit=False,
+        info={"reserved_domains": reserved_domains(app.config), "secret_key": app.config["SECRET_KEY"]},
+    )
     app.extensions[_EXTENSION] = factory
     app.teardown_appcontext(_close_session)
 
@@ -73,6 +151,20 @@ def engine_for(app) -> Engine:
 
 def engine() -> Engine:
     return engine_for(current_app)
+
+
+@contextmanager
+def short_write():
+    """A session of its own for a small write in the middle of a request
+    that otherwise only reads (a session's last-seen time, a token's last
+    use): it takes SQLite's write lock briefly and commits at once."""
+    session = current_app.extensions[_EXTENSION]()
+    try:
+        with writing():
+            yield session
+            session.commit()
+    finally:
+        session.close()
 
 
 def get_session() -> Session:

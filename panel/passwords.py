@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from dataclasses import dataclass
 
 import bcrypt
 from argon2 import PasswordHasher, Type
@@ -52,7 +53,41 @@ def check_plain(password: str) -> None:
         raise PasswordError("must not contain NUL or line breaks")
 
 
-def hash_password(password: str, scheme: str = DEFAULT_SCHEME) -> str:
+@dataclass(frozen=True)
+class Prepared:
+    """A new password hashed before the write transaction that stores it.
+
+    SQLite has one writer at a time: hashing (~0.1 s) while holding its
+    lock stalls every other write, Dovecot's quota updates included. A view
+    hashes first with :func:`prepare`, then opens the transaction; the
+    services accept this in place of the plain text and still check it.
+    """
+
+    plain: str
+    scheme: str
+    hashed: str | None  # None: the text breaks a rule, reported by the service
+
+    def __bool__(self) -> bool:
+        return bool(self.plain)
+
+
+def prepare(password: str, scheme: str = DEFAULT_SCHEME) -> Prepared:
+    try:
+        return Prepared(password, scheme.upper(), hash_password(password, scheme))
+    except PasswordError:
+        return Prepared(password, scheme.upper(), None)
+
+
+def plain_text(password: str | Prepared | None) -> str | None:
+    return password.plain if isinstance(password, Prepared) else password
+
+
+def hash_password(password: str | Prepared, scheme: str = DEFAULT_SCHEME) -> str:
+    if isinstance(password, Prepared):
+        check_plain(password.plain)
+        if password.hashed and password.scheme == scheme.upper():
+            return password.hashed
+        password = password.plain
     check_plain(password)
     scheme = scheme.upper()
     if scheme == "ARGON2ID":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..db import get_session
+from ..db import UNAVAILABLE, get_session
 from ..services import ServiceError
 
 _MESSAGES = {
@@ -42,6 +42,24 @@ def _http_error(exc: HTTPException):
     return error_response(status, _MESSAGES.get(status, exc.name.lower()))
 
 
+def _database_unavailable(exc: Exception):
+    """Busy or unreachable: a JSON 503 the client may retry, one log line."""
+    try:
+        get_session().rollback()
+    except Exception:  # noqa: BLE001 - the connection is already gone
+        pass
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        reason[0][:200] if reason else type(exc).__name__,
+    )
+    response = error_response(503, "the database is busy or unreachable; try again shortly")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _unexpected(exc: Exception):
     get_session().rollback()
     current_app.logger.exception("API error on %s %s", request.method, request.path)
@@ -57,4 +75,6 @@ def register(bp) -> None:
     # handler for a class: name the codes so the web's HTML pages never answer here.
     for status in _MESSAGES:
         bp.register_error_handler(status, _http_error)
+    for error in UNAVAILABLE:
+        bp.register_error_handler(error, _database_unavailable)
     bp.register_error_handler(Exception, _unexpected)

@@ -52,13 +52,22 @@ def list_mailboxes():
     return jsonify(page([as_json(m) for m in found], limit, lambda item: item["email"]))
 
 
+def _prepared_password(body: dict) -> tuple[passwords.Prepared | None, str | None]:
+    """(password hashed before the write transaction, the generated text or
+    None): the slow hash holds no database lock."""
+    if body.get("password_hash"):
+        return (passwords.prepare(body["password"], _scheme()) if body.get("password") else None), None
+    if body.get("password"):
+        return passwords.prepare(body["password"], _scheme()), None
+    generated = passwords.generate()
+    return passwords.prepare(generated, _scheme()), generated
+
+
 @bp.post("/mailboxes")
 @token_required(*ALL_ROLES)
 def create_mailbox():
     body = json_body(CREATE, required=("email",))
-    password, generated = body.get("password"), None
-    if not password and not body.get("password_hash"):
-        password = generated = passwords.generate()
+    password, generated = _prepared_password(body)
     mailbox = mailboxes.create_mailbox(
         get_session(),
         actor(),
@@ -103,9 +112,7 @@ def update_mailbox(email):
 @token_required(*ALL_ROLES)
 def set_password(email):
     body = json_body(PASSWORD)
-    password, generated = body.get("password"), None
-    if not password and not body.get("password_hash"):
-        password = generated = passwords.generate()
+    password, generated = _prepared_password(body)
     mailbox = mailboxes.set_password(
         get_session(),
         actor(),

@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from .. import passwords
 from ..db import get_session
 from ..mailserver import maildirs
 from ..models import Domain, Mailbox, QuotaUsage
@@ -34,9 +35,10 @@ def _scheme(value: str | None) -> str:
 def add_command(email, password_stdin, quota, name, scheme):
     """Create a mailbox."""
     password, generated = obtain_password(password_stdin)
+    prepared = passwords.prepare(password, _scheme(scheme))  # before the transaction: no lock while hashing
     with transaction() as (session, actor):
         mailbox = mailboxes.create_mailbox(
-            session, actor, email, password=password, quota=quota, name=name, scheme=_scheme(scheme)
+            session, actor, email, password=prepared, quota=quota, name=name, scheme=_scheme(scheme)
         )
     click.echo(f"added mailbox {mailbox.address} (quota {format_size(mailbox.quota_bytes)})")
     if generated:
@@ -50,9 +52,10 @@ def add_command(email, password_stdin, quota, name, scheme):
 def passwd_command(email, password_stdin, scheme):
     """Set a mailbox's password."""
     password, generated = obtain_password(password_stdin)
+    prepared = passwords.prepare(password, _scheme(scheme))  # before the transaction: no lock while hashing
     with transaction() as (session, actor):
         mailbox = mailboxes.get_mailbox(session, actor, email)
-        mailboxes.set_password(session, actor, mailbox, password=password, scheme=_scheme(scheme))
+        mailboxes.set_password(session, actor, mailbox, password=prepared, scheme=_scheme(scheme))
     click.echo(f"password of {mailbox.address} changed")
     if generated:
         print_generated(mailbox.address, password)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from .. import passwords
 from ..services.errors import Forbidden, NotFound, ServiceError
 
 SECRET_FIELDS = ("password", "password_confirm", "current_password", "new_password")
@@ -39,3 +40,15 @@ def render_form(
 
 def checkbox(name: str) -> bool:
     return request.form.get(name) in ("1", "on", "yes", "true")
+
+
+def chosen_password(scheme: str = passwords.DEFAULT_SCHEME) -> tuple[passwords.Prepared, bool]:
+    """(password, generated?): the typed one, or a fresh one when asked for,
+    already hashed: call this before the transaction that stores it, so the
+    slow hash holds no database lock."""
+    if checkbox("generate"):
+        return passwords.prepare(passwords.generate(), scheme), True
+    typed = request.form.get("password", "")
+    if typed != request.form.get("password_confirm", ""):
+        raise ServiceError("password_confirm", "does not match the password")
+    return passwords.prepare(typed, scheme), False

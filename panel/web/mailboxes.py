@@ -1,38 +1,40 @@
 """Mailboxes: per-domain list and global search (keyset pages), create, edit,
 reset password (typed, or generated and shown once), delete with confirmation."""
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from .. import passwords
 from ..db import get_session
 from ..models import Role
 from ..services import ServiceError, lists, mailboxes
 from ..sizes import format_size
 from .access import ALL_ROLES, allow, current_actor
-from .forms import checkbox, render_form
+from .forms import checkbox, chosen_password, render_form
+from .shown_once import redirect_to_secret
 
 bp = Blueprint("mailboxes", __name__)
 
 MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
 
 
-def _chosen_password() -> tuple[str, bool]:
-    """(password, generated?): the typed one, or a fresh one when asked for."""
-    if checkbox("generate"):
-        return passwords.generate(), True
-    typed = request.form.get("password", "")
-    if typed != request.form.get("password_confirm", ""):
-        raise ServiceError("password_confirm", "does not match the password")
-    return typed, False
+def _scheme() -> str:
+    return current_app.config["HASH_SCHEME"].upper()
 
 
-def _shown_once(mailbox, password: str, what: str):
-    """The generated password, on a page that is not cached and not re-shown."""
-    response = make_response(
-        render_template("mailboxes/shown_once.html", mailbox=mailbox, password=password, what=what)
+def _after_reset(actor, mailbox) -> str:
+    """Where staff go back to after a password change: helpdesk to the search."""
+    if actor.role is Role.HELPDESK:
+        return url_for("mailboxes.search", q=mailbox.address)
+    return url_for("mailboxes.index", domain=mailbox.domain.name)
+
+
+def _show_password(db, mailbox, password, title: str, back: str):
+    return redirect_to_secret(
+        db,
+        title,
+        [("Password", password.plain)],
+        intro=f"The new password of {mailbox.address}: give it to the user now.",
+        back=back,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.get("/domains/<domain>/mailboxes")
@@ -65,13 +67,15 @@ def search():
 @allow(*MANAGERS)
 def create(domain):
     db, actor = get_session(), current_actor()
-    row = lists.visible_domain(db, actor, domain)
-    actor.require_manage(row.id)
     if request.method == "GET":
+        row = lists.visible_domain(db, actor, domain)
+        actor.require_manage(row.id)
         values = {"quota": format_size(row.default_quota_bytes) if row.default_quota_bytes else "0", "active": True}
         return render_template("mailboxes/new.html", domain=row, values=values, errors={})
     try:
-        password, generated = _chosen_password()
+        password, generated = chosen_password(_scheme())  # first: the hash holds no lock
+        row = lists.visible_domain(db, actor, domain)
+        actor.require_manage(row.id)
         local = request.form.get("local_part", "").strip()
         mailbox = mailboxes.create_mailbox(
             db,
@@ -81,16 +85,19 @@ def create(domain):
             quota=request.form.get("quota", "").strip(),
             name=request.form.get("name", ""),
             active=checkbox("active"),
-            scheme=current_app.config["HASH_SCHEME"].upper(),
+            scheme=_scheme(),
         )
     except ServiceError as error:
         db.rollback()
         if "address" in error.fields:
             error.fields["local_part"] = error.fields.pop("address")
         return render_form("mailboxes/new.html", error, domain=lists.visible_domain(db, actor, domain))
-    db.commit()
     if generated:
-        return _shown_once(mailbox, password, "created")
+        back = url_for("mailboxes.index", domain=row.name)
+        page = _show_password(db, mailbox, password, f"Mailbox {mailbox.address} created", back)
+        db.commit()
+        return page
+    db.commit()
     flash(f"Mailbox {mailbox.address} created.")
     return redirect(url_for("mailboxes.index", domain=row.name))
 
@@ -132,25 +139,26 @@ def edit(address):
 @allow(*ALL_ROLES)
 def password(address):
     db, actor = get_session(), current_actor()
-    mailbox = mailboxes.get_mailbox(db, actor, address)
-    actor.require_password_reset(mailbox.domain_id)
     if request.method == "GET":
+        mailbox = mailboxes.get_mailbox(db, actor, address)
+        actor.require_password_reset(mailbox.domain_id)
         return render_template("mailboxes/password.html", mailbox=mailbox, values={}, errors={})
     try:
-        new_password, generated = _chosen_password()
-        mailboxes.set_password(
-            db, actor, mailbox, password=new_password, scheme=current_app.config["HASH_SCHEME"].upper()
-        )
+        new_password, generated = chosen_password(_scheme())  # first: the hash holds no lock
+        mailbox = mailboxes.get_mailbox(db, actor, address)
+        actor.require_password_reset(mailbox.domain_id)
+        mailboxes.set_password(db, actor, mailbox, password=new_password, scheme=_scheme())
     except ServiceError as error:
         db.rollback()
         return render_form("mailboxes/password.html", error, mailbox=mailboxes.get_mailbox(db, actor, address))
-    db.commit()
+    back = _after_reset(actor, mailbox)
     if generated:
-        return _shown_once(mailbox, new_password, "reset")
+        page = _show_password(db, mailbox, new_password, f"Password of {mailbox.address} reset", back)
+        db.commit()
+        return page
+    db.commit()
     flash(f"The password of {mailbox.address} has been changed.")
-    if actor.role is Role.HELPDESK:
-        return redirect(url_for("mailboxes.search", q=mailbox.address))
-    return redirect(url_for("mailboxes.index", domain=mailbox.domain.name))
+    return redirect(back)
 
 
 @bp.route("/mailboxes/<address>/delete", methods=["GET", "POST"])

@@ -1,0 +1,317 @@
+"""Planning an import: each CSV record becomes a planned row (create,
+update or unchanged) under the services' own rules, with every problem
+reported by line. The first pass plans the whole file without writing
+(and holds each domain's limits for the file as a whole); the write pass
+plans each chunk again against the database as it is then, and in that
+pass creating a domain the file asks for (``--create-domains``) is real.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Alias, Domain, Mailbox
+from ..services import Actor, ServiceError, aliases, bulk, domains, mailboxes
+from ..services.errors import NotFound
+from .csvfile import Problems, Record
+
+_TRUE = {"", "true", "1", "yes", "y", "on"}
+_FALSE = {"false", "0", "no", "n", "off"}
+_ALIAS_SEPARATORS = (";", " ", "\t", "\n", "\r")
+
+
+@dataclass(slots=True)
+class PlannedRow:
+    line: int
+    kind: str  # create | update | unchanged
+    domain: Domain
+    address: str
+    new: bulk.NewMailbox | None = None
+    mailbox: Mailbox | None = None
+    changes: dict = field(default_factory=dict)
+    password: str | None = None
+    password_hash: str | None = None
+    generate: bool = False
+    new_aliases: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Usage:
+    """What the batch adds to one domain, to hold its limits for the whole file."""
+
+    mailboxes: int = 0
+    quota: int = 0
+    aliases: int = 0
+
+
+def parse_active(value: str | None) -> bool | None:
+    text = (value or "").strip().lower()
+    if text in _TRUE:
+        return None if text == "" else True
+    if text in _FALSE:
+        return False
+    raise ServiceError("active", f"{value.strip()[:20]!r} is not true/false/1/0/yes/no")
+
+
+def split_aliases(value: str | None) -> list[str]:
+    text = value or ""
+    for separator in _ALIAS_SEPARATORS[1:]:
+        text = text.replace(separator, _ALIAS_SEPARATORS[0])
+    return [part for part in text.split(_ALIAS_SEPARATORS[0]) if part]
+
+
+class Planner:
+    """Turns records into planned rows, reporting problems by line.
+
+    ``checking``: the first pass, which writes nothing (a domain the file
+    creates is a stand-in) and holds the domains' limits for the whole file.
+    Otherwise the write pass, which creates those domains for real."""
+
+    def __init__(self, session: Session, actor: Actor, options, problems: Problems, checking: bool):
+        self.session, self.actor, self.options, self.problems = session, actor, options, problems
+        self.checking = checking
+        self.seen: dict[str, int] = {}  # address -> line, for mailboxes and aliases alike
+        self.domain_cache: dict[str, Domain | ServiceError] = {}
+        self.alias_domain_cache: dict[str, ServiceError | None] = {}
+        self.new_domains: set[str] = set()
+        self.usage: dict[str, _Usage] = {}
+        # Lines of new mailboxes without a password: one is generated.
+        self.generate_lines: dict[int, str] = {}  # line -> address
+        # Lines whose plain password is to be hashed.
+        self.hash_lines: set[int] = set()
+
+    # -- per chunk --------------------------------------------------------
+
+    def chunk(self, records: list[Record]) -> list[PlannedRow]:
+        parsed = [p for p in (self._parse(r) for r in records) if p is not None]
+        addresses = [p[1] for p in parsed]
+        alias_addresses = [a for p in parsed for a in p[3]]
+        existing = (
+            {m.address: m for m in self.session.scalars(select(Mailbox).where(Mailbox.address.in_(addresses)))}
+            if addresses
+            else {}
+        )
+        wanted = addresses + alias_addresses
+        alias_rows = (
+            {a.address: a for a in self.session.scalars(select(Alias).where(Alias.address.in_(wanted)))}
+            if wanted
+            else {}
+        )
+        rows = []
+        for record, address, domain, alias_list in parsed:
+            row = self._plan(record, address, domain, existing.get(address), alias_rows)
+            if row is not None:
+                self._plan_aliases(row, record, alias_list, alias_rows)
+                rows.append(row)
+        return rows
+
+    def _problem(self, record: Record, exc: ServiceError, column: str | None = None) -> None:
+        self.problems.add(record.line, column or next(iter(exc.fields), None), exc.message)
+
+    def _parse(self, record: Record):
+        cells = record.cells
+        ok = True
+        try:
+            local, domain_name = mailboxes.parse_address(cells.get("email", ""), "email")
+            address = f"{local}@{domain_name}"
+        except ServiceError as exc:
+            self._problem(record, exc, "email")
+            return None
+        if address in self.seen:
+            self.problems.add(record.line, "email", f"{address} appears twice (also on line {self.seen[address]})")
+            ok = False
+        else:
+            self.seen[address] = record.line
+        domain = self._domain(record, domain_name)
+        alias_list = []
+        for raw in split_aliases(cells.get("aliases")):
+            try:
+                alias, alias_domain = aliases.parse_alias_address(raw)
+                self._alias_domain(alias_domain)
+            except ServiceError as exc:
+                self._problem(record, exc, "aliases")
+                ok = False
+                continue
+            if alias in self.seen:
+                self.problems.add(record.line, "aliases", f"{alias} appears twice (also on line {self.seen[alias]})")
+                ok = False
+                continue
+            self.seen[alias] = record.line
+            alias_list.append(alias)
+        if domain is None or not ok:
+            return None
+        return record, address, domain, alias_list
+
+    def _domain(self, record: Record, name: str) -> Domain | None:
+        if name not in self.domain_cache:
+            self.domain_cache[name] = self._resolve_domain(name)
+        found = self.domain_cache[name]
+        if isinstance(found, ServiceError):
+            self._problem(record, found, "email")
+            return None
+        return found
+
+    def _resolve_domain(self, name: str) -> Domain | ServiceError:
+        try:
+            return bulk.managed_domain(self.session, self.actor, name)
+        except NotFound as exc:
+            if not self.options.create_domains:
+                return ServiceError("email", f"{exc.message} (use --create-domains to add it)")
+        except ServiceError as exc:
+            return exc
+        try:
+            self.actor.require_superadmin()
+            self.new_domains.add(name)
+            if self.checking:  # nothing is written yet: a stand-in with no limits
+                return Domain(
+                    name=name,
+                    max_mailboxes=0,
+                    max_aliases=0,
+                    max_quota_bytes=0,
+                    total_quota_bytes=0,
+                    default_quota_bytes=0,
+                    mailbox_count=0,
+                    alias_count=0,
+                    quota_allocated_bytes=0,
+                )
+            return domains.create_domain(self.session, self.actor, name)
+        except ServiceError as exc:
+            return ServiceError("email", f"cannot create the domain {name}: {exc.message}")
+
+    def _alias_domain(self, name: str) -> None:
+        if name not in self.alias_domain_cache:
+            try:
+                domains.managed_domain(self.session, self.actor, name)
+                self.alias_domain_cache[name] = None
+            except ServiceError as exc:
+                if name in self.new_domains or (
+                    isinstance(exc, NotFound)
+                    and self.options.create_domains
+                    and self.actor.is_superadmin
+                    and self._will_create(name)
+                ):
+                    self.alias_domain_cache[name] = None
+                else:
+                    self.alias_domain_cache[name] = exc
+        if self.alias_domain_cache[name] is not None:
+            raise self.alias_domain_cache[name]
+
+    def _will_create(self, name: str) -> bool:
+        # An alias in a domain that only this file creates: allowed when
+        # that domain has a mailbox row (it is created before aliases).
+        return name in self.domain_cache and not isinstance(self.domain_cache[name], ServiceError)
+
+    # -- planning -----------------------------------------------------------
+
+    def _plan(
+        self, record: Record, address: str, domain: Domain, mailbox: Mailbox | None, alias_rows
+    ) -> PlannedRow | None:
+        cells = record.cells
+        try:
+            active = parse_active(cells.get("active"))
+            password, password_hash = cells.get("password") or None, (cells.get("password_hash") or "").strip() or None
+            bulk.check_password_input(password, password_hash)
+            if mailbox is None:
+                return self._plan_create(record, address, domain, active, password, password_hash, alias_rows)
+            return self._plan_update(record, address, domain, mailbox, active, password, password_hash)
+        except ServiceError as exc:
+            self._problem(record, exc)
+            return None
+
+    def _plan_create(self, record, address, domain, active, password, password_hash, alias_rows) -> PlannedRow | None:
+        if address in alias_rows:
+            raise ServiceError("email", f"{address} is already an alias")
+        new = bulk.prepare_mailbox(
+            domain,
+            address.split("@")[0],
+            name=record.cells.get("name"),
+            quota=record.cells.get("quota"),
+            active=True if active is None else active,
+            password_hash=password_hash,
+        )
+        self._use(record, domain, mailboxes=1, quota=new.quota_bytes)
+        if not (password or password_hash):
+            self.generate_lines[record.line] = address
+        elif password:
+            self.hash_lines.add(record.line)
+        return PlannedRow(
+            record.line, "create", domain, address, new=new, password=password, generate=not (password or password_hash)
+        )
+
+    def _plan_update(self, record, address, domain, mailbox, active, password, password_hash) -> PlannedRow | None:
+        if not self.options.update:
+            raise ServiceError("email", f"the mailbox {address} already exists (use --update to change it)")
+        self.actor.require_manage(mailbox.domain_id)
+        changes = {}
+        name = record.cells.get("name")
+        if name and mailboxes.parse_display_name(name) != mailbox.name:
+            changes["name"] = name
+        quota = (record.cells.get("quota") or "").strip()
+        if quota:
+            quota_bytes = mailboxes.parse_quota(domain, quota)
+            if quota_bytes != mailbox.quota_bytes:
+                changes["quota"] = quota_bytes
+                self._use(record, domain, quota=quota_bytes - mailbox.quota_bytes)
+        if active is not None and active != mailbox.active:
+            changes["active"] = active
+        if password_hash and password_hash == mailbox.password_hash:
+            password_hash = None
+        if password:
+            self.hash_lines.add(record.line)
+        changed = bool(changes or password or password_hash)
+        return PlannedRow(
+            record.line,
+            "update" if changed else "unchanged",
+            domain,
+            address,
+            mailbox=mailbox,
+            changes=changes,
+            password=password,
+            password_hash=password_hash,
+        )
+
+    def _plan_aliases(self, row: PlannedRow, record: Record, alias_list: list[str], alias_rows) -> None:
+        for alias in alias_list:
+            existing = alias_rows.get(alias)
+            if existing is not None:
+                if [d.destination for d in existing.destinations] != [row.address]:
+                    self.problems.add(
+                        record.line, "aliases", f"the alias {alias} already exists and delivers elsewhere"
+                    )
+                continue
+            if alias == row.address:
+                self.problems.add(record.line, "aliases", "an alias cannot point only to itself")
+                continue
+            self._use(record, self._alias_target_domain(alias), aliases=1)
+            row.new_aliases.append(alias)
+        if row.new_aliases and row.kind == "unchanged":
+            row.kind = "update"
+
+    def _alias_target_domain(self, alias: str) -> Domain | None:
+        name = alias.split("@", 1)[1]
+        found = self.domain_cache.get(name)
+        if found is None or isinstance(found, ServiceError):
+            found = self.session.scalar(select(Domain).where(Domain.name == name))
+        return found
+
+    def _use(self, record: Record, domain: Domain | None, mailboxes: int = 0, quota: int = 0, aliases: int = 0) -> None:
+        """Hold the domain's limits for the whole batch (the write re-checks
+        them atomically on the domain row)."""
+        if not self.checking or domain is None:
+            return
+        usage = self.usage.setdefault(domain.name, _Usage())
+        usage.mailboxes += mailboxes
+        usage.quota += quota
+        usage.aliases += aliases
+        # Only the limits this row adds to; the totals are the file's so far.
+        over = domains.over_limits(
+            domain,
+            usage.mailboxes if mailboxes else 0,
+            usage.quota if quota > 0 else 0,
+            usage.aliases if aliases else 0,
+        )
+        for column, message in over.items():
+            self.problems.add(record.line, column, message)
