@@ -2,14 +2,14 @@
 
 import re
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from .. import passwords
 from ..db import get_session
 from ..models import Role
-from ..services import ServiceError, admins, lists
+from ..services import ServiceError, admins, lists, login_guard
 from .access import allow, current_actor
-from .forms import checkbox, render_form
+from .forms import checkbox, chosen_password, render_form
+from .shown_once import redirect_to_secret
 
 bp = Blueprint("admins", __name__, url_prefix="/admins")
 
@@ -20,25 +20,23 @@ def _domain_names() -> list[str]:
     return [n for n in re.split(r"[\s,;]+", request.form.get("domains", "")) if n]
 
 
-def _password() -> tuple[str, bool]:
-    if checkbox("generate"):
-        return passwords.generate(), True
-    if request.form.get("password", "") != request.form.get("password_confirm", ""):
-        raise ServiceError("password_confirm", "does not match the password")
-    return request.form.get("password", ""), False
-
-
-def _shown_once(admin, password: str, what: str):
-    response = make_response(render_template("admins/shown_once.html", admin=admin, password=password, what=what))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _show_password(db, admin, password, title: str):
+    return redirect_to_secret(
+        db,
+        title,
+        [("Password", password.plain)],
+        intro=f"The password of {admin.username}: hand it over now.",
+        back=url_for("admins.index"),
+    )
 
 
 @bp.get("/")
 @allow(Role.SUPERADMIN)
 def index():
-    page = lists.admin_page(get_session(), current_actor(), request.args.get("after"), request.args.get("before"))
-    return render_template("admins/index.html", page=page)
+    db = get_session()
+    page = lists.admin_page(db, current_actor(), request.args.get("after"), request.args.get("before"))
+    locked = login_guard.locked_accounts(db, [row[0].username for row in page.rows])
+    return render_template("admins/index.html", page=page, locked=locked)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -48,7 +46,7 @@ def create():
         return render_template("admins/form.html", admin=None, roles=ROLES, values={"role": "domainadmin"}, errors={})
     db = get_session()
     try:
-        password, generated = _password()
+        password, generated = chosen_password()  # first: the hash holds no lock
         admin = admins.create_admin(
             db,
             current_actor(),
@@ -56,13 +54,16 @@ def create():
             request.form.get("role", ""),
             password,
             _domain_names(),
+            all_domains=checkbox("all_domains"),
         )
     except ServiceError as error:
         db.rollback()
         return render_form("admins/form.html", error, admin=None, roles=ROLES)
-    db.commit()
     if generated:
-        return _shown_once(admin, password, "created")
+        page = _show_password(db, admin, password, f"Account {admin.username} created")
+        db.commit()
+        return page
+    db.commit()
     flash(f"Account {admin.username} created.")
     return redirect(url_for("admins.index"))
 
@@ -73,15 +74,26 @@ def edit(username):
     db, actor = get_session(), current_actor()
     admin = admins.get_admin(db, username)
     if request.method == "GET":
-        values = {"role": admin.role, "domains": " ".join(d.name for d in admin.domains), "active": admin.active}
+        values = {
+            "role": admin.role,
+            "domains": " ".join(d.name for d in admin.domains),
+            "all_domains": admin.all_domains,
+            "active": admin.active,
+        }
         return render_template("admins/form.html", admin=admin, roles=ROLES, values=values, errors={})
     try:
         admins.update_admin(
-            db, actor, admin, role=request.form.get("role", ""), domain_names=_domain_names(), active=checkbox("active")
+            db,
+            actor,
+            admin,
+            role=request.form.get("role", ""),
+            domain_names=_domain_names(),
+            all_domains=checkbox("all_domains"),
+            active=checkbox("active"),
         )
     except ServiceError as error:
         db.rollback()
-        values = dict(request.form, active=checkbox("active"))
+        values = dict(request.form, active=checkbox("active"), all_domains=checkbox("all_domains"))
         return render_form("admins/form.html", error, values=values, admin=admins.get_admin(db, username), roles=ROLES)
     db.commit()
     flash(f"Account {admin.username} saved.")
@@ -92,17 +104,19 @@ def edit(username):
 @allow(Role.SUPERADMIN)
 def password(username):
     db, actor = get_session(), current_actor()
-    admin = admins.get_admin(db, username)
     if request.method == "GET":
-        return render_template("admins/password.html", admin=admin, values={}, errors={})
+        return render_template("admins/password.html", admin=admins.get_admin(db, username), values={}, errors={})
     try:
-        new_password, generated = _password()
+        new_password, generated = chosen_password()  # first: the hash holds no lock
+        admin = admins.get_admin(db, username)
         admins.set_admin_password(db, actor, admin, new_password)
     except ServiceError as error:
         db.rollback()
         return render_form("admins/password.html", error, admin=admins.get_admin(db, username))
-    db.commit()
     if generated:
-        return _shown_once(admin, new_password, "reset")
+        page = _show_password(db, admin, new_password, f"Password of {admin.username} reset")
+        db.commit()
+        return page
+    db.commit()
     flash(f"The password of {admin.username} has been changed.")
     return redirect(url_for("admins.index"))

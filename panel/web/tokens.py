@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..db import get_session
 from ..services import ServiceError, admins, tokens
 from .access import ALL_ROLES, allow, current_actor
+from .shown_once import redirect_to_secret
 
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")
 
@@ -35,8 +36,15 @@ def create():
             errors=exc.fields or {"_form": exc.message},
             values=request.form,
         ), 422
+    page = redirect_to_secret(
+        session,
+        f"New API token {row.prefix}…",
+        [("Token", token)],
+        intro="Store the token now.",
+        back=url_for("tokens.index"),
+    )
     session.commit()
-    return render_template("tokens/created.html", row=row, token=token)
+    return page
 
 
 @bp.post("/<int:token_id>/revoke")

@@ -63,7 +63,7 @@ def test_export_button_is_scoped(app, world):
 
 def test_tokens_created_in_the_web_work_and_can_be_revoked(app, world):
     client = client_as(app, "domainadmin")
-    created = post(client, "/tokens/", {"name": "provisioning"})
+    created = post(client, "/tokens/", {"name": "provisioning"}, follow_redirects=True)
     token = re.search(r'value="(mpt_[^"]+)"', created.get_data(as_text=True)).group(1)
     api = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

@@ -133,7 +133,9 @@ def assert_sqlite_shared_with_postfix(path: Path) -> None:
         ).stdout.split(":")[2]
     )
     info, directory = path.stat(), path.parent.stat()
-    assert info.st_gid == postfix_gid and stat.S_IMODE(info.st_mode) == 0o664
+    # The mail servers' group reads and writes it (Dovecot writes quota
+    # usage, WAL readers write -shm); nobody else may read the hashes.
+    assert info.st_gid == postfix_gid and stat.S_IMODE(info.st_mode) == 0o660
     assert directory.st_gid == postfix_gid and directory.st_mode & stat.S_ISGID and directory.st_mode & 0o020
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
