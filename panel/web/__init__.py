@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, render_template, request, url_for
+from flask import current_app, g, render_template, request, session, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..db import get_session
+from ..db import UNAVAILABLE, get_session, read_only_from_here, reading, restore, short_write
 from ..models import Admin, Role
+from ..services import web_sessions
 from ..services.errors import Forbidden, NotFound, ServiceError
 from . import filters
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -52,11 +56,63 @@ _SECTIONS = {"domains.index": {"domains", "mailboxes", "aliases"}, "mailboxes.se
 
 @login_manager.user_loader
 def _load_admin(admin_id: str):
-    try:
-        ident = int(admin_id)
-    except ValueError:
+    """The admin of this browser's server-side session, if it still runs:
+    a cookie whose session row is gone (logged out, password changed,
+    account disabled, expired) signs in nobody."""
+    db = get_session()
+    with reading():
+        row = web_sessions.find(db, session.get(web_sessions.COOKIE_KEY))
+        admin = None
+        if row is not None and str(row.admin_id) == admin_id:
+            admin = db.scalar(select(Admin).where(Admin.id == row.admin_id, Admin.active.is_(True)))
+        # End this read (the rows stay loaded): a view that writes then
+        # takes SQLite's write lock only for its own transaction, after
+        # whatever slow work (hashing) it does first.
+        db.commit()
+    if admin is None:
         return None
-    return get_session().scalar(select(Admin).where(Admin.id == ident, Admin.active.is_(True)))
+    g.web_session_id = row.id
+    if web_sessions.needs_touch(row):
+        _touch(row.id)
+    return admin
+
+
+def _touch(session_id: int) -> None:
+    """Note the activity (idle expiry), in a short write of its own, skipped
+    if the database is busy (the next request tries again)."""
+    try:
+        with short_write() as other:
+            web_sessions.touch(other, session_id)
+    except OperationalError:
+        current_app.logger.info("session activity not recorded: the database is busy")
+
+
+def _reads_only_for_get() -> None:
+    if request.method in READ_METHODS:
+        g.read_only_token = read_only_from_here()
+
+
+def _end_read_only(_exc=None) -> None:
+    token = g.pop("read_only_token", None)
+    if token is not None:
+        restore(token)
+
+
+def _database_unavailable(error: Exception):
+    """A busy (SQLite's lock) or absent database: one log line, a 503 page
+    that needs no database itself, and the next request tries again."""
+    current_app.logger.warning(
+        "database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        str(getattr(error, "orig", error)).strip().splitlines()[0][:200],
+    )
+    try:
+        get_session().rollback()
+    except Exception:  # noqa: BLE001 - the connection is already gone
+        pass
+    body = render_template("errors/unavailable.html")
+    return body, 503, {"Retry-After": "5"}
 
 
 def nav_items() -> list[tuple[str, str, bool]]:
@@ -117,6 +173,8 @@ def _register_error_pages(app) -> None:
     app.register_error_handler(
         500, lambda e: _error_page(500, "Something went wrong", "The error has been logged. Please try again.")
     )
+    for error in UNAVAILABLE:
+        app.register_error_handler(error, _database_unavailable)
 
 
 def _trust_proxy(app) -> None:
@@ -128,13 +186,13 @@ def _trust_proxy(app) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
 
-# A panel session ends after this long without a request (sliding expiry).
-SESSION_IDLE = timedelta(hours=8)
-
-
 def init_app(app) -> None:
+    # The cookie's own expiry, sliding with each request; the server ends a
+    # session after web_sessions.IDLE or LIFETIME whatever the cookie says.
     if "PERMANENT_SESSION_LIFETIME" not in app.config or app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(days=31):
-        app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_IDLE
+        app.config["PERMANENT_SESSION_LIFETIME"] = web_sessions.IDLE
+    app.before_request(_reads_only_for_get)
+    app.teardown_request(_end_read_only)
     login_manager.init_app(app)
     csrf.init_app(app)
     _trust_proxy(app)
@@ -143,7 +201,22 @@ def init_app(app) -> None:
     filters.init_app(app)
     app.jinja_env.globals["nav_items"] = nav_items
 
-    from . import account, admins, aliases, audit, auth, bulk, domains, home, logs, mailboxes, queue, tokens
+    from . import (
+        account,
+        admins,
+        aliases,
+        audit,
+        auth,
+        bulk,
+        domains,
+        home,
+        logs,
+        mailboxes,
+        queue,
+        shown_once,
+        tokens,
+    )
 
-    for module in (auth, home, account, domains, mailboxes, aliases, admins, audit, queue, logs, bulk, tokens):
+    modules = (auth, home, account, domains, mailboxes, aliases, admins, audit, queue, logs, bulk, tokens, shown_once)
+    for module in modules:
         app.register_blueprint(module.bp)

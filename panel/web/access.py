@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
 from ..models import Role
@@ -40,6 +40,8 @@ def allow(*roles: Role):
                 return current_app.login_manager.unauthorized()
             if Role(current_user.role) not in roles:
                 abort(403)
+            if must_enrol_second_factor() and request.endpoint not in ENROLMENT_ENDPOINTS:
+                return redirect(url_for("account.two_factor"))
             return view(*args, **kwargs)
 
         wrapped.access = ("roles", frozenset(roles))
@@ -48,5 +50,18 @@ def allow(*roles: Role):
     return decorator
 
 
+# What an account that must enrol a second factor may still reach.
+ENROLMENT_ENDPOINTS = frozenset(
+    {"account.two_factor", "account.two_factor_start", "account.two_factor_confirm", "shown_once.show", "auth.logout"}
+)
+
+
+def must_enrol_second_factor() -> bool:
+    """The account's role requires a second factor (MAILPANEL_REQUIRE_2FA)
+    and it has none yet: it may do nothing but enrol."""
+    required = current_app.config.get("REQUIRE_2FA") or ()
+    return current_user.role in required and current_user.totp_enabled_at is None
+
+
 def current_actor() -> Actor:
-    return Actor.from_admin(current_user, request.remote_addr)
+    return Actor.from_admin(current_user, request.remote_addr, g.get("web_session_id"))
