@@ -32,15 +32,13 @@ PANEL = PROJECT_ROOT / "panel"
 TEST_EXTRAS = ("pytest", "playwright", "schemathesis", "ruff")
 # What a copy of the source leaves out, as a fresh clone would not have it.
 NOT_SOURCE = shutil.ignore_patterns(
-    ".git", ".venv", "instance", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "test-artifacts"
+    *".git .venv instance build dist *.egg-info __pycache__ .pytest_cache .hypothesis test-artifacts out".split()
 )
 PIP_TIMEOUT = 300
 
 
-def _run(args, *, cwd, env=None, input=None, timeout=PIP_TIMEOUT) -> subprocess.CompletedProcess:
-    result = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env, input=input, capture_output=True, text=True, timeout=timeout
-    )
+def _run(args, *, cwd, env=None, timeout=PIP_TIMEOUT) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
 
