@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK := $(BIN)/flask --app app
+MAILPANEL := $(BIN)/mailpanel
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the test suite drives for real (mail stack and browser).
@@ -11,23 +11,34 @@ TEST_DEBS := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dov
              dovecot-lmtpd dovecot-pgsql dovecot-sqlite chromium chromium-driver sqlite3 postgresql-client \
              sudo
 
-.PHONY: run test setup system-deps clean
+.PHONY: run test lint setup system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# One stamp per need: `make run` installs only what the panel runs on, `make test`
+# adds the test extras (pytest, Playwright, ruff, ...); either works after the other.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed-test
 
 ## make run: SQLite in instance/, first superadmin printed once, panel on 127.0.0.1
-run: setup
-	$(FLASK) db upgrade
-	$(FLASK) admin bootstrap
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'app:app'
+run: $(VENV)/.installed-run
+	$(MAILPANEL) db upgrade
+	$(MAILPANEL) admin bootstrap
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'panel:create_app()'
+
+## make lint: ruff's rules (pyproject.toml) and its formatting, checked, nothing rewritten
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## make test: installs what the suite needs, then runs all of it on PostgreSQL and SQLite
 system-deps:
@@ -39,7 +50,7 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: system-deps setup
+test: lint system-deps $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

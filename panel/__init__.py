@@ -14,7 +14,7 @@ def create_app(overrides: dict | None = None):
 
     from . import api, cli, config, db, web
 
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True)
     config.load(app, overrides)
     db.init_app(app)
     cli.init_app(app)

@@ -75,6 +75,16 @@ def _from_environment(environ) -> dict:
     return found
 
 
+def instance_path(environ=None) -> str | None:
+    """MAILPANEL_INSTANCE_PATH, made absolute; None: Flask's default, which is
+    ./instance beside a checkout but <prefix>/var/panel-instance for an
+    installed panel (the folder of the default SQLite file, the generated
+    secret key and the import's parked passwords)."""
+    environ = os.environ if environ is None else environ
+    path = environ.get("MAILPANEL_INSTANCE_PATH")
+    return os.path.abspath(path) if path else None
+
+
 def _instance_secret(instance_path: str) -> str:
     """A secret key generated once and kept in the instance folder (dev/SQLite)."""
     path = Path(instance_path) / "secret_key"
