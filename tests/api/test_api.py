@@ -11,8 +11,7 @@ from panel import passwords
 from panel.models import AuditEvent
 from panel.services import admins, mailboxes, tokens
 from panel.services.actor import Actor
-
-from .conftest import bearer
+from tests.api.conftest import bearer
 
 
 def test_no_token_bad_token_and_revoked_token_get_401(client, session, actor, world):

@@ -7,9 +7,9 @@ Run under the machine-wide lock: flock /tmp/mailstack.lock .venv/bin/python -m p
 from __future__ import annotations
 
 import pytest
-from mailstack_fixture import mailstack  # noqa: F401  (the session fixture)
 from playwright.sync_api import expect
 
+from tests.mailstack_fixture import mailstack  # noqa: F401  (the session fixture)
 from tests.web.conftest import MAILBOX_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]

@@ -9,7 +9,8 @@ Every module here sets ``pytestmark = pytest.mark.e2e``. Run them under the mach
 from __future__ import annotations
 
 import pytest
-from mailstack_fixture import database_url, mailstack  # noqa: F401  (session fixtures)
+
+from tests.mailstack_fixture import database_url, mailstack  # noqa: F401  (session fixtures)
 
 PASSWORD = "correct-horse-1"
 

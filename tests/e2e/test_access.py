@@ -4,11 +4,11 @@ of Postfix or Dovecot anywhere in this file."""
 from __future__ import annotations
 
 import pytest
-from mailstack_fixture import message
 from sqlalchemy import select
 
 from panel.db import get_session
 from panel.models import Mailbox
+from tests.mailstack_fixture import message
 
 PASSWORD = "correct-horse-1"
 pytestmark = pytest.mark.e2e

@@ -4,7 +4,8 @@ the password the panel set opens it over IMAP and POP3."""
 from __future__ import annotations
 
 import pytest
-from mailstack_fixture import message
+
+from tests.mailstack_fixture import message
 
 PASSWORD = "correct-horse-1"
 pytestmark = pytest.mark.e2e

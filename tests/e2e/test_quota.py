@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from mailstack_fixture import message
 from sqlalchemy import select
 
 from panel.db import get_session
 from panel.models import Domain, QuotaUsage
+from tests.mailstack_fixture import message
 
 PASSWORD = "correct-horse-1"
 QUOTA = 20_000

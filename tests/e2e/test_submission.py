@@ -5,7 +5,8 @@ from __future__ import annotations
 import smtplib
 
 import pytest
-from mailstack_fixture import message
+
+from tests.mailstack_fixture import message
 
 PASSWORD = "correct-horse-1"
 pytestmark = pytest.mark.e2e

@@ -4,10 +4,10 @@ configuration, and logged-in clients for each role."""
 from __future__ import annotations
 
 import pytest
-from logs_web import PASSWORD, ROLES
 
 from panel.db import get_session
 from panel.services import admins, domains
+from tests.logs.logs_web import PASSWORD, ROLES
 
 
 @pytest.fixture

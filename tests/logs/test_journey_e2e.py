@@ -11,11 +11,11 @@ import re
 import time
 
 import pytest
-from logs_web import log_client
-from mailstack_fixture import DOVECOT_LOG, POSTFIX_LOG, mailstack, message  # noqa: F401  (the session fixture)
 
 from panel.db import get_session
 from panel.services import domains, mailboxes
+from tests.logs.logs_web import log_client
+from tests.mailstack_fixture import DOVECOT_LOG, POSTFIX_LOG, mailstack, message  # noqa: F401  (the session fixture)
 
 pytestmark = pytest.mark.e2e
 DOMAIN = "journey-e2e.test"

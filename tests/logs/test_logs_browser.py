@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from logs_web import PASSWORD, ROLES
 from playwright.sync_api import expect
 
 from tests.live import live_server, logged_in_page
+from tests.logs.logs_web import PASSWORD, ROLES
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"

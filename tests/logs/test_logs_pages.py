@@ -6,7 +6,8 @@ from __future__ import annotations
 import html
 
 import pytest
-from logs_web import log_client
+
+from tests.logs.logs_web import log_client
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ clients for each role."""
 from __future__ import annotations
 
 import pytest
-from queue_fakes import FakeQueue
-from queue_web import PASSWORD, ROLES, client_as
 
 from panel.db import get_session
 from panel.services import admins, domains
+from tests.queue.queue_fakes import FakeQueue
+from tests.queue.queue_web import PASSWORD, ROLES, client_as
 
 
 @pytest.fixture

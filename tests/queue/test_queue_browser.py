@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from queue_fakes import queue_line
-from queue_web import PASSWORD, ROLES
 
 from tests.live import live_server, logged_in_page
+from tests.queue.queue_fakes import queue_line
+from tests.queue.queue_web import PASSWORD, ROLES
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"

@@ -17,12 +17,12 @@ import subprocess
 import time
 
 import pytest
-from mailstack_fixture import mailstack, message  # noqa: F401  (the session fixture)
 from markupsafe import escape
-from queue_web import audit_events, client_as, post
 
 from panel.db import get_session
 from panel.services import mailboxes
+from tests.mailstack_fixture import mailstack, message  # noqa: F401  (the session fixture)
+from tests.queue.queue_web import audit_events, client_as, post
 
 pytestmark = pytest.mark.e2e
 DOMAIN = "queue-e2e.test"

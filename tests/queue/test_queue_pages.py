@@ -8,8 +8,9 @@ import json
 import re
 
 import pytest
-from queue_fakes import queue_line
-from queue_web import audit_events, client_as, csrf_token, post
+
+from tests.queue.queue_fakes import queue_line
+from tests.queue.queue_web import audit_events, client_as, csrf_token, post
 
 XSS_SENDER = "<script>alert('sender')</script>@evil.test"
 XSS_SUBJECT = "Subject: <script>alert('subject')</script>\n\nbody\n"
