@@ -1,29 +1,30 @@
-"""The real mail stack for tests: `deploy/mailstack` on the test database.
+"""The real mail stack for tests: `deploy/mailstack` on the mail test database.
 
 The session fixture ``mailstack`` configures Debian's Postfix and Dovecot in
-loopback test mode (MAILSTACK_TEST=1) on the database of the session's
-``database_url`` (PostgreSQL, then SQLite: the fixture follows that
-parametrization), starts them, and stops them when the session's backend
-is done. It yields a :class:`Mailstack` with small SMTP/IMAP/POP3 helpers.
+loopback test mode (MAILSTACK_TEST=1) on ``mail_database_url`` (PostgreSQL,
+then SQLite: the fixture follows that parametrization), starts them, and
+stops them when that backend is done. It yields a :class:`Mailstack` with
+small SMTP/IMAP/POP3 helpers. ``mail`` adds the domain ``e2e.test`` to it
+and ``new_mailbox`` creates mailboxes there through the CLI.
+
 The mail servers read the very database the ``app``/``session``/``runner``
-fixtures write, so a change made through the CLI or the services is live
-at once (no reload).
+fixtures write, so a change made through the CLI or the services is live at
+once (no reload). For that, a test using the stack must run on the mail
+database: ``mail_database_url`` is PostgreSQL ``<MAILPANEL_TEST_PG_URL>_mail``
+or a SQLite file under /var/tmp, because pytest's own temporary directories
+are private (0700) and every pytest run that starts resets them to 0700,
+which would cut Postfix off mid-session. So every such test lives under
+tests/e2e/, whose conftest makes ``database_url`` that database; asked for
+anywhere else, ``mailstack`` fails and says so. Mark such tests
+``@pytest.mark.e2e``::
 
-Use it from any test module::
+    pytestmark = pytest.mark.e2e
 
-    from mailstack_fixture import database_url, mailstack  # noqa: F401  (registers the fixtures)
-
-    def test_something(mailstack, runner):
+    def test_something(mail, new_mailbox):
         ...
 
-(tests/e2e/conftest.py does this for everything under tests/e2e.) Importing
-``database_url`` too is recommended: it overrides the suite's one for that
-module with databases the mail servers can always reach -- PostgreSQL
-``<MAILPANEL_TEST_PG_URL>_mail`` and a SQLite file under /var/tmp, because
-pytest's own temporary directories are private (0700) and every pytest run
-that starts resets them to 0700, which cuts Postfix off mid-session. Mark such
-tests ``@pytest.mark.e2e``, and run them under the machine-wide lock, since
-there is one Postfix and one Dovecot per machine::
+There is one Postfix and one Dovecot per machine, so run such tests under
+the machine-wide lock::
 
     flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/e2e
 
@@ -53,7 +54,7 @@ from sqlalchemy.engine import make_url
 
 from panel import migrate
 from panel.db import normalize_url
-from tests.conftest import BACKENDS, PG_URL, _fresh_postgres
+from tests.fixtures.databases import BACKENDS, PG_URL, fresh_postgres
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAILSTACK = PROJECT_ROOT / "deploy" / "mailstack"
@@ -62,6 +63,7 @@ SMTP_PORT, SUBMISSION_PORT, IMAP_PORT, POP3_PORT = 25, 587, 143, 110
 POSTFIX_LOG = Path("/var/log/mailstack/postfix.log")
 DOVECOT_LOG = Path("/var/log/mailstack/dovecot.log")
 TIMEOUT = 20
+E2E_PASSWORD = "correct-horse-1"  # of the mailboxes new_mailbox creates
 
 
 class MailstackError(RuntimeError):
@@ -272,12 +274,12 @@ def queue_id(reply: bytes) -> str:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request):
+def mail_database_url(request):
     """The session's test database, where Postfix and Dovecot can reach it."""
     directory = None
     if request.param == "postgresql":
         url = make_url(normalize_url(PG_URL))
-        url = _fresh_postgres(url.set(database=url.database + "_mail").render_as_string(hide_password=False))
+        url = fresh_postgres(url.set(database=url.database + "_mail").render_as_string(hide_password=False))
     elif request.param == "sqlite":
         directory = Path(tempfile.mkdtemp(prefix="mailstack-e2e-db-", dir="/var/tmp"))
         url = f"sqlite:///{directory}/mailpanel.sqlite"
@@ -290,19 +292,43 @@ def database_url(request):
 
 
 @pytest.fixture(scope="session")
-def mailstack(database_url):
-    """Postfix + Dovecot configured on this session's test database."""
-    url = make_url(database_url)
+def mailstack(mail_database_url, database_url):
+    """Postfix + Dovecot configured on the mail database."""
+    if database_url != mail_database_url:
+        raise MailstackError(
+            "a test outside tests/e2e/ asked for the mail stack: the panel's database would not be "
+            "the one the mail servers read (see tests/mailstack_fixture.py)"
+        )
+    url = make_url(mail_database_url)
     if url.get_backend_name() == "sqlite":
         _open_path_for_postfix(Path(url.database))
     mail_root = Path(tempfile.mkdtemp(prefix="mailstack-e2e-", dir="/var/tmp"))
-    env = dict(os.environ, MAILPANEL_DATABASE_URL=database_url, MAILSTACK_TEST="1", MAILPANEL_MAIL_ROOT=str(mail_root))
+    env = dict(os.environ, MAILPANEL_DATABASE_URL=mail_database_url, MAILSTACK_TEST="1")
+    env["MAILPANEL_MAIL_ROOT"] = str(mail_root)
     env.pop("MAILPANEL_POSTFIX_LOG", None)
     env.pop("MAILPANEL_DOVECOT_LOG", None)
     mailstack_command("configure", env)
-    mailstack_command("restart", env)
     try:
-        yield Mailstack(database_url=database_url, mail_root=mail_root, env=env)
+        mailstack_command("restart", env)
+        yield Mailstack(database_url=mail_database_url, mail_root=mail_root, env=env)
     finally:
         mailstack_command("stop", env)
         shutil.rmtree(mail_root, ignore_errors=True)
+
+
+@pytest.fixture
+def mail(mailstack, cli):
+    """The stack, plus a panel with one domain ``e2e.test`` to fill."""
+    cli("domain", "add", "e2e.test")
+    return mailstack
+
+
+@pytest.fixture
+def new_mailbox(cli):
+    """new_mailbox(address, *options, password=E2E_PASSWORD) through `mailbox add`."""
+
+    def create(address: str, *options: str, password: str = E2E_PASSWORD) -> str:
+        cli("mailbox", "add", address, "--password-stdin", *options, stdin=password + "\n")
+        return address
+
+    return create

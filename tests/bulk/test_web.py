@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from panel import passwords
 from panel.models import Mailbox
-from tests.web.conftest import client_as, post, world  # noqa: F401 (fixture)
+from tests.helpers import client_as, post
 
 
 def _upload(client, text: str, **flags):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from panel.models import Admin, AuditEvent, LoginThrottle, utcnow
 from panel.services import login_guard
-from tests.web.conftest import PASSWORD, client_as, csrf_token, login, post
+from tests.helpers import PASSWORD, client_as, csrf_token, login, post
 
 
 def _events(world, action):

@@ -11,7 +11,7 @@ from panel import passwords
 from panel.db import get_session
 from panel.models import Admin, AuditEvent, Domain, Mailbox, QuotaUsage
 from panel.services import Actor, lists, mailboxes
-from tests.web.conftest import client_as, post
+from tests.helpers import PASSWORD, client_as, login, post
 
 
 def _text(response) -> str:
@@ -194,8 +194,6 @@ def test_my_password(app, world):
         {"current_password": "wrong", "new_password": "brand-new-pass-1", "password_confirm": "brand-new-pass-1"},
     )
     assert response.status_code == 422 and 'id="e-current_password"' in _text(response)
-    from tests.web.conftest import PASSWORD
-
     response = post(
         client,
         "/account/",
@@ -409,8 +407,6 @@ def test_junk_in_forms_never_gives_a_server_error(app, world):
 
 
 def test_a_nul_in_the_login_form_is_just_a_wrong_login(app, world):
-    from tests.web.conftest import login
-
     assert login(app.test_client(), "ro\x00ot").status_code == 401
 
 
