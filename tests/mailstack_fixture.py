@@ -23,10 +23,13 @@ anywhere else, ``mailstack`` fails and says so. Mark such tests
     def test_something(mail, new_mailbox):
         ...
 
-There is one Postfix and one Dovecot per machine, so run such tests under
-the machine-wide lock::
-
-    flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/e2e
+There is one Postfix and one Dovecot per machine, so the fixture takes the
+machine-wide lock itself (``fcntl.flock`` on /tmp/mailstack.lock) before it
+configures the stack, holds it while the stack runs, and releases it when it
+stops: two pytest runs on one machine wait for each other instead of
+reconfiguring each other's servers. Run pytest plainly; a run started under
+the old ``flock /tmp/mailstack.lock pytest ...`` wrapper already holds the
+lock, which the fixture notices instead of waiting for itself.
 
 Needs root (it writes /etc/postfix and /etc/dovecot) and the Debian
 packages `make test` installs. A failure to configure or start is an error,
@@ -35,6 +38,8 @@ never a skip.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import imaplib
 import os
 import poplib
@@ -43,6 +48,7 @@ import shutil
 import smtplib
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -63,6 +69,8 @@ SMTP_PORT, SUBMISSION_PORT, IMAP_PORT, POP3_PORT = 25, 587, 143, 110
 POSTFIX_LOG = Path("/var/log/mailstack/postfix.log")
 DOVECOT_LOG = Path("/var/log/mailstack/dovecot.log")
 TIMEOUT = 20
+LOCK = Path("/tmp/mailstack.lock")
+LOCK_WAIT_S = 1800  # longer than any other run's use of the stack
 E2E_PASSWORD = "correct-horse-1"  # of the mailboxes new_mailbox creates
 
 
@@ -273,6 +281,70 @@ def queue_id(reply: bytes) -> str:
     return match.group(1).decode()
 
 
+def _lock_inherited_from_a_wrapper(path: Path) -> bool:
+    """Whether this process already holds the lock on a descriptor it
+    inherited: ``flock FILE COMMAND`` leaves its locked descriptor open in
+    COMMAND, and locking FILE again on a new descriptor would wait forever
+    for the lock this very process holds."""
+    try:
+        lock_file = path.stat()
+    except FileNotFoundError:
+        return False
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            opened = os.fstat(int(name))
+            if (opened.st_dev, opened.st_ino) != (lock_file.st_dev, lock_file.st_ino):
+                continue
+            fcntl.flock(int(name), fcntl.LOCK_EX | fcntl.LOCK_NB)  # succeeds only if it is ours
+            return True
+        except OSError:  # closed meanwhile (listdir's own descriptor), or someone else's lock
+            continue
+    return False
+
+
+@contextlib.contextmanager
+def machine_lock(say, path: Path = LOCK, wait_s: float = LOCK_WAIT_S):
+    """Hold the machine-wide mail stack lock; ``say`` tells a person why we wait."""
+    if _lock_inherited_from_a_wrapper(path):
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, path, say, wait_s)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _acquire(fd: int, path: Path, say, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    said = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise MailstackError(
+                    f"gave up after {wait_s:.0f} s waiting for {path}: another run keeps the mail stack"
+                ) from None
+            if not said:
+                say(f"waiting for {path}: another pytest run on this machine is using the mail stack")
+                said = True
+            time.sleep(1)
+
+
+def _say_now(request):
+    """Print past pytest's output capture, so a waiting run says why."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def say(text: str) -> None:
+        with capture.global_and_fixture_disabled():
+            print(f"\nmailstack: {text}", file=sys.stderr, flush=True)
+
+    return say
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def mail_database_url(request):
     """The session's test database, where Postfix and Dovecot can reach it."""
@@ -292,28 +364,30 @@ def mail_database_url(request):
 
 
 @pytest.fixture(scope="session")
-def mailstack(mail_database_url, database_url):
-    """Postfix + Dovecot configured on the mail database."""
+def mailstack(request, mail_database_url, database_url):
+    """Postfix + Dovecot configured on the mail database, under the machine-wide lock."""
     if database_url != mail_database_url:
         raise MailstackError(
             "a test outside tests/e2e/ asked for the mail stack: the panel's database would not be "
             "the one the mail servers read (see tests/mailstack_fixture.py)"
         )
     url = make_url(mail_database_url)
-    if url.get_backend_name() == "sqlite":
-        _open_path_for_postfix(Path(url.database))
-    mail_root = Path(tempfile.mkdtemp(prefix="mailstack-e2e-", dir="/var/tmp"))
-    env = dict(os.environ, MAILPANEL_DATABASE_URL=mail_database_url, MAILSTACK_TEST="1")
-    env["MAILPANEL_MAIL_ROOT"] = str(mail_root)
-    env.pop("MAILPANEL_POSTFIX_LOG", None)
-    env.pop("MAILPANEL_DOVECOT_LOG", None)
-    mailstack_command("configure", env)
-    try:
-        mailstack_command("restart", env)
-        yield Mailstack(database_url=mail_database_url, mail_root=mail_root, env=env)
-    finally:
-        mailstack_command("stop", env)
-        shutil.rmtree(mail_root, ignore_errors=True)
+    with machine_lock(_say_now(request)):
+        if url.get_backend_name() == "sqlite":
+            _open_path_for_postfix(Path(url.database))
+        mail_root = Path(tempfile.mkdtemp(prefix="mailstack-e2e-", dir="/var/tmp"))
+        env = dict(os.environ, MAILPANEL_DATABASE_URL=mail_database_url, MAILSTACK_TEST="1")
+        env["MAILPANEL_MAIL_ROOT"] = str(mail_root)
+        env.pop("MAILPANEL_POSTFIX_LOG", None)
+        env.pop("MAILPANEL_DOVECOT_LOG", None)
+        mailstack_command("configure", env)
+        try:
+            mailstack_command("restart", env)
+            yield Mailstack(database_url=mail_database_url, mail_root=mail_root, env=env)
+        finally:
+            # Stopped before the lock goes: the next run starts from a quiet machine.
+            mailstack_command("stop", env)
+            shutil.rmtree(mail_root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ Every test that needs the mail stack lives here, because here
 ``database_url`` is the database the mail servers read
 (``mail_database_url``, tests/mailstack_fixture.py): what the ``app``,
 ``session`` and ``cli`` fixtures write, Postfix and Dovecot see at once.
-Every module sets ``pytestmark = pytest.mark.e2e``. Run them under the
-machine-wide lock: ``flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/e2e``.
+Every module sets ``pytestmark = pytest.mark.e2e``. The ``mailstack``
+fixture takes the machine-wide lock itself, so run pytest plainly:
+``.venv/bin/python -m pytest tests/e2e``.
 """
 
 from __future__ import annotations
