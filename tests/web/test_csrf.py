@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.helpers import client_as, sample_url, world_state
+from tests.helpers import client_as, post, sample_url, world_state
 
 
 def _session_routes(app):
@@ -30,7 +30,8 @@ def test_every_post_without_a_token_is_refused(app, world):
             assert "Form expired" in response.get_data(as_text=True)
     assert world_state(world) == before
     # The same client with a real token can act: the refusals were about the token.
-    assert client.get("/").status_code == 200
+    assert post(client, "/domains/example.org/disable").status_code == 302
+    assert world_state(world) != before
 
 
 def test_login_form_needs_a_token_too(app, world):
