@@ -1,31 +1,35 @@
-"""The real mail stack for tests: `deploy/mailstack` on the test database.
+"""The real mail stack for tests: `deploy/mailstack` on the mail test database.
 
 The session fixture ``mailstack`` configures Debian's Postfix and Dovecot in
-loopback test mode (MAILSTACK_TEST=1) on the database of the session's
-``database_url`` (PostgreSQL, then SQLite: the fixture follows that
-parametrization), starts them, and stops them when the session's backend
-is done. It yields a :class:`Mailstack` with small SMTP/IMAP/POP3 helpers.
+loopback test mode (MAILSTACK_TEST=1) on ``mail_database_url`` (PostgreSQL,
+then SQLite: the fixture follows that parametrization), starts them, and
+stops them when that backend is done. It yields a :class:`Mailstack` with
+small SMTP/IMAP/POP3 helpers. ``mail`` adds the domain ``e2e.test`` to it
+and ``new_mailbox`` creates mailboxes there through the CLI.
+
 The mail servers read the very database the ``app``/``session``/``runner``
-fixtures write, so a change made through the CLI or the services is live
-at once (no reload).
+fixtures write, so a change made through the CLI or the services is live at
+once (no reload). For that, a test using the stack must run on the mail
+database: ``mail_database_url`` is PostgreSQL ``<MAILPANEL_TEST_PG_URL>_mail``
+or a SQLite file under /var/tmp, because pytest's own temporary directories
+are private (0700) and every pytest run that starts resets them to 0700,
+which would cut Postfix off mid-session. So every such test lives under
+tests/e2e/, whose conftest makes ``database_url`` that database; asked for
+anywhere else, ``mailstack`` fails and says so. Mark such tests
+``@pytest.mark.e2e``::
 
-Use it from any test module::
+    pytestmark = pytest.mark.e2e
 
-    from mailstack_fixture import database_url, mailstack  # noqa: F401  (registers the fixtures)
-
-    def test_something(mailstack, runner):
+    def test_something(mail, new_mailbox):
         ...
 
-(tests/e2e/conftest.py does this for everything under tests/e2e.) Importing
-``database_url`` too is recommended: it overrides the suite's one for that
-module with databases the mail servers can always reach -- PostgreSQL
-``<MAILPANEL_TEST_PG_URL>_mail`` and a SQLite file under /var/tmp, because
-pytest's own temporary directories are private (0700) and every pytest run
-that starts resets them to 0700, which cuts Postfix off mid-session. Mark such
-tests ``@pytest.mark.e2e``, and run them under the machine-wide lock, since
-there is one Postfix and one Dovecot per machine::
-
-    flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/e2e
+There is one Postfix and one Dovecot per machine, so the fixture takes the
+machine-wide lock itself (``fcntl.flock`` on /tmp/mailstack.lock) before it
+configures the stack, holds it while the stack runs, and releases it when it
+stops: two pytest runs on one machine wait for each other instead of
+reconfiguring each other's servers. Run pytest plainly; a run started under
+the old ``flock /tmp/mailstack.lock pytest ...`` wrapper already holds the
+lock, which the fixture notices instead of waiting for itself.
 
 Needs root (it writes /etc/postfix and /etc/dovecot) and the Debian
 packages `make test` installs. A failure to configure or start is an error,
@@ -34,6 +38,8 @@ never a skip.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import imaplib
 import os
 import poplib
@@ -42,6 +48,7 @@ import shutil
 import smtplib
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -53,7 +60,7 @@ from sqlalchemy.engine import make_url
 
 from panel import migrate
 from panel.db import normalize_url
-from tests.conftest import BACKENDS, PG_URL, _fresh_postgres
+from tests.fixtures.databases import BACKENDS, PG_URL, fresh_postgres
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAILSTACK = PROJECT_ROOT / "deploy" / "mailstack"
@@ -62,6 +69,9 @@ SMTP_PORT, SUBMISSION_PORT, IMAP_PORT, POP3_PORT = 25, 587, 143, 110
 POSTFIX_LOG = Path("/var/log/mailstack/postfix.log")
 DOVECOT_LOG = Path("/var/log/mailstack/dovecot.log")
 TIMEOUT = 20
+LOCK = Path("/tmp/mailstack.lock")
+LOCK_WAIT_S = 1800  # longer than any other run's use of the stack
+E2E_PASSWORD = "correct-horse-1"  # of the mailboxes new_mailbox creates
 
 
 class MailstackError(RuntimeError):
@@ -271,13 +281,77 @@ def queue_id(reply: bytes) -> str:
     return match.group(1).decode()
 
 
+def _lock_inherited_from_a_wrapper(path: Path) -> bool:
+    """Whether this process already holds the lock on a descriptor it
+    inherited: ``flock FILE COMMAND`` leaves its locked descriptor open in
+    COMMAND, and locking FILE again on a new descriptor would wait forever
+    for the lock this very process holds."""
+    try:
+        lock_file = path.stat()
+    except FileNotFoundError:
+        return False
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            opened = os.fstat(int(name))
+            if (opened.st_dev, opened.st_ino) != (lock_file.st_dev, lock_file.st_ino):
+                continue
+            fcntl.flock(int(name), fcntl.LOCK_EX | fcntl.LOCK_NB)  # succeeds only if it is ours
+            return True
+        except OSError:  # closed meanwhile (listdir's own descriptor), or someone else's lock
+            continue
+    return False
+
+
+@contextlib.contextmanager
+def machine_lock(say, path: Path = LOCK, wait_s: float = LOCK_WAIT_S):
+    """Hold the machine-wide mail stack lock; ``say`` tells a person why we wait."""
+    if _lock_inherited_from_a_wrapper(path):
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    try:
+        _acquire(fd, path, say, wait_s)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _acquire(fd: int, path: Path, say, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    said = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise MailstackError(
+                    f"gave up after {wait_s:.0f} s waiting for {path}: another run keeps the mail stack"
+                ) from None
+            if not said:
+                say(f"waiting for {path}: another pytest run on this machine is using the mail stack")
+                said = True
+            time.sleep(1)
+
+
+def _say_now(request):
+    """Print past pytest's output capture, so a waiting run says why."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def say(text: str) -> None:
+        with capture.global_and_fixture_disabled():
+            print(f"\nmailstack: {text}", file=sys.stderr, flush=True)
+
+    return say
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request):
+def mail_database_url(request):
     """The session's test database, where Postfix and Dovecot can reach it."""
     directory = None
     if request.param == "postgresql":
         url = make_url(normalize_url(PG_URL))
-        url = _fresh_postgres(url.set(database=url.database + "_mail").render_as_string(hide_password=False))
+        url = fresh_postgres(url.set(database=url.database + "_mail").render_as_string(hide_password=False))
     elif request.param == "sqlite":
         directory = Path(tempfile.mkdtemp(prefix="mailstack-e2e-db-", dir="/var/tmp"))
         url = f"sqlite:///{directory}/mailpanel.sqlite"
@@ -290,19 +364,45 @@ def database_url(request):
 
 
 @pytest.fixture(scope="session")
-def mailstack(database_url):
-    """Postfix + Dovecot configured on this session's test database."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        _open_path_for_postfix(Path(url.database))
-    mail_root = Path(tempfile.mkdtemp(prefix="mailstack-e2e-", dir="/var/tmp"))
-    env = dict(os.environ, MAILPANEL_DATABASE_URL=database_url, MAILSTACK_TEST="1", MAILPANEL_MAIL_ROOT=str(mail_root))
-    env.pop("MAILPANEL_POSTFIX_LOG", None)
-    env.pop("MAILPANEL_DOVECOT_LOG", None)
-    mailstack_command("configure", env)
-    mailstack_command("restart", env)
-    try:
-        yield Mailstack(database_url=database_url, mail_root=mail_root, env=env)
-    finally:
-        mailstack_command("stop", env)
-        shutil.rmtree(mail_root, ignore_errors=True)
+def mailstack(request, mail_database_url, database_url):
+    """Postfix + Dovecot configured on the mail database, under the machine-wide lock."""
+    if database_url != mail_database_url:
+        raise MailstackError(
+            "a test outside tests/e2e/ asked for the mail stack: the panel's database would not be "
+            "the one the mail servers read (see tests/mailstack_fixture.py)"
+        )
+    url = make_url(mail_database_url)
+    with machine_lock(_say_now(request)):
+        if url.get_backend_name() == "sqlite":
+            _open_path_for_postfix(Path(url.database))
+        mail_root = Path(tempfile.mkdtemp(prefix="mailstack-e2e-", dir="/var/tmp"))
+        env = dict(os.environ, MAILPANEL_DATABASE_URL=mail_database_url, MAILSTACK_TEST="1")
+        env["MAILPANEL_MAIL_ROOT"] = str(mail_root)
+        env.pop("MAILPANEL_POSTFIX_LOG", None)
+        env.pop("MAILPANEL_DOVECOT_LOG", None)
+        mailstack_command("configure", env)
+        try:
+            mailstack_command("restart", env)
+            yield Mailstack(database_url=mail_database_url, mail_root=mail_root, env=env)
+        finally:
+            # Stopped before the lock goes: the next run starts from a quiet machine.
+            mailstack_command("stop", env)
+            shutil.rmtree(mail_root, ignore_errors=True)
+
+
+@pytest.fixture
+def mail(mailstack, cli):
+    """The stack, plus a panel with one domain ``e2e.test`` to fill."""
+    cli("domain", "add", "e2e.test")
+    return mailstack
+
+
+@pytest.fixture
+def new_mailbox(cli):
+    """new_mailbox(address, *options, password=E2E_PASSWORD) through `mailbox add`."""
+
+    def create(address: str, *options: str, password: str = E2E_PASSWORD) -> str:
+        cli("mailbox", "add", address, "--password-stdin", *options, stdin=password + "\n")
+        return address
+
+    return create

@@ -6,6 +6,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from panel import config, create_app, db
+from tests.fixtures.databases import PG_URL
 
 
 def _app(tmp_path):
@@ -75,8 +76,6 @@ def test_postgres_urls_use_psycopg2():
 
 def test_postgres_sessions_run_without_jit_and_keep_the_urls_own_options():
     from sqlalchemy.engine import make_url
-
-    from tests.conftest import PG_URL
 
     # The server's maintenance database: this test needs no schema.
     url = (

@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from panel import migrate
 from panel.db import make_engine, normalize_url
 from panel.models import Base
-from tests.conftest import PG_URL, _fresh_postgres
+from tests.fixtures.databases import PG_URL, fresh_postgres
 
 VIEWS = {"mailserver_domains", "mailserver_alias_domains", "mailserver_mailboxes", "mailserver_aliases"}
 
@@ -18,7 +18,7 @@ VIEWS = {"mailserver_domains", "mailserver_alias_domains", "mailserver_mailboxes
 def empty_url(request, tmp_path):
     if request.param == "postgresql":
         url = make_url(normalize_url(PG_URL))
-        return _fresh_postgres(url.set(database=url.database + "_migrations").render_as_string(hide_password=False))
+        return fresh_postgres(url.set(database=url.database + "_migrations").render_as_string(hide_password=False))
     return f"sqlite:///{tmp_path}/empty.sqlite"
 
 

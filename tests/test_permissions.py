@@ -9,10 +9,7 @@ declaration: anonymous is turned away, undeclared roles get 403.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
-from panel.models import Admin, Alias, AliasDomain, Domain, Mailbox
-from tests.web.conftest import client_as, world  # noqa: F401 (fixture)
+from tests.helpers import client_as, sample_url, world_state
 
 ANON, HD, OD, DA, SA = "anonymous", "helpdesk", "other_domainadmin", "domainadmin", "superadmin"
 ROLES = (ANON, HD, OD, DA, SA)
@@ -53,47 +50,6 @@ EXPECTED = {
     "audit.index": {SA},
 }
 
-# URL arguments by name: everything points into example.org.
-SAMPLE_ARGS = {"domain": "example.org", "name": "example.net", "username": "help", "filename": "style.css"}
-ADDRESS_BY_BLUEPRINT = {"mailboxes": "alice@example.org", "aliases": "info@example.org"}
-
-
-def _url(app, rule) -> str:
-    args = {}
-    for arg in rule.arguments:
-        if arg == "address":
-            args[arg] = ADDRESS_BY_BLUEPRINT.get(rule.endpoint.split(".")[0], "alice@example.org")
-        else:
-            args[arg] = SAMPLE_ARGS.get(arg, "x1")
-    with app.test_request_context():
-        from flask import url_for
-
-        try:
-            return url_for(rule.endpoint, **args)
-        except ValueError:  # an <int:...> argument
-            return url_for(rule.endpoint, **{k: (1 if v == "x1" else v) for k, v in args.items()})
-
-
-def _state(world) -> tuple:
-    """What a refused POST must not change."""
-    with world() as session:
-        return (
-            session.scalar(select(func.count()).select_from(Mailbox)),
-            session.scalar(select(func.count()).select_from(Alias)),
-            session.scalar(select(func.count()).select_from(AliasDomain)),
-            tuple(session.execute(select(Domain.name, Domain.active, Domain.description).order_by(Domain.name))),
-            tuple(
-                session.execute(
-                    select(Admin.username, Admin.role, Admin.active, Admin.password_hash).order_by(Admin.username)
-                )
-            ),
-            tuple(
-                session.execute(
-                    select(Mailbox.address, Mailbox.password_hash, Mailbox.active).order_by(Mailbox.address)
-                )
-            ),
-        )
-
 
 def _declared(app, endpoint):
     return getattr(app.view_functions[endpoint], "access", None)
@@ -116,8 +72,9 @@ def test_expected_table_matches_declarations(app):
 
 
 def _expectation(app, endpoint, role):
-    """'ok', 'login' (anonymous sent to log in), 'refused' (403/404),
-    'token' (API: a browser session is no bearer token -> 401), 'answers'
+    """'ok', 'login' (anonymous sent to log in), 'forbidden' (403: the
+    role may not), 'hidden' (404: another domain's things are not there for
+    its admin), 'token' (API: a browser session is no bearer token -> 401), 'answers'
     (a later public endpoint: anything but a server error) or 'unknown'."""
     expected = EXPECTED.get(endpoint)
     declared = _declared(app, endpoint)
@@ -132,14 +89,17 @@ def _expectation(app, endpoint, role):
     if expected is None:  # a later blueprint: judge by its declaration
         roles = {r.value for r in declared[1]}
         base = DA if role == OD else role
-        return "unknown" if base in roles else "refused"
-    return "ok" if role in expected else "refused"
+        return "unknown" if base in roles else "forbidden"
+    if role in expected:
+        return "ok"
+    return "hidden" if role == OD and DA in expected else "forbidden"
 
 
 GOOD = {
     "ok": lambda r: r.status_code == 200,
     "login": lambda r: r.status_code == 401 or (r.status_code == 302 and "/login" in r.headers.get("Location", "")),
-    "refused": lambda r: r.status_code in (403, 404),
+    "forbidden": lambda r: r.status_code == 403,
+    "hidden": lambda r: r.status_code == 404,
     "token": lambda r: r.status_code == 401,
     "answers": lambda r: r.status_code < 500,
 }
@@ -147,14 +107,14 @@ GOOD = {
 
 def test_url_map_against_expected_table(app, world):
     app.config["WTF_CSRF_ENABLED"] = False  # roles, not CSRF, are under test here
-    before = _state(world)
+    before = world_state(world)
     problems = []
     for role in ROLES:
         client = client_as(app, None if role == ANON else role)
         for rule in app.url_map.iter_rules():
             if rule.endpoint == "static":
                 continue
-            url = _url(app, rule)
+            url = sample_url(app, rule)
             expectation = _expectation(app, rule.endpoint, role)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 if method != "GET" and expectation in ("ok", "unknown", "answers"):
@@ -171,4 +131,4 @@ def test_url_map_against_expected_table(app, world):
                 if not GOOD[expectation](response):
                     problems.append(f"{role:18} {method:4} {url} -> {response.status_code}, expected {expectation}")
     assert problems == []
-    assert _state(world) == before, "a refused request changed something"
+    assert world_state(world) == before, "a refused request changed something"

@@ -1,8 +1,7 @@
 import pytest
-
-from panel import passwords
 from sqlalchemy import func, select
 
+from panel import passwords
 from panel.models import Admin, Role, WebSession
 from panel.services import (
     Actor,

@@ -11,37 +11,36 @@ from panel import passwords
 from panel.models import AuditEvent
 from panel.services import admins, mailboxes, tokens
 from panel.services.actor import Actor
+from tests.helpers import bearer
 
-from .conftest import bearer
 
-
-def test_no_token_bad_token_and_revoked_token_get_401(client, session, actor, world):
+def test_no_token_bad_token_and_revoked_token_get_401(client, session, actor, api_tokens):
     assert client.get("/api/v1/mailboxes").status_code == 401
     response = client.get("/api/v1/mailboxes", headers=bearer("mpt_nope"))
     assert response.status_code == 401 and response.json["error"]
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     row = tokens.list_tokens(session, actor)[-1]
-    assert client.get("/api/v1/mailboxes", headers=bearer(world[row.admin.username])).status_code == 200
+    assert client.get("/api/v1/mailboxes", headers=bearer(api_tokens[row.admin.username])).status_code == 200
     tokens.revoke_token(session, actor, row)
     session.commit()
-    assert client.get("/api/v1/mailboxes", headers=bearer(world[row.admin.username])).status_code == 401
+    assert client.get("/api/v1/mailboxes", headers=bearer(api_tokens[row.admin.username])).status_code == 401
 
 
-def test_token_is_stored_as_a_digest_only(session, actor, world):
+def test_token_is_stored_as_a_digest_only(session, actor, api_tokens):
     rows = tokens.list_tokens(session, actor)
     for row in rows:
-        assert len(row.token_digest) == 64 and row.token_digest not in world.values()
-        assert any(t.startswith(row.prefix) and tokens.digest(t) == row.token_digest for t in world.values())
+        assert len(row.token_digest) == 64 and row.token_digest not in api_tokens.values()
+        assert any(t.startswith(row.prefix) and tokens.digest(t) == row.token_digest for t in api_tokens.values())
 
 
-def test_disabled_admin_token_stops_working(client, session, actor, world):
+def test_disabled_admin_token_stops_working(client, session, actor, api_tokens):
     admins.update_admin(session, actor, admins.get_admin(session, "dora"), active=False)
     session.commit()
-    assert client.get("/api/v1/domains", headers=bearer(world["dora"])).status_code == 401
+    assert client.get("/api/v1/domains", headers=bearer(api_tokens["dora"])).status_code == 401
 
 
-def test_mailbox_lifecycle_is_audited(client, session, world):
-    h = bearer(world["root"])
+def test_mailbox_lifecycle_is_audited(client, session, api_tokens):
+    h = bearer(api_tokens["root"])
     created = client.post("/api/v1/mailboxes", json={"email": "bob@example.org", "name": "Bob"}, headers=h)
     assert created.status_code == 201
     generated = created.json["password"]
@@ -68,8 +67,8 @@ def test_mailbox_lifecycle_is_audited(client, session, world):
     assert actors == {"root"}
 
 
-def test_keyset_pages_and_search(client, world):
-    h = bearer(world["root"])
+def test_keyset_pages_and_search(client, api_tokens):
+    h = bearer(api_tokens["root"])
     for i in range(3):
         client.post("/api/v1/mailboxes", json={"email": f"p{i}@example.org", "password": "secret123"}, headers=h)
     first = client.get("/api/v1/mailboxes?domain=example.org&limit=2", headers=h).json
@@ -91,8 +90,8 @@ def test_keyset_pages_and_search(client, world):
     assert client.get("/api/v1/mailboxes?q=o&domain=nowhere.org", headers=h).status_code == 404
 
 
-def test_domain_admin_token_is_scoped_to_its_domains(client, session, world):
-    h = bearer(world["dora"])
+def test_domain_admin_token_is_scoped_to_its_domains(client, session, api_tokens):
+    h = bearer(api_tokens["dora"])
     assert [m["email"] for m in client.get("/api/v1/mailboxes", headers=h).json["items"]] == ["alice@example.org"]
     assert client.get("/api/v1/mailboxes/olga@other.org", headers=h).status_code == 404
     for query in ("domain=other.org", "domain=other.org&q=olga"):  # listed or searched, another domain is not there
@@ -109,15 +108,15 @@ def test_domain_admin_token_is_scoped_to_its_domains(client, session, world):
     assert client.get("/api/v1/mailboxes/ok@example.org", headers=h).status_code == 404
 
 
-def test_helpdesk_may_reset_passwords_but_not_create(client, world):
-    h = bearer(world["helen"])
+def test_helpdesk_may_reset_passwords_but_not_create(client, api_tokens):
+    h = bearer(api_tokens["helen"])
     assert client.post("/api/v1/mailboxes/alice@example.org/password", json={}, headers=h).json["password"]
     assert client.post("/api/v1/mailboxes", json={"email": "x@example.org"}, headers=h).status_code == 403
     assert client.post("/api/v1/import", data="email\n", headers={**h, "Content-Type": "text/csv"}).status_code == 403
 
 
-def test_errors_are_json_never_500(client, world):
-    h = bearer(world["root"])
+def test_errors_are_json_never_500(client, api_tokens):
+    h = bearer(api_tokens["root"])
     cases = [
         client.post("/api/v1/mailboxes", data="{not json", headers={**h, "Content-Type": "application/json"}),
         client.post(
@@ -143,8 +142,8 @@ def test_errors_are_json_never_500(client, world):
     }
 
 
-def test_import_and_export_over_the_api(client, session, world):
-    h = bearer(world["root"])
+def test_import_and_export_over_the_api(client, session, api_tokens):
+    h = bearer(api_tokens["root"])
     body = "email,name,aliases\nnew@example.org,New,hello@example.org\n"
     dry = client.post("/api/v1/import?dry_run=1", data=body, headers={**h, "Content-Type": "text/csv"})
     assert dry.status_code == 200 and dry.json["created"] == 1 and dry.json["generated_passwords"] == []
@@ -162,7 +161,7 @@ def test_import_and_export_over_the_api(client, session, world):
         ("new@example.org", "hello@example.org"),
     ]
     assert rows[0]["password_hash"].startswith("{ARGON2ID}")
-    limited = client.get("/api/v1/export", headers=bearer(world["dora"])).get_data(as_text=True)
+    limited = client.get("/api/v1/export", headers=bearer(api_tokens["dora"])).get_data(as_text=True)
     assert "password_hash" not in limited.splitlines()[0] and "olga@other.org" not in limited
 
 
@@ -172,18 +171,20 @@ def test_openapi_document_is_public_json(client):
     assert "/mailboxes/{email}/password" in response.json["paths"]
 
 
-def test_api_is_csrf_exempt_but_needs_a_token(app, client, world):
+def test_api_is_csrf_exempt_but_needs_a_token(app, client, api_tokens):
     app.config["WTF_CSRF_ENABLED"] = True
-    response = client.post("/api/v1/domains", json={"name": "csrf.org"}, headers=bearer(world["root"]))
+    response = client.post("/api/v1/domains", json={"name": "csrf.org"}, headers=bearer(api_tokens["root"]))
     assert response.status_code == 201
 
 
-def test_oversized_csv_upload_is_413_and_imports_nothing(client, world, monkeypatch):
+def test_oversized_csv_upload_is_413_and_imports_nothing(client, api_tokens, monkeypatch):
     import panel.api.bulk
 
     monkeypatch.setattr(panel.api.bulk, "MAX_CSV_BYTES", 10_000)
     body = "email,password\n" + "".join(f"u{i}@example.org,secret123\n" for i in range(1000))
-    response = client.post("/api/v1/import", data=body, headers={**bearer(world["root"]), "Content-Type": "text/csv"})
+    response = client.post(
+        "/api/v1/import", data=body, headers={**bearer(api_tokens["root"]), "Content-Type": "text/csv"}
+    )
     assert response.status_code == 413 and response.json["error"]
-    listed = client.get("/api/v1/mailboxes?domain=example.org", headers=bearer(world["root"])).json["items"]
+    listed = client.get("/api/v1/mailboxes?domain=example.org", headers=bearer(api_tokens["root"])).json["items"]
     assert [m["email"] for m in listed] == ["alice@example.org"]

@@ -17,7 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from .conftest import bearer
+from tests.helpers import bearer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = 8
@@ -32,15 +32,15 @@ def _fuzz(operation, headers) -> None:
     run()
 
 
-def test_every_operation_conforms_and_never_fails(app, world):
+def test_every_operation_conforms_and_never_fails(app, api_tokens):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 25
     for operation in operations:
-        _fuzz(operation, bearer(world["root"]))
+        _fuzz(operation, bearer(api_tokens["root"]))
 
 
-def test_domain_admin_token_gets_no_server_error_either(app, world):
+def test_domain_admin_token_gets_no_server_error_either(app, api_tokens):
     # Scoped actors take other paths (403/404 from the services); fewer examples.
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     for result in schema.get_all_operations():
@@ -49,6 +49,6 @@ def test_domain_admin_token_gets_no_server_error_either(app, world):
         @given(case=operation.as_strategy())
         @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def run(case):
-            case.call_and_validate(headers=bearer(world["dora"]), checks=CHECKS)
+            case.call_and_validate(headers=bearer(api_tokens["dora"]), checks=CHECKS)
 
         run()

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.helpers import PASSWORD
+
 pytestmark = pytest.mark.browser
 
 
@@ -112,8 +114,6 @@ def test_a_domain_admin_cannot_see_or_reach_another_domain(panel):
 
 
 def test_keyboard_only_login(panel):
-    from tests.web.conftest import PASSWORD
-
     page = panel.page
     panel.go("/login")
     for _ in range(5):  # skip link, brand, then the first field

@@ -13,8 +13,7 @@ from panel import passwords
 from panel.bulk.exporter import export_csv
 from panel.models import AuditEvent, Mailbox
 from panel.services import Actor, admins, aliases, domains, mailboxes
-
-from .helpers import alias_count, do_import, mailbox_count
+from tests.bulk.imports import alias_count, do_import, mailbox_count
 
 
 def _setup(session, actor):

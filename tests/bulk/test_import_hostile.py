@@ -8,8 +8,7 @@ import pytest
 from panel.models import Role
 from panel.services import domains
 from panel.services.actor import Actor
-
-from .helpers import alias_count, do_import, mailbox_count
+from tests.bulk.imports import alias_count, do_import, mailbox_count
 
 GOOD = "ok1@example.org,Good One,secret123\n"
 

@@ -18,8 +18,7 @@ from pathlib import Path
 
 from panel import passwords
 from panel.services import domains
-
-from .helpers import mailbox_count
+from tests.bulk.imports import mailbox_count
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 30000

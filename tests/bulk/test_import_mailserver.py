@@ -7,8 +7,7 @@ from sqlalchemy import text
 
 from panel.mailserver import queries as mailserver_queries
 from panel.services import domains
-
-from .helpers import do_import
+from tests.bulk.imports import do_import
 
 
 def _lookup(session, name: str, key: str) -> list:

@@ -4,24 +4,23 @@ of Postfix or Dovecot anywhere in this file."""
 from __future__ import annotations
 
 import pytest
-from mailstack_fixture import message
 from sqlalchemy import select
 
 from panel.db import get_session
 from panel.models import Mailbox
+from tests.mailstack_fixture import E2E_PASSWORD, message
 
-PASSWORD = "correct-horse-1"
 pytestmark = pytest.mark.e2e
 
 
-def assert_open(mail, address: str, password: str = PASSWORD) -> None:
+def assert_open(mail, address: str, password: str = E2E_PASSWORD) -> None:
     code, reply = mail.rcpt(address)
     assert code == 250, reply
     assert mail.imap_login_ok(address, password)
     assert mail.pop3_login_ok(address, password)
 
 
-def assert_closed(mail, address: str, password: str = PASSWORD) -> None:
+def assert_closed(mail, address: str, password: str = E2E_PASSWORD) -> None:
     code, reply = mail.rcpt(address)
     assert 500 <= code < 600, (code, reply)
     assert not mail.imap_login_ok(address, password)
@@ -48,7 +47,7 @@ def test_disabled_mailbox_is_refused_and_enabling_restores_it(mail, cli, new_mai
     cli("mailbox", "enable", address)
     assert_open(mail, address)
     mail.send([address], message("back again"))
-    assert "back again" in mail.wait_for_subject(address, PASSWORD, "back again")
+    assert "back again" in mail.wait_for_subject(address, E2E_PASSWORD, "back again")
 
 
 def test_disabled_domain_is_refused_and_enabling_restores_it(mail, cli, new_mailbox):
@@ -81,7 +80,7 @@ def test_a_deleted_mailboxs_mail_stays_on_disk_where_orphans_finds_it(app, mail,
     kept, gone = new_mailbox("kim@e2e.test"), new_mailbox("lou@e2e.test")
     mail.send([kept, gone], message("left behind"))
     for address in (kept, gone):
-        mail.wait_for_subject(address, PASSWORD, "left behind")
+        mail.wait_for_subject(address, E2E_PASSWORD, "left behind")
     with app.app_context():
         homes = {
             row.address: mail.mail_root / row.maildir
@@ -102,11 +101,11 @@ def test_a_deleted_mailboxs_mail_stays_on_disk_where_orphans_finds_it(app, mail,
 
 def test_password_reset_takes_effect_at_the_next_login(mail, cli, new_mailbox):
     address = new_mailbox("ivy@e2e.test")
-    assert mail.imap_login_ok(address, PASSWORD)
+    assert mail.imap_login_ok(address, E2E_PASSWORD)
 
     cli("mailbox", "passwd", address, "--password-stdin", stdin="brand-new-secret\n")
 
-    assert not mail.imap_login_ok(address, PASSWORD)
-    assert not mail.pop3_login_ok(address, PASSWORD)
+    assert not mail.imap_login_ok(address, E2E_PASSWORD)
+    assert not mail.pop3_login_ok(address, E2E_PASSWORD)
     assert mail.imap_login_ok(address, "brand-new-secret")
     assert mail.pop3_login_ok(address, "brand-new-secret")

@@ -6,13 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from mailstack_fixture import message
 from sqlalchemy import select
 
 from panel.db import get_session
 from panel.models import Domain, QuotaUsage
+from tests.mailstack_fixture import E2E_PASSWORD, message
 
-PASSWORD = "correct-horse-1"
 QUOTA = 20_000
 pytestmark = pytest.mark.e2e
 
@@ -70,5 +69,5 @@ def test_over_quota_is_refused_by_lmtp_without_size_and_usage_stays(mail, cli, n
 
     line = mail.wait_for_delivery(qid, address)
     assert "status=bounced" in line and "5.2.2" in line
-    assert mail.subjects(address, PASSWORD) == ["fits"]
+    assert mail.subjects(address, E2E_PASSWORD) == ["fits"]
     assert listed_usage(cli, address, messages=1) == used_before

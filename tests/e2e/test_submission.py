@@ -5,9 +5,9 @@ from __future__ import annotations
 import smtplib
 
 import pytest
-from mailstack_fixture import message
 
-PASSWORD = "correct-horse-1"
+from tests.mailstack_fixture import E2E_PASSWORD, message
+
 pytestmark = pytest.mark.e2e
 
 
@@ -15,9 +15,9 @@ def test_a_mailbox_authenticates_and_sends(mail, new_mailbox):
     jack = new_mailbox("jack@e2e.test")
     kate = new_mailbox("kate@e2e.test")
 
-    mail.submit(jack, PASSWORD, [kate], message("from jack", sender=jack))
+    mail.submit(jack, E2E_PASSWORD, [kate], message("from jack", sender=jack))
 
-    assert "from jack" in mail.wait_for_subject(kate, PASSWORD, "from jack")
+    assert "from jack" in mail.wait_for_subject(kate, E2E_PASSWORD, "from jack")
 
 
 def test_sending_as_someone_else_is_refused(mail, new_mailbox):
@@ -25,7 +25,7 @@ def test_sending_as_someone_else_is_refused(mail, new_mailbox):
     kate = new_mailbox("kate@e2e.test")
 
     with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused)) as refused:
-        mail.submit(jack, PASSWORD, [jack], message("forged", sender=kate), sender=kate)
+        mail.submit(jack, E2E_PASSWORD, [jack], message("forged", sender=kate), sender=kate)
     assert "not owned by user" in str(refused.value)
 
 
@@ -37,4 +37,4 @@ def test_a_disabled_mailbox_or_a_wrong_password_cannot_authenticate(mail, cli, n
     cli("mailbox", "disable", jack)
 
     with pytest.raises(smtplib.SMTPAuthenticationError):
-        mail.submit(jack, PASSWORD, [jack])
+        mail.submit(jack, E2E_PASSWORD, [jack])

@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from logs_web import PASSWORD, ROLES
 from playwright.sync_api import expect
 
+from tests.helpers import PASSWORD, USERS
 from tests.live import live_server, logged_in_page
 
 pytestmark = pytest.mark.browser
@@ -18,8 +18,8 @@ HOSTILE = b"Nov 26 10:00:00 mx postfix/smtpd[1]: warning: <script>window.pwned =
 
 
 @pytest.fixture
-def tab(app, log_accounts, log_files, chromium):
-    with live_server(app) as base, logged_in_page(chromium, base, ROLES["superadmin"][0], PASSWORD) as page:
+def tab(app, world, log_files, chromium):
+    with live_server(app) as base, logged_in_page(chromium, base, USERS["superadmin"], PASSWORD) as page:
         yield page, base
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import html
 
 import pytest
-from logs_web import log_client
+
+from tests.helpers import client_as
 
 
 @pytest.fixture
-def root(app, log_accounts, log_files):
-    return log_client(app, "superadmin")
+def root(app, world, log_files):
+    return client_as(app, "superadmin")
 
 
 def test_log_page_shows_the_last_lines_escaped(root, log_files):
@@ -68,9 +69,9 @@ def test_journey_page(root, log_files):
 
 
 @pytest.mark.parametrize("role", [None, "helpdesk", "domainadmin"])
-def test_log_routes_are_refused_to_everyone_but_superadmins(app, log_accounts, log_files, role):
+def test_log_routes_are_refused_to_everyone_but_superadmins(app, world, log_files, role):
     log_files[0].write_bytes(b"secret line\n")
-    client = log_client(app, role)
+    client = client_as(app, role)
     for url in ("/logs/", "/logs/follow?cursor=1:0", "/logs/journey?queue_id=3F2A1B0C9D"):
         response = client.get(url)
         if role is None:

@@ -1,5 +1,5 @@
 """A stand-in for postqueue/postsuper/postcat, used as QUEUE_COMMAND_PREFIX
-in unit tests (the real programs are tested in test_queue_e2e.py).
+in unit tests (the real programs are tested in tests/e2e/test_queue_page.py).
 
     python fake_postfix.py STATE_DIR /usr/sbin/postsuper -d -
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from queue_fakes import NOW, queue_line
-
 from panel.mailserver.queue import QueueFilter, matching_ids, parse_line, read_page
+from tests.queue.queue_fakes import NOW, queue_line
 
 
 def stream(messages):

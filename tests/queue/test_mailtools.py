@@ -4,9 +4,9 @@ validated ids, a timeout, the prefix, and clear errors."""
 from __future__ import annotations
 
 import pytest
-from queue_fakes import queue_line
 
 from panel.mailserver.tools import MailToolError, MailTools, is_queue_id, validate_queue_ids
+from tests.queue.queue_fakes import queue_line
 
 
 @pytest.mark.parametrize(

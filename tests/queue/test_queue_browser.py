@@ -8,22 +8,20 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from queue_fakes import queue_line
-from queue_web import PASSWORD, ROLES
 
+from tests.helpers import PASSWORD, USERS
 from tests.live import live_server, logged_in_page
+from tests.queue.queue_fakes import queue_line
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 
 
 @pytest.fixture
-def tab(queue_app, accounts, chromium):
+def tab(queue_app, world, chromium):
     with (
         live_server(queue_app) as base,
-        logged_in_page(
-            chromium, base, ROLES["superadmin"][0], PASSWORD, viewport={"width": 1280, "height": 900}
-        ) as page,
+        logged_in_page(chromium, base, USERS["superadmin"], PASSWORD, viewport={"width": 1280, "height": 900}) as page,
     ):
         yield page, base
 

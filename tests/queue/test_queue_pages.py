@@ -8,8 +8,9 @@ import json
 import re
 
 import pytest
-from queue_fakes import queue_line
-from queue_web import audit_events, client_as, csrf_token, post
+
+from tests.helpers import USERS, audit_events, client_as, post
+from tests.queue.queue_fakes import queue_line
 
 XSS_SENDER = "<script>alert('sender')</script>@evil.test"
 XSS_SUBJECT = "Subject: <script>alert('subject')</script>\n\nbody\n"
@@ -19,7 +20,7 @@ def flashes(response) -> list[str]:
     return re.findall(r'class="flash[^"]*"[^>]*>([^<]*)<', response.get_data(as_text=True))
 
 
-def test_queue_page_shows_totals_and_escapes_every_field(superadmin, fake_queue):
+def test_queue_page_shows_totals_and_escapes_every_field(queue_superadmin, fake_queue):
     fake_queue.write(
         [
             queue_line(1, sender=XSS_SENDER, reason="<b>refused</b>", content=XSS_SUBJECT),
@@ -27,42 +28,42 @@ def test_queue_page_shows_totals_and_escapes_every_field(superadmin, fake_queue)
         ]
     )
 
-    page = superadmin.get("/queue/").get_data(as_text=True)
+    page = queue_superadmin.get("/queue/").get_data(as_text=True)
 
     assert "<script>alert(" not in page and "<img src=x" not in page and "<b>refused" not in page
     assert "&lt;script&gt;alert(&#39;sender&#39;)&lt;/script&gt;@evil.test" in page
     assert "&lt;img src=x onerror=alert(1)&gt;@dest.test" in page
     assert 'data-queue="hold">1<' in page and 'data-queue="deferred">1<' in page
 
-    message = superadmin.get("/queue/message/A000001").get_data(as_text=True)
+    message = queue_superadmin.get("/queue/message/A000001").get_data(as_text=True)
     assert "<script>alert(" not in message
     assert "Subject: &lt;script&gt;alert(&#39;subject&#39;)&lt;/script&gt;" in message
     assert 'href="/logs/journey?queue_id=A000001"' in message
 
 
-def test_filter_sort_and_next_page(superadmin, fake_queue):
+def test_filter_sort_and_next_page(queue_superadmin, fake_queue):
     fake_queue.write([queue_line(n, age=n * 10, size=n) for n in range(60)])
-    page = superadmin.get("/queue/?sort=largest&per_page=25").get_data(as_text=True)
+    page = queue_superadmin.get("/queue/?sort=largest&per_page=25").get_data(as_text=True)
     rows = re.findall(r'data-queue-id="([0-9A-F]+)"', page)
     assert rows[:2] == ["A00003B", "A00003A"] and len(rows) == 25
     next_url = re.search(r'rel="next" href="([^"]+)"', page).group(1).replace("&amp;", "&")
-    rows2 = re.findall(r'data-queue-id="([0-9A-F]+)"', superadmin.get(next_url).get_data(as_text=True))
+    rows2 = re.findall(r'data-queue-id="([0-9A-F]+)"', queue_superadmin.get(next_url).get_data(as_text=True))
     assert rows2[0] == "A000022" and not set(rows) & set(rows2)
-    only = superadmin.get("/queue/?recipient=rcpt7%40").get_data(as_text=True)
+    only = queue_superadmin.get("/queue/?recipient=rcpt7%40").get_data(as_text=True)
     assert re.findall(r'data-queue-id="([0-9A-F]+)"', only) == ["A000007"]
 
 
-def test_delete_asks_for_confirmation_then_deletes_and_audits(superadmin, fake_queue, queue_app):
+def test_delete_asks_for_confirmation_then_deletes_and_audits(queue_superadmin, fake_queue, queue_app):
     fake_queue.write([queue_line(1), queue_line(2), queue_line(3)])
 
     confirm = post(
-        superadmin, "/queue/action", {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"]}
+        queue_superadmin, "/queue/action", {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"]}
     )
     assert confirm.status_code == 200 and "Yes, delete" in confirm.get_data(as_text=True)
     assert len(fake_queue.messages()) == 3
 
     done = post(
-        superadmin,
+        queue_superadmin,
         "/queue/action",
         {"action": "delete", "scope": "selected", "ids": ["A000001", "A000003"], "confirmed": "yes"},
         follow_redirects=True,
@@ -70,11 +71,11 @@ def test_delete_asks_for_confirmation_then_deletes_and_audits(superadmin, fake_q
     assert [m["queue_id"] for m in fake_queue.messages()] == ["A000002"]
     assert any("Delete: 2 of 2" in f for f in flashes(done))
     (event,) = audit_events(queue_app, "queue.delete")
-    assert event.actor == "qroot"
+    assert event.actor == USERS["superadmin"]
     assert json.loads(event.details)["ids"] == ["A000001", "A000003"]
 
 
-def test_hold_everything_matching_the_filter(superadmin, fake_queue, queue_app):
+def test_hold_everything_matching_the_filter(queue_superadmin, fake_queue, queue_app):
     fake_queue.write(
         [
             queue_line(1, recipients=["a@slow.test"]),
@@ -82,11 +83,13 @@ def test_hold_everything_matching_the_filter(superadmin, fake_queue, queue_app):
             queue_line(3, recipients=["c@slow.test"]),
         ]
     )
-    confirm = post(superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test"})
+    confirm = post(queue_superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test"})
     assert "2 message(s) match right now" in confirm.get_data(as_text=True)
 
     post(
-        superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test", "confirmed": "yes"}
+        queue_superadmin,
+        "/queue/action",
+        {"action": "hold", "scope": "matching", "domain": "slow.test", "confirmed": "yes"},
     )
 
     assert {m["queue_id"]: m["queue_name"] for m in fake_queue.messages()} == {
@@ -99,17 +102,17 @@ def test_hold_everything_matching_the_filter(superadmin, fake_queue, queue_app):
     assert details["ids"] == ["A000001", "A000003"] and details["filter"] == {"domain": "slow.test"}
 
 
-def test_release_needs_no_confirmation(superadmin, fake_queue):
+def test_release_needs_no_confirmation(queue_superadmin, fake_queue):
     fake_queue.write([queue_line(1, queue="hold")])
-    response = post(superadmin, "/queue/action", {"action": "release", "scope": "selected", "ids": ["A000001"]})
+    response = post(queue_superadmin, "/queue/action", {"action": "release", "scope": "selected", "ids": ["A000001"]})
     assert response.status_code == 302
     assert fake_queue.messages()[0]["queue_name"] == "deferred"
 
 
-def test_forged_ids_never_reach_a_command(superadmin, fake_queue, queue_app):
+def test_forged_ids_never_reach_a_command(queue_superadmin, fake_queue, queue_app):
     fake_queue.write([queue_line(1)])
     response = post(
-        superadmin,
+        queue_superadmin,
         "/queue/action",
         {"action": "hold", "scope": "selected", "ids": ["A000001", "-d ALL"]},
         follow_redirects=True,
@@ -119,27 +122,30 @@ def test_forged_ids_never_reach_a_command(superadmin, fake_queue, queue_app):
     assert audit_events(queue_app, "queue.%") == []
 
 
-def test_a_refused_command_is_a_message_on_the_page_not_an_error_page(superadmin, fake_queue):
+def test_a_refused_command_is_a_message_on_the_page_not_an_error_page(queue_superadmin, fake_queue):
     fake_queue.write([queue_line(1)])
     fake_queue.mode("fail")
-    page = superadmin.get("/queue/")
+    page = queue_superadmin.get("/queue/")
     assert page.status_code == 200
     assert "The queue cannot be read: postqueue refused: sudo: a password is required" in page.get_data(as_text=True)
     action = post(
-        superadmin, "/queue/action", {"action": "hold", "scope": "selected", "ids": ["A000001"]}, follow_redirects=True
+        queue_superadmin,
+        "/queue/action",
+        {"action": "hold", "scope": "selected", "ids": ["A000001"]},
+        follow_redirects=True,
     )
     assert action.status_code == 200
     assert any("Hold failed: postsuper refused: sudo: a password is required" in f for f in flashes(action))
 
 
-def test_a_missing_program_is_a_message_on_the_page(superadmin, queue_app):
+def test_a_missing_program_is_a_message_on_the_page(queue_superadmin, queue_app):
     queue_app.config.update(
         QUEUE_COMMAND_PREFIX="", POSTQUEUE_PATH="/nonexistent/postqueue", POSTCAT_PATH="/nonexistent/postcat"
     )
-    page = superadmin.get("/queue/")
+    page = queue_superadmin.get("/queue/")
     assert page.status_code == 200
     assert "postqueue: /nonexistent/postqueue is not installed on this server" in page.get_data(as_text=True)
-    message = superadmin.get("/queue/message/A000001")
+    message = queue_superadmin.get("/queue/message/A000001")
     assert message.status_code == 200 and "not installed" in message.get_data(as_text=True)
 
 
@@ -152,14 +158,14 @@ QUEUE_ROUTES = [
 
 
 @pytest.mark.parametrize("role", [None, "helpdesk", "domainadmin"])
-def test_queue_routes_are_refused_to_everyone_but_superadmins(queue_app, accounts, fake_queue, role):
+def test_queue_routes_are_refused_to_everyone_but_superadmins(queue_app, world, fake_queue, role):
     fake_queue.write([queue_line(1)])
     client = client_as(queue_app, role)
     for method, url in QUEUE_ROUTES:
-        data = {"action": "delete", "scope": "matching", "confirmed": "yes"}
-        if method == "post":
-            data["csrf_token"] = csrf_token(client, "/login" if role is None else "/")
-        response = getattr(client, method)(url, data=data) if method == "post" else client.get(url)
+        if method == "post":  # a confirmed delete of everything, with a valid token
+            response = post(client, url, {"action": "delete", "scope": "matching", "confirmed": "yes"})
+        else:
+            response = client.get(url)
         if role is None:
             assert response.status_code == 302 and "/login" in response.headers["Location"], url
         else:

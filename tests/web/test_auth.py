@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from panel.models import Admin, AuditEvent, LoginThrottle, utcnow
 from panel.services import login_guard
 from panel.web import devices
-from tests.web.conftest import PASSWORD, client_as, csrf_token, login, post
+from tests.helpers import PASSWORD, client_as, csrf_token, login, post
 
 
 def _events(world, action):

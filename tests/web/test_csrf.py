@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from tests.test_permissions import _state, _url
-from tests.web.conftest import client_as
+from tests.helpers import client_as, post, sample_url, world_state
 
 
 def _session_routes(app):
@@ -20,18 +19,19 @@ def _session_routes(app):
 def test_every_post_without_a_token_is_refused(app, world):
     assert app.config.get("WTF_CSRF_ENABLED", True)
     client = client_as(app, "superadmin")
-    before = _state(world)
+    before = world_state(world)
     routes = list(_session_routes(app))
     assert len(routes) >= 20
     for rule, method in routes:
-        url = _url(app, rule)
+        url = sample_url(app, rule)
         for data in ({}, {"csrf_token": "forged"}):
             response = client.open(url, method=method, data=data)
             assert response.status_code == 400, (method, url, data, response.status_code)
             assert "Form expired" in response.get_data(as_text=True)
-    assert _state(world) == before
+    assert world_state(world) == before
     # The same client with a real token can act: the refusals were about the token.
-    assert client.get("/").status_code == 200
+    assert post(client, "/domains/example.org/disable").status_code == 302
+    assert world_state(world) != before
 
 
 def test_login_form_needs_a_token_too(app, world):

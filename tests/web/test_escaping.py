@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from panel.db import get_session
 from panel.services import Actor, aliases, mailboxes
-from tests.web.conftest import client_as
+from tests.helpers import client_as, post
 
 NASTY_NAME = '<script>alert("x")</script> O\'Neil "Q"'
 
@@ -35,8 +35,6 @@ def test_mailbox_name_alias_destination_and_audit_details_are_escaped(app, world
 
 
 def test_a_typed_value_with_markup_comes_back_escaped_in_the_form(app, world):
-    from tests.web.conftest import post
-
     client = client_as(app, "superadmin")
     response = post(
         client,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from panel.models import Admin, WebSession, utcnow
 from panel.services import web_sessions
-from tests.web.conftest import PASSWORD, client_as, login, post
+from tests.helpers import PASSWORD, client_as, login, post
 
 
 def _signed_in(client) -> bool:

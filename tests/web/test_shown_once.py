@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from panel import passwords
 from panel.models import Admin, ApiToken, Mailbox, OneTimeSecret
-from tests.web.conftest import client_as, post
+from tests.helpers import client_as, post
 
 CASES = {
     "mailbox create": ("domainadmin", "/domains/example.org/mailboxes/new", {"local_part": "bob", "generate": "1"}),

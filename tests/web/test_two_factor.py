@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from panel.models import Admin, AuditEvent, RecoveryCode
 from panel.services import login_guard, second_factor
-from tests.web.conftest import PASSWORD, client_as, login, post
+from tests.helpers import PASSWORD, client_as, login, post
 
 
 def _text(response) -> str:

@@ -1,24 +1,21 @@
 """Helpdesk resets a password in the browser; the new password logs in over
 real IMAP on deploy/mailstack (Postfix + Dovecot reading the same database).
-
-Run under the machine-wide lock: flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/browser
 """
 
 from __future__ import annotations
 
 import pytest
-from mailstack_fixture import mailstack  # noqa: F401  (the session fixture)
 from playwright.sync_api import expect
 
-from tests.web.conftest import MAILBOX_PASSWORD
+from tests.helpers import MAILBOX_PASSWORD, USERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 
-def test_helpdesk_resets_a_password_that_then_works_over_imap(panel, mailstack):  # noqa: F811
+def test_helpdesk_resets_a_password_that_then_works_over_imap(panel, mailstack):
     assert mailstack.imap_login_ok("alice@example.org", MAILBOX_PASSWORD)
     page = panel.page
-    panel.login("help")
+    panel.login(USERS["helpdesk"])
     panel.shot("helpdesk-home")
     page.get_by_label("Find a mailbox").fill("alice")
     page.get_by_role("button", name="Search").click()

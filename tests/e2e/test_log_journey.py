@@ -1,7 +1,5 @@
 """The journey view on real log lines: one message delivered end to end by
 the real Postfix and Dovecot (deploy/mailstack, loopback test mode).
-
-    flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/logs/test_journey_e2e.py
 """
 
 from __future__ import annotations
@@ -11,18 +9,18 @@ import re
 import time
 
 import pytest
-from logs_web import log_client
-from mailstack_fixture import DOVECOT_LOG, POSTFIX_LOG, mailstack, message  # noqa: F401  (the session fixture)
 
 from panel.db import get_session
 from panel.services import domains, mailboxes
+from tests.helpers import client_as
+from tests.mailstack_fixture import DOVECOT_LOG, POSTFIX_LOG, message
 
 pytestmark = pytest.mark.e2e
 DOMAIN = "journey-e2e.test"
 
 
 @pytest.fixture
-def delivered(mailstack, app, actor, log_accounts):  # noqa: F811
+def delivered(mailstack, app, actor, world):
     """A message sent over SMTP and saved by Dovecot; its queue id."""
     with app.app_context():
         session = get_session()
@@ -51,7 +49,7 @@ def wait_for_dovecot_line(client, **query) -> list[str]:
 
 
 def test_journey_of_a_delivered_message_from_its_queue_id_and_address(app, delivered):
-    root = log_client(app, "superadmin")
+    root = client_as(app, "superadmin")
     recipient = f"traveller@{DOMAIN}"
 
     lines = wait_for_dovecot_line(root, queue_id=delivered)

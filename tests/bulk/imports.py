@@ -1,4 +1,4 @@
-"""Shared helpers for the bulk tests: run the importer the way callers do."""
+"""The importer run the way its callers run it, and row counts, for the bulk tests."""
 
 from __future__ import annotations
 

@@ -4,8 +4,6 @@ Delivery to Dovecot is held back with ``defer_transports = lmtp``, so the
 messages we send wait in Postfix's deferred queue; the page then finds,
 holds, releases, requeues and deletes them, and ``postqueue -j`` says
 whether it really happened.
-
-    flock /tmp/mailstack.lock .venv/bin/python -m pytest tests/queue/test_queue_e2e.py
 """
 
 from __future__ import annotations
@@ -17,12 +15,12 @@ import subprocess
 import time
 
 import pytest
-from mailstack_fixture import mailstack, message  # noqa: F401  (the session fixture)
 from markupsafe import escape
-from queue_web import audit_events, client_as, post
 
 from panel.db import get_session
 from panel.services import mailboxes
+from tests.helpers import audit_events, client_as, post
+from tests.mailstack_fixture import message
 
 pytestmark = pytest.mark.e2e
 DOMAIN = "queue-e2e.test"
@@ -55,7 +53,7 @@ def postfix(*args: str) -> None:
 
 
 @pytest.fixture
-def deferring(mailstack):  # noqa: F811
+def deferring(mailstack):
     """Postfix keeps mail for Dovecot in the deferred queue until the test ends."""
     postfix("postconf", "-e", "defer_transports = lmtp")
     postfix("postfix", "reload")
@@ -68,7 +66,7 @@ def deferring(mailstack):  # noqa: F811
 
 
 @pytest.fixture
-def recipient(app, actor, accounts):
+def recipient(app, actor, world):
     with app.app_context():
         session = get_session()
         from panel.services import domains

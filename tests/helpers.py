@@ -1,0 +1,117 @@
+"""How a test acts as someone: the account of each role, logging in through
+the real login form, posting with the session's CSRF token as a browser
+does, a bearer token for the API; and what the tests read back (audit
+events, the world's state, a sample URL of each route).
+
+The accounts are the ones the ``world`` fixture creates
+(tests/fixtures/world.py). Every test that logs in or posts a form goes
+through these functions, so a refusal a test asserts is the panel's rule
+and never a missing or stale token.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import url_for
+from sqlalchemy import func, select
+
+from panel.db import get_session
+from panel.models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox
+
+PASSWORD = "correct-horse-42"  # every admin of the world
+MAILBOX_PASSWORD = "mailbox-pass-42"  # alice@example.org and olga@other.org
+
+# Who is who in the permission table.
+USERS = {
+    "superadmin": "root",
+    "domainadmin": "dom",  # manages example.org
+    "other_domainadmin": "otherdom",  # manages other.org
+    "helpdesk": "help",  # finds and resets mailboxes of example.org
+}
+
+# URL arguments by name, for walking the URL map: everything points into example.org.
+SAMPLE_ARGS = {"domain": "example.org", "name": "example.net", "username": "help", "filename": "style.css"}
+ADDRESS_BY_BLUEPRINT = {"mailboxes": "alice@example.org", "aliases": "info@example.org"}
+
+# The hidden input of every form, whatever order its attributes come in
+# (hand-written inputs put name first, WTForms' form.csrf_token puts id first).
+_CSRF_INPUT = re.compile(r'<input\b(?=[^>]*\bname="csrf_token")[^>]*\bvalue="([^"]+)"')
+
+
+def csrf_token(client) -> str:
+    """This client's session token, from the login page or, once logged in
+    (the login page then redirects), from the account page's log-out form."""
+    response = client.get("/login")
+    if response.status_code == 302:
+        response = client.get("/account/")
+    match = _CSRF_INPUT.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {response.request.path}"
+    return match.group(1)
+
+
+def post(client, url: str, data: dict | None = None, **kwargs):
+    """POST with a valid CSRF token, as the browser would."""
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)}, **kwargs)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    """Submit the login form; the response says how it went."""
+    return post(client, "/login", {"username": username, "password": password})
+
+
+def client_as(app, role: str | None):
+    """A test client logged in as the world's account of ``role`` (None: anonymous)."""
+    client = app.test_client()
+    if role is not None:
+        response = login(client, USERS[role])
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def bearer(token: str) -> dict:
+    """The API's Authorization header for ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def audit_events(app, action: str) -> list[AuditEvent]:
+    """Audit events whose action is LIKE ``action``, in the order they were written."""
+    with app.app_context():  # closed at once: requests must not share its g
+        query = select(AuditEvent).where(AuditEvent.action.like(action)).order_by(AuditEvent.id)
+        return list(get_session().scalars(query))
+
+
+def sample_url(app, rule) -> str:
+    """A URL of ``rule`` whose arguments name the world's things in example.org."""
+    args = {}
+    for arg in rule.arguments:
+        if arg == "address":
+            args[arg] = ADDRESS_BY_BLUEPRINT.get(rule.endpoint.split(".")[0], "alice@example.org")
+        else:
+            args[arg] = SAMPLE_ARGS.get(arg, "x1")
+    with app.test_request_context():
+        try:
+            return url_for(rule.endpoint, **args)
+        except ValueError:  # an <int:...> argument
+            return url_for(rule.endpoint, **{k: (1 if v == "x1" else v) for k, v in args.items()})
+
+
+def world_state(world) -> tuple:
+    """What a refused POST must not change."""
+    with world() as session:
+        return (
+            session.scalar(select(func.count()).select_from(Mailbox)),
+            session.scalar(select(func.count()).select_from(Alias)),
+            session.scalar(select(func.count()).select_from(AliasDomain)),
+            tuple(session.execute(select(Domain.name, Domain.active, Domain.description).order_by(Domain.name))),
+            tuple(
+                session.execute(
+                    select(Admin.username, Admin.role, Admin.active, Admin.password_hash).order_by(Admin.username)
+                )
+            ),
+            tuple(
+                session.execute(
+                    select(Mailbox.address, Mailbox.password_hash, Mailbox.active).order_by(Mailbox.address)
+                )
+            ),
+        )
