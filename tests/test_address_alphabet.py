@@ -6,6 +6,10 @@ way such an address can still come to exist."""
 
 from __future__ import annotations
 
+import re
+import string
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select, update
 
@@ -127,3 +131,11 @@ def test_csv_import_updates_a_stored_mailbox_of_any_shape(session, actor, domain
     assert result.ok, result.problems
     mailbox = mailboxes.get_mailbox(session, actor, address)
     assert (mailbox.name, mailbox.active) == ("Kept", False)
+
+
+def test_dovecot_accepts_at_login_exactly_what_a_new_address_may_hold():
+    conf = (Path(__file__).resolve().parent.parent / "deploy" / "dovecot" / "dovecot.conf.in").read_text()
+    [chars] = re.findall(r'^auth_username_chars = "([^"]+)"$', conf, re.M)
+    assert set(chars) == set(string.ascii_letters + string.digits + "@" + NEW_LOCAL_SPECIALS)
+    # No subaddressing: LMTP must look the whole address up.
+    assert re.search(r"^recipient_delimiter =$", conf, re.M)
