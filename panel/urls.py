@@ -13,10 +13,12 @@ class AddressConverter(BaseConverter):
     panel/addresses.py may hold one). The domain never holds ``/`` or ``@``,
     so ``/mailboxes/a/b@example.org/password`` still splits one way only.
     An empty local part is a catch-all (``@example.org``). ``?``, ``#`` and
-    ``%`` are percent-encoded by url_for (BaseConverter.to_url).
+    ``%`` are percent-encoded by url_for (BaseConverter.to_url). One segment
+    without ``@`` is taken too, so the view (not the router) says why it is
+    no address: a 400 naming the field, JSON on the API.
     """
 
-    regex = r"[^@]*@[^/@]+"
+    regex = r"[^@]*@[^/@]+|[^@/]+"
     part_isolating = False
     weight = 150
 

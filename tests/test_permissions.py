@@ -61,7 +61,7 @@ ADDRESS_BY_BLUEPRINT = {"mailboxes": "alice@example.org", "aliases": "info@examp
 def _url(app, rule) -> str:
     args = {}
     for arg in rule.arguments:
-        if arg == "address":
+        if arg in ("address", "email"):  # the <address:...> converter needs an @
             args[arg] = ADDRESS_BY_BLUEPRINT.get(rule.endpoint.split(".")[0], "alice@example.org")
         else:
             args[arg] = SAMPLE_ARGS.get(arg, "x1")

@@ -110,6 +110,10 @@ def _check_refused(client, world, special):
     assert created.json["fields"]["address"].startswith(f"{special!r} is not allowed in a new address")
 
 
-def test_a_path_that_is_no_address_is_a_json_404(client, world):
-    response = client.get("/api/v1/mailboxes/no-at-sign", headers=bearer(world["root"]))
+def test_a_path_that_is_no_address_is_a_json_error(client, world):
+    headers = bearer(world["root"])
+    response = client.get("/api/v1/mailboxes/no-at-sign", headers=headers)
+    assert response.status_code == 400 and response.json["fields"]["email"] == "an address needs exactly one @"
+    # Several segments and no @: no route at all.
+    response = client.get("/api/v1/mailboxes/no/at/sign", headers=headers)
     assert response.status_code == 404 and response.is_json
