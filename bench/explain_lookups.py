@@ -30,6 +30,7 @@ SAMPLE_KEYS = {
     "postfix-alias-domain-mailboxes": "u{first}@alias{alias_dom}.example",
     "postfix-alias-domain-aliases": "a{first}@alias{alias_dom}.example",
     "postfix-alias-domain-catchall": "nobody@alias{alias_dom}.example",
+    "postfix-catchall": "nobody@d{dom}.example",
     "dovecot-password": "u424242@d{dom}.example",
     "dovecot-user": "u424242@d{dom}.example",
 }

@@ -122,6 +122,7 @@ def sample_keys(url: str, count: int) -> dict[str, list[str]]:
         "postfix-alias-domain-aliases": alias_via_alias_domain,
         # No catch-all is seeded: every key runs the join and misses.
         "postfix-alias-domain-catchall": [f"nobody{i}@{d}" for i, d in enumerate(alias_domains)],
+        "postfix-catchall": [f"nobody{i}@{d}" for i, d in enumerate(domains)],
         FLOOR: mailboxes,
     }
 

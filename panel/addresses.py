@@ -4,6 +4,14 @@ Stored form: lower-case ASCII. Unicode domains become IDNA 2008 A-labels
 (Postfix 3.7's PostgreSQL client talks LATIN1, so nothing else is safe).
 Local parts follow RFC 5321's dot-atom; quoted local parts are refused on
 purpose: Postfix and Dovecot lookups would need their quotes round-tripped.
+
+Two alphabets. Any dot-atom is *read*: an existing row (made before the
+narrower rule) is still found, edited, reset and deleted, and an alias may
+deliver to any remote address. A *new* hosted address (a mailbox or an
+alias source) takes letters, digits and ``. _ - + '`` only, starting with a
+letter or digit -- what the mail servers accept end to end (Dovecot's
+``auth_username_chars`` in deploy/dovecot/dovecot.conf.in says the same;
+README, Rules).
 """
 
 from __future__ import annotations
@@ -20,6 +28,10 @@ ADDRESS_MAX = 254
 _ATEXT = r"[a-z0-9!#$%&'*+\-/=?^_`{|}~]+"
 _LOCAL_RE = re.compile(rf"^{_ATEXT}(\.{_ATEXT})*$")
 _LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# New hosted local parts (already a lower-case dot-atom when checked).
+NEW_LOCAL_SPECIALS = "._-+'"
+_NEW_LOCAL_RE = re.compile(r"^[a-z0-9][a-z0-9._+'\-]*$")
+_NOT_NEW_LOCAL = re.compile(r"[^a-z0-9._+'\-]")
 
 
 class AddressError(ValueError):
@@ -95,13 +107,33 @@ def normalize_address(value: str) -> str:
     return f"{local}@{domain}"
 
 
-def normalize_alias_address(value: str) -> tuple[str, str]:
-    """An alias source: ``user@domain`` or ``@domain`` (catch-all).
+def check_new_local_part(local: str) -> str:
+    """``local`` (a normalised local part) if a new hosted address may use
+    it; AddressError naming the first character it may not."""
+    if _NEW_LOCAL_RE.match(local):
+        return local
+    bad = _NOT_NEW_LOCAL.search(local)
+    if bad:
+        raise AddressError(
+            f"{bad.group()!r} is not allowed in a new address: use letters, digits and " + " ".join(NEW_LOCAL_SPECIALS)
+        )
+    raise AddressError("a new address must start with a letter or a digit")
+
+
+def split_new_address(value: str) -> tuple[str, str]:
+    """:func:`split_address` for an address about to be created here."""
+    local, domain = split_address(value)
+    return check_new_local_part(local), domain
+
+
+def normalize_alias_address(value: str, new: bool = False) -> tuple[str, str]:
+    """An alias source: ``user@domain`` or ``@domain`` (catch-all); with
+    ``new``, one about to be created (the new-address alphabet).
 
     Returns (address, domain).
     """
     if isinstance(value, str) and value.strip().startswith("@"):
         domain = normalize_domain(value.strip()[1:])
         return f"@{domain}", domain
-    local, domain = split_address(value)
+    local, domain = split_new_address(value) if new else split_address(value)
     return f"{local}@{domain}", domain

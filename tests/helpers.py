@@ -85,7 +85,7 @@ def sample_url(app, rule) -> str:
     """A URL of ``rule`` whose arguments name the world's things in example.org."""
     args = {}
     for arg in rule.arguments:
-        if arg == "address":
+        if arg in ("address", "email"):  # the <address:...> converter needs an @
             args[arg] = ADDRESS_BY_BLUEPRINT.get(rule.endpoint.split(".")[0], "alice@example.org")
         else:
             args[arg] = SAMPLE_ARGS.get(arg, "x1")

@@ -11,7 +11,13 @@ from panel.db import make_engine, normalize_url
 from panel.models import Base
 from tests.fixtures.databases import PG_URL, fresh_postgres
 
-VIEWS = {"mailserver_domains", "mailserver_alias_domains", "mailserver_mailboxes", "mailserver_aliases"}
+VIEWS = {
+    "mailserver_domains",
+    "mailserver_alias_domains",
+    "mailserver_mailboxes",
+    "mailserver_aliases",
+    "mailserver_mailbox_addresses",
+}
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

@@ -17,13 +17,22 @@ def lookup(session, name, key, dialect=None, portable=False):
     return [tuple(row) for row in session.execute(text(sql.replace(":", r"\:")))]
 
 
+def postfix_keys(key):
+    """The keys Postfix tries for ``key``, in order: an address, then its
+    ``@domain`` (virtual(5); there is no recipient_delimiter)."""
+    local, at, domain = key.partition("@")
+    return [key, f"@{domain}"] if at and local else [key]
+
+
 def postfix_map(session, map_name, key):
-    """First non-empty answer over the map list, as Postfix searches it."""
-    for name in mq.POSTFIX_MAPS[map_name]:
-        rows = lookup(session, name, key)
-        if rows:
-            # Postfix joins rows with commas and reads the result as a list.
-            return sorted(item for row in rows for item in row[0].split(","))
+    """The answer of a map list for ``key``, as Postfix searches it: each
+    of its keys in every table of the list, the first that answers wins."""
+    for each in postfix_keys(key):
+        for name in mq.POSTFIX_MAPS[map_name]:
+            rows = lookup(session, name, each)
+            if rows:
+                # Postfix joins rows with commas and reads the result as a list.
+                return sorted(item for row in rows for item in row[0].split(","))
     return []
 
 
@@ -34,6 +43,7 @@ def data(session, actor):
     mailboxes.create_mailbox(session, actor, "jane@example.org", password="password-1", quota="1G")
     mailboxes.create_mailbox(session, actor, "joe@example.org", password="password-1")
     mailboxes.create_mailbox(session, actor, "ann@off.example", password="password-1")
+    mailboxes.create_mailbox(session, actor, "gone@example.org", password="password-1", active=False)
     aliases.create_alias(session, actor, "team@example.org", ["jane@example.org", "joe@example.org"])
     aliases.create_alias(session, actor, "@example.org", ["joe@example.org"])
     aliases.create_alias_domain(session, actor, "example.net", "example.org")
@@ -70,10 +80,40 @@ def test_alias_with_two_destinations(session, data):
 
 
 def test_catchall_does_not_take_existing_mailboxes(session, data):
-    # Postfix tries the full address in every map before '@domain'.
     assert postfix_map(session, "virtual_alias_maps", "jane@example.org") == ["jane@example.org"]
-    assert postfix_map(session, "virtual_alias_maps", "nobody@example.org") == []
-    assert postfix_map(session, "virtual_alias_maps", "@example.org") == ["joe@example.org"]
+    assert postfix_map(session, "virtual_alias_maps", "nobody@example.org") == ["joe@example.org"]
+
+
+def test_catchall_spares_a_disabled_mailbox_which_then_matches_nothing(session, data):
+    # Nothing answers, so smtpd's reject_unlisted_recipient refuses it (550)
+    # and the catch-all's owner does not own it.
+    for map_name in ("virtual_alias_maps", "virtual_mailbox_maps", "smtpd_sender_login_maps"):
+        assert postfix_map(session, map_name, "gone@example.org") == [], map_name
+    # The same mailbox through the alias domain: not the target's catch-all.
+    assert postfix_map(session, "virtual_alias_maps", "gone@example.net") == []
+
+
+def test_the_domain_key_alone_finds_no_catchall(session, data):
+    # Postfix's last resort for any address is '@domain': were the catch-all
+    # found there, it would take every address the tables above miss.
+    for map_name in ("virtual_alias_maps", "virtual_mailbox_maps", "smtpd_sender_login_maps"):
+        for key in ("@example.org", "@example.net"):
+            assert postfix_map(session, map_name, key) == [], (map_name, key)
+
+
+def test_a_re_enabled_mailbox_is_itself_again(session, actor, data):
+    gone = mailboxes.get_mailbox(session, actor, "gone@example.org")
+    mailboxes.set_mailbox_active(session, actor, gone, True)
+    session.commit()
+    assert postfix_map(session, "virtual_alias_maps", "gone@example.org") == ["gone@example.org"]
+    assert postfix_map(session, "virtual_alias_maps", "gone@example.net") == ["gone@example.org"]
+    assert postfix_map(session, "virtual_mailbox_maps", "gone@example.org") == ["gone@example.org"]
+    assert postfix_map(session, "smtpd_sender_login_maps", "gone@example.org") == ["gone@example.org"]
+
+
+def test_a_mailbox_of_a_disabled_domain_matches_nothing(session, data):
+    for map_name in ("virtual_alias_maps", "virtual_mailbox_maps", "smtpd_sender_login_maps"):
+        assert postfix_map(session, map_name, "ann@off.example") == [], map_name
 
 
 def test_alias_domain_maps_to_target(session, data):
@@ -89,7 +129,10 @@ def test_sender_login_map(session, data):
         "jane@example.org",
         "joe@example.org",
     ]
-    assert postfix_map(session, "smtpd_sender_login_maps", "stranger@example.org") == []
+    # The catch-all's owner may send as what it catches (and nothing more:
+    # test_catchall_spares_a_disabled_mailbox_which_then_matches_nothing).
+    assert postfix_map(session, "smtpd_sender_login_maps", "stranger@example.org") == ["joe@example.org"]
+    assert postfix_map(session, "smtpd_sender_login_maps", "stranger@off.example") == []
 
 
 def test_dovecot_queries(session, actor, data):
@@ -148,7 +191,8 @@ def test_changed_destinations_reach_the_lookup(session, actor, data):
     assert postfix_map(session, "virtual_alias_maps", "team@example.org") == ["boss@elsewhere.net", "joe@example.org"]
     aliases.update_alias(session, actor, team, active=False)
     session.commit()
-    assert postfix_map(session, "virtual_alias_maps", "team@example.org") == []
+    # A disabled alias is no address at all: the catch-all takes it.
+    assert postfix_map(session, "virtual_alias_maps", "team@example.org") == ["joe@example.org"]
 
 
 def test_database_specific_forms_answer_exactly_as_the_portable_queries(session, actor, data):
@@ -159,7 +203,12 @@ def test_database_specific_forms_answer_exactly_as_the_portable_queries(session,
     names = mq.overrides(database)
     # SQLite runs the portable text only.
     assert names == (
-        ["postfix-alias-domain-aliases", "postfix-alias-domain-catchall", "postfix-alias-domain-mailboxes"]
+        [
+            "postfix-alias-domain-aliases",
+            "postfix-alias-domain-catchall",
+            "postfix-alias-domain-mailboxes",
+            "postfix-catchall",
+        ]
         if database == "postgresql"
         else []
     )
@@ -169,10 +218,16 @@ def test_database_specific_forms_answer_exactly_as_the_portable_queries(session,
         "nobody@example.net",
         "@example.net",
         "jane@example.org",
+        "nobody@example.org",
+        "gone@example.org",
+        "gone@example.net",
+        "@example.org",
+        "ann@off.example",
+        "nobody@off.example",
         "x' OR '1'='1@example.net",
+        "x' OR '1'='1@example.org",
         "jane@off.net",
         "jane@unknown.net",
-        "ann@off.example",
     ]
     aliases.create_alias_domain(session, actor, "off.net", "off.example")
     session.commit()
@@ -190,6 +245,11 @@ def test_database_specific_forms_answer_exactly_as_the_portable_queries(session,
     for (name, key), (specific, portable) in answers().items():
         assert specific == portable, (name, key)
     assert database == "sqlite" or any(specific for specific, _ in answers().values())
+    # Again with gone@ enabled: the catch-all forms spare a mailbox in both states.
+    mailboxes.set_mailbox_active(session, actor, mailboxes.get_mailbox(session, actor, "gone@example.org"), True)
+    session.commit()
+    for (name, key), (specific, portable) in answers().items():
+        assert specific == portable, (name, key)
     domains.set_domain_active(session, actor, domains.get_domain(session, "example.org"), False)
     session.commit()
     for (name, key), (specific, portable) in answers().items():

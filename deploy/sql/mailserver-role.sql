@@ -19,8 +19,9 @@ SELECT format('GRANT SELECT ON %I.%I TO %I', schemaname, viewname, :'role')
   FROM pg_views
  WHERE schemaname = 'public' AND viewname LIKE 'mailserver\_%' \gexec
 GRANT SELECT, INSERT, UPDATE ON quota_usage TO :"role";
--- The alias-domain lookup functions (migration 0008; invoker's rights, so
--- they read only what the views above let the role read).
+-- The lookup functions (alias domains: migration 0008; catch-alls: 0012).
+-- Invoker's rights, so they read only what the views above let the role
+-- read; a function granted here without its views would fail at lookup.
 SELECT format('GRANT EXECUTE ON FUNCTION %s TO %I', p.oid::regprocedure, :'role')
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'public' AND p.proname LIKE 'mailserver\_%' \gexec

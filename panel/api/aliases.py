@@ -63,13 +63,13 @@ def create_alias():
     return jsonify(alias_json(alias)), 201
 
 
-@bp.get("/aliases/<address>")
+@bp.get("/aliases/<address:address>")
 @token_required(*ALL_ROLES)
 def get_alias(address):
     return jsonify(alias_json(aliases.get_alias(get_session(), actor(), address)))
 
 
-@bp.patch("/aliases/<address>")
+@bp.patch("/aliases/<address:address>")
 @token_required(*ALL_ROLES)
 def update_alias(address):
     body = json_body({"destinations": (list, str), "active": (bool,)})
@@ -85,7 +85,7 @@ def update_alias(address):
     return jsonify(alias_json(alias))
 
 
-@bp.delete("/aliases/<address>")
+@bp.delete("/aliases/<address:address>")
 @token_required(*ALL_ROLES)
 def delete_alias(address):
     session = get_session()

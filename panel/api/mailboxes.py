@@ -86,13 +86,13 @@ def create_mailbox():
     return jsonify(result), 201
 
 
-@bp.get("/mailboxes/<email>")
+@bp.get("/mailboxes/<address:email>")
 @token_required(*ALL_ROLES)
 def get_mailbox(email):
     return jsonify(as_json(_mailbox(email)))
 
 
-@bp.patch("/mailboxes/<email>")
+@bp.patch("/mailboxes/<address:email>")
 @token_required(*ALL_ROLES)
 def update_mailbox(email):
     body = json_body(UPDATE)
@@ -108,7 +108,7 @@ def update_mailbox(email):
     return jsonify(as_json(mailbox))
 
 
-@bp.post("/mailboxes/<email>/password")
+@bp.post("/mailboxes/<address:email>/password")
 @token_required(*ALL_ROLES)
 def set_password(email):
     body = json_body(PASSWORD)
@@ -134,19 +134,19 @@ def _set_active(email: str, active: bool):
     return jsonify(as_json(mailbox))
 
 
-@bp.post("/mailboxes/<email>/disable")
+@bp.post("/mailboxes/<address:email>/disable")
 @token_required(*ALL_ROLES)
 def disable_mailbox(email):
     return _set_active(email, False)
 
 
-@bp.post("/mailboxes/<email>/enable")
+@bp.post("/mailboxes/<address:email>/enable")
 @token_required(*ALL_ROLES)
 def enable_mailbox(email):
     return _set_active(email, True)
 
 
-@bp.delete("/mailboxes/<email>")
+@bp.delete("/mailboxes/<address:email>")
 @token_required(*ALL_ROLES)
 def delete_mailbox(email):
     mailboxes.delete_mailbox(get_session(), actor(), _mailbox(email))

@@ -285,6 +285,11 @@ class Planner:
             if alias == row.address:
                 self.problems.add(record.line, "aliases", "an alias cannot point only to itself")
                 continue
+            try:
+                aliases.parse_alias_address(alias, new=True)
+            except ServiceError as exc:
+                self.problems.add(record.line, "aliases", f"{alias}: {exc.message}")
+                continue
             self._use(record, self._alias_target_domain(alias), aliases=1)
             row.new_aliases.append(alias)
         if row.new_aliases and row.kind == "unchanged":

@@ -22,17 +22,22 @@ POSTFIX_MAPS = {
     "virtual_mailbox_maps": ["postfix-mailboxes"],
     "virtual_alias_maps": [
         "postfix-aliases",
-        # A mailbox maps to itself, so a catch-all ('@domain', tried after
-        # every full-address map) never takes an existing mailbox's mail.
+        # An active mailbox maps to itself: its lookups end here.
         "postfix-mailboxes",
         "postfix-alias-domain-mailboxes",
         "postfix-alias-domain-aliases",
+        # The catch-alls are asked with the full address and spare every
+        # mailbox, active or not (the '@domain' key finds nothing): a
+        # disabled mailbox matches no table and is refused at RCPT instead
+        # of reaching the catch-all (migration 0012).
         "postfix-alias-domain-catchall",
+        "postfix-catchall",
     ],
     # Who may send as an address: the mailbox itself; else the mailboxes its
-    # alias delivers to. Two one-table maps (Postfix takes the first that
-    # answers) rather than one UNION: each stays a single index probe.
-    "smtpd_sender_login_maps": ["postfix-mailboxes", "postfix-aliases"],
+    # alias delivers to; else the catch-all's owner, for an address that is
+    # no mailbox. One-table maps where they can be (Postfix takes the first
+    # that answers) rather than one UNION: each stays a single index probe.
+    "smtpd_sender_login_maps": ["postfix-mailboxes", "postfix-aliases", "postfix-catchall"],
 }
 DOVECOT_QUERIES = ("dovecot-password", "dovecot-user", "dovecot-iterate")
 DATABASES = ("postgresql", "sqlite")

@@ -18,9 +18,11 @@ MAX_DESTINATIONS = 1000
 _SEPARATORS = re.compile(r"[\s,;]+")
 
 
-def parse_alias_address(value: str) -> tuple[str, str]:
+def parse_alias_address(value: str, new: bool = False) -> tuple[str, str]:
+    """(address, domain) of an alias source; ``new`` for one about to be
+    created, which must use the new-address alphabet (panel/addresses.py)."""
     try:
-        return normalize_alias_address(value)
+        return normalize_alias_address(value, new=new)
     except AddressError as exc:
         raise ServiceError("address", str(exc)) from None
 
@@ -60,7 +62,7 @@ def get_alias(session: Session, actor: Actor, address: str) -> Alias:
 
 
 def create_alias(session: Session, actor: Actor, address: str, destinations, active: bool = True) -> Alias:
-    address, domain_name = parse_alias_address(address)
+    address, domain_name = parse_alias_address(address, new=True)
     domain = domains.managed_domain(session, actor, domain_name)
     targets = parse_destinations(destinations)
     _check_not_only_self(address, targets)

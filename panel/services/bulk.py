@@ -58,7 +58,7 @@ def prepare_mailbox(
 ) -> NewMailbox:
     """Validate one new mailbox of ``domain`` (already a managed domain)."""
     return NewMailbox(
-        local_part=local_part,
+        local_part=mailboxes.check_new_local(local_part, "email"),
         address=f"{local_part}@{domain.name}",
         name=mailboxes.parse_display_name(name),
         quota_bytes=mailboxes.parse_quota(domain, quota),

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .. import passwords
-from ..addresses import AddressError, split_address
+from ..addresses import AddressError, check_new_local_part, split_address
 from ..models import Alias, Mailbox, QuotaUsage, utcnow
 from ..sizes import SizeError, parse_size
 from . import audit, domains
@@ -28,8 +28,19 @@ NAME_MAX = 255
 
 
 def parse_address(value: str, field: str = "address") -> tuple[str, str]:
+    """Any address that may be stored (rows made under older, wider rules
+    included): the form to look a mailbox up by."""
     try:
         return split_address(value)
+    except AddressError as exc:
+        raise ServiceError(field, str(exc)) from None
+
+
+def check_new_local(local: str, field: str = "address") -> str:
+    """The local part of a mailbox about to be created: the narrower
+    alphabet every mail server accepts (panel/addresses.py)."""
+    try:
+        return check_new_local_part(local)
     except AddressError as exc:
         raise ServiceError(field, str(exc)) from None
 
@@ -95,6 +106,7 @@ def create_mailbox(
     scheme: str = passwords.DEFAULT_SCHEME,
 ) -> Mailbox:
     local, domain_name = parse_address(address)
+    check_new_local(local)
     domain = domains.managed_domain(session, actor, domain_name)
     address = f"{local}@{domain.name}"
     if session.scalar(select(Alias.id).where(Alias.address == address)):

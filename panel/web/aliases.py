@@ -59,7 +59,7 @@ def create(domain):
     return redirect(url_for("aliases.index", domain=row.name))
 
 
-@bp.route("/aliases/<address>", methods=["GET", "POST"])
+@bp.route("/aliases/<address:address>", methods=["GET", "POST"])
 @allow(*MANAGERS)
 def edit(address):
     db, actor = get_session(), current_actor()
@@ -82,7 +82,7 @@ def edit(address):
     return redirect(url_for("aliases.index", domain=alias.domain.name))
 
 
-@bp.route("/aliases/<address>/delete", methods=["GET", "POST"])
+@bp.route("/aliases/<address:address>/delete", methods=["GET", "POST"])
 @allow(*MANAGERS)
 def delete(address):
     db, actor = get_session(), current_actor()

@@ -102,7 +102,7 @@ def create(domain):
     return redirect(url_for("mailboxes.index", domain=row.name))
 
 
-@bp.route("/mailboxes/<address>", methods=["GET", "POST"])
+@bp.route("/mailboxes/<address:address>", methods=["GET", "POST"])
 @allow(*MANAGERS)
 def edit(address):
     db, actor = get_session(), current_actor()
@@ -135,7 +135,7 @@ def edit(address):
     return redirect(url_for("mailboxes.index", domain=mailbox.domain.name))
 
 
-@bp.route("/mailboxes/<address>/password", methods=["GET", "POST"])
+@bp.route("/mailboxes/<address:address>/password", methods=["GET", "POST"])
 @allow(*ALL_ROLES)
 def password(address):
     db, actor = get_session(), current_actor()
@@ -161,7 +161,7 @@ def password(address):
     return redirect(back)
 
 
-@bp.route("/mailboxes/<address>/delete", methods=["GET", "POST"])
+@bp.route("/mailboxes/<address:address>/delete", methods=["GET", "POST"])
 @allow(*MANAGERS)
 def delete(address):
     db, actor = get_session(), current_actor()

@@ -1,3 +1,4 @@
--- PostgreSQL form of postfix-alias-domain-catchall.sql (same rows): an
--- empty local part asks for '@target' (migration 0008).
-SELECT mailserver_alias_domain_destination('', '%d')
+-- PostgreSQL form of postfix-alias-domain-catchall.sql (same rows): the
+-- alias domain's target, then mailserver_catchall_destination there
+-- (migration 0012).
+SELECT mailserver_alias_domain_catchall('%u', '%d')

@@ -1,5 +1,7 @@
--- virtual_alias_maps (1/5): aliases; the '@domain' key finds a catch-all.
--- The destinations come comma-joined in one row (aliases.goto), which
--- Postfix reads as a list. Also smtpd_sender_login_maps: the mailboxes an
--- alias delivers to may send as it.
-SELECT destination FROM mailserver_aliases WHERE address = '%s'
+-- virtual_alias_maps (1/6): aliases. The destinations come comma-joined in
+-- one row (aliases.goto), which Postfix reads as a list. Also
+-- smtpd_sender_login_maps: the mailboxes an alias delivers to may send as it.
+-- '%u@%d', not '%s': Postfix suppresses the query for the '@domain' key
+-- (empty local part), so a catch-all row is never found here; the catch-all
+-- is postfix-catchall.sql, which spares every mailbox (migration 0012).
+SELECT destination FROM mailserver_aliases WHERE address = '%u@%d'

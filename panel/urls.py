@@ -1,0 +1,28 @@
+"""URL converters shared by the web panel and the API."""
+
+from __future__ import annotations
+
+from werkzeug.routing import BaseConverter
+
+
+class AddressConverter(BaseConverter):
+    """``<address:name>``: a stored address, whatever its local part holds.
+
+    Werkzeug's default converter stops at ``/``, which RFC 5321 allows in a
+    local part (and rows made before the narrower rule for new addresses in
+    panel/addresses.py may hold one). The domain never holds ``/`` or ``@``,
+    so ``/mailboxes/a/b@example.org/password`` still splits one way only.
+    An empty local part is a catch-all (``@example.org``). ``?``, ``#`` and
+    ``%`` are percent-encoded by url_for (BaseConverter.to_url). One segment
+    without ``@`` is taken too, so the view (not the router) says why it is
+    no address: a 400 naming the field, JSON on the API.
+    """
+
+    regex = r"[^@]*@[^/@]+|[^@/]+"
+    part_isolating = False
+    weight = 150
+
+
+def init_app(app) -> None:
+    # Before any blueprint: rules are compiled as they are registered.
+    app.url_map.converters["address"] = AddressConverter
