@@ -10,7 +10,7 @@ from ..mailserver import maildirs
 from ..models import Domain, Mailbox, QuotaUsage
 from ..passwords import WRITABLE_SCHEMES
 from ..services import domains, mailboxes
-from ..sizes import format_size
+from ..sizes import format_limit, format_size
 from .common import cli_actor, obtain_password, password_option, print_generated, transaction
 
 mailbox_cli = AppGroup("mailbox", help="Mailboxes.")
@@ -38,7 +38,7 @@ def add_command(email, password_stdin, quota, name, scheme):
         mailbox = mailboxes.create_mailbox(
             session, actor, email, password=password, quota=quota, name=name, scheme=_scheme(scheme)
         )
-    click.echo(f"added mailbox {mailbox.address} (quota {format_size(mailbox.quota_bytes)})")
+    click.echo(f"added mailbox {mailbox.address} (quota {format_limit(mailbox.quota_bytes)})")
     if generated:
         print_generated(mailbox.address, password)
 
@@ -113,8 +113,8 @@ def list_command(domain):
                 [
                     row.address,
                     "yes" if row.active else "no",
-                    format_size(row.bytes or 0).replace("unlimited", "0"),
-                    format_size(row.quota_bytes),
+                    format_size(row.bytes),
+                    format_limit(row.quota_bytes),
                     str(row.messages or 0),
                     row.name,
                 ]

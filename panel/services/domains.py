@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_domain
 from ..models import Alias, AliasDomain, Domain, Mailbox
-from ..sizes import SizeError, parse_size
+from ..sizes import SizeError, parse_count, parse_size
 from . import audit
 from .actor import Actor
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, one_line
 from .persist import insert_unique
 
 LIMIT_FIELDS = ("max_mailboxes", "max_aliases", "max_quota_bytes", "total_quota_bytes", "default_quota_bytes")
 _SIZE_FIELDS = {"max_quota_bytes", "total_quota_bytes", "default_quota_bytes"}
+DESCRIPTION_MAX = 255
 
 
 def parse_domain_name(name: str, field: str = "name") -> str:
@@ -52,14 +53,9 @@ def _parse_limits(values: dict) -> dict:
         if value is None:
             continue
         try:
-            number = parse_size(value) if field in _SIZE_FIELDS else int(value)
-        except (SizeError, ValueError, TypeError) as exc:
-            raise ServiceError(field, str(exc) if isinstance(exc, SizeError) else "must be a whole number") from None
-        if number < 0:
-            raise ServiceError(field, "cannot be negative")
-        if number > 2**31 - 1 and field not in _SIZE_FIELDS:
-            raise ServiceError(field, "is too large")
-        limits[field] = number
+            limits[field] = parse_size(value) if field in _SIZE_FIELDS else parse_count(value)
+        except SizeError as exc:
+            raise ServiceError(field, str(exc)) from None
     return limits
 
 
@@ -182,12 +178,7 @@ def delete_domain(session: Session, actor: Actor, domain: Domain) -> None:
 
 
 def _description(text: str | None) -> str:
-    text = (text or "").strip()
-    if len(text) > 255:
-        raise ServiceError("description", "is at most 255 characters")
-    if any(ord(ch) < 0x20 for ch in text):
-        raise ServiceError("description", "must be a single line of text")
-    return text
+    return one_line(text, "description", DESCRIPTION_MAX)
 
 
 # -- counters: the race-safe way to hold a limit ---------------------------

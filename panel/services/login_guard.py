@@ -13,13 +13,13 @@ Failures and locks are audited; attempts refused while throttled are not
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import passwords
-from ..models import Admin, LoginThrottle, Role, utcnow
+from .. import passwords, text
+from ..models import Admin, LoginThrottle, Role, as_utc, utcnow
 from . import audit
 from .actor import Actor
 
@@ -50,13 +50,6 @@ class LoginRefused(Exception):
         self.retry_after = retry_after
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite returns naive datetimes; everything we store is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def delay_for(failures: int) -> timedelta:
     """How long the next attempt must wait after ``failures`` failures in a row."""
     if failures < SLOW_AFTER:
@@ -65,7 +58,7 @@ def delay_for(failures: int) -> timedelta:
 
 
 def _seconds_left(until: datetime | None, now: datetime) -> int:
-    until = _aware(until)
+    until = as_utc(until) if until is not None else None
     return int((until - now).total_seconds()) + 1 if until and until > now else 0
 
 
@@ -77,7 +70,7 @@ def _throttle_row(session: Session, remote_addr: str | None) -> LoginThrottle | 
     if not remote_addr:
         return None
     row = session.get(LoginThrottle, remote_addr)
-    if row is not None and utcnow() - _aware(row.last_failure_at) > FORGET_AFTER:
+    if row is not None and utcnow() - as_utc(row.last_failure_at) > FORGET_AFTER:
         row.failures = 0
     return row
 
@@ -90,7 +83,7 @@ def authenticate(session: Session, username: str, password: str, remote_addr: st
     """
     now = utcnow()
     name = (username or "").strip().lower()[:128]
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
+    if text.problem(name):
         name = "?"  # no account has such a name (and PostgreSQL refuses NUL)
     admin = session.scalar(select(Admin).where(Admin.username == name)) if name else None
     row = _throttle_row(session, remote_addr)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from panel.models import Admin, AuditEvent, LoginThrottle, utcnow
+from panel.models import Admin, AuditEvent, LoginThrottle, as_utc, utcnow
 from panel.services import login_guard
 from tests.web.conftest import PASSWORD, client_as, csrf_token, login, post
 
@@ -76,7 +76,7 @@ def test_an_account_is_locked_after_many_failures_from_several_addresses(app, wo
         _fail(world, "dom", f"192.0.2.{i}")
     with world() as session:
         admin = session.scalar(select(Admin).where(Admin.username == "dom"))
-        left = login_guard._aware(admin.locked_until) - utcnow()
+        left = as_utc(admin.locked_until) - utcnow()
     assert timedelta(minutes=14) < left <= login_guard.LOCK_FOR
     assert _events(world, "login.lock_account") == 1
     refused = _try(world, "dom", "198.51.100.7")
