@@ -44,9 +44,14 @@ def normalize_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine for ``url``. Its errors never carry the statement's
+    parameters: they end up in logs, and a batch insert's parameters are
+    other people's password hashes."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"isolation_level": None, "check_same_thread": False})
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"isolation_level": None, "check_same_thread": False}
+        )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
         return engine
@@ -56,7 +61,10 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     options = " ".join(filter(None, [parsed.query.get("options"), "-c jit=off"]))
     return create_engine(
-        parsed.difference_update_query(["options"]), pool_pre_ping=True, connect_args={"options": options}
+        parsed.difference_update_query(["options"]),
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"options": options},
     )
 
 

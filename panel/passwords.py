@@ -81,6 +81,8 @@ def split_scheme(stored: str) -> tuple[str, str]:
 
 def check_hash(stored: str) -> str:
     """Validate an imported ``{SCHEME}hash``; returns it unchanged."""
+    if len(stored.strip()) > HASH_MAX:
+        raise PasswordError(f"is too long for a password hash (at most {HASH_MAX} characters)")
     scheme, digest = split_scheme(stored.strip())
     pattern = IMPORTABLE_SCHEMES.get(scheme)
     if pattern is None:

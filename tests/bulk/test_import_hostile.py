@@ -54,6 +54,11 @@ HOSTILE = {
     "no_email_column": ("name,password\nx,secret123\n", "line 1: email: the header row needs an email column"),
     # Regression (found by schemathesis): a lone CR in the header made the csv module raise.
     "lone_cr_in_header": ("email\rname,password\n" + GOOD, "line 1: the header row is not valid CSV"),
+    # Regression: on PostgreSQL the insert failed (HTTP 500) and logged the batch's other hashes.
+    "over_long_hash": (
+        "email,password_hash\nh@example.org,{SHA512-CRYPT}$6$rounds=" + "9" * 300 + "$salt$" + "a" * 86 + "\n",
+        "line 2: password_hash: is too long for a password hash (at most 255 characters)",
+    ),
     "unknown_hash_scheme": (
         "email,password_hash\nh@example.org,{MD5-CRYPT}$1$abc$defghijklmnopqrstuvwx\n",
         "line 2: password_hash: unsupported hash scheme {MD5-CRYPT}",
@@ -163,3 +168,16 @@ def test_helpdesk_cannot_import(session, actor, hosted):
     helpdesk = Actor("helen", Role.HELPDESK, None)
     result = do_import(session, helpdesk, "email,password\nx@example.org,secret123\n")
     assert result.problems == ["line 2: email: you do not manage this domain"]
+
+
+def test_a_value_the_database_refuses_during_the_write_is_a_line_error_without_the_value():
+    # Defence in depth behind the checks: what the database refuses (the
+    # over-long hash above, before it was checked) fails the import cleanly.
+    from sqlalchemy.exc import DataError
+
+    from panel.bulk import importer
+
+    with pytest.raises(importer.ImportFailed) as raised:
+        with importer._guard(7):
+            raise DataError("INSERT INTO mailboxes ...", {"password_hash": "{X}other-rows-hash"}, Exception("too long"))
+    assert raised.value.problems == ["line 7: the database refused a value (of this row or a later one)"]
