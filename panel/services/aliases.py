@@ -130,8 +130,12 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
     target_domain = domains.managed_domain(session, actor, domains.parse_domain_name(target, "target"), "target")
     if name == target_domain.name:
         raise ServiceError("name", "an alias domain cannot point to itself")
-    if session.scalar(select(Domain.id).where(Domain.name == name)):
+    taken = session.scalar(select(Domain.id).where(Domain.name == name))
+    if taken and actor.sees_domain(taken):
         raise Conflict("name", f"{name} is already a hosted domain")
+    if taken or _foreign_alias_domain(session, actor, name):
+        # The same words whoever holds it: another tenant's names are not theirs to learn.
+        raise Conflict("name", f"{name} is already in use on this server")
     alias_domain = AliasDomain(
         name=name,
         target=target_domain,
@@ -142,6 +146,11 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
     insert_unique(session, alias_domain, "name", f"the alias domain {name} already exists")
     audit.record(session, actor, "alias_domain.create", name, target=target_domain.name, active=alias_domain.active)
     return alias_domain
+
+
+def _foreign_alias_domain(session: Session, actor: Actor, name: str) -> bool:
+    target = session.scalar(select(AliasDomain.target_domain_id).where(AliasDomain.name == name))
+    return target is not None and not actor.sees_domain(target)
 
 
 def set_alias_domain_active(session: Session, actor: Actor, alias_domain: AliasDomain, active: bool) -> AliasDomain:

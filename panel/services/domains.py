@@ -258,16 +258,28 @@ def release_alias(session: Session, domain: Domain) -> None:
 
 
 def managed_domain(session: Session, actor: Actor, name: str, field: str = "address") -> Domain:
-    """A hosted domain (not an alias domain) that the actor may manage."""
+    """A hosted domain (not an alias domain) that the actor may manage.
+
+    A name outside the actor's domains — another tenant's domain or alias
+    domain — gets the very answer a name nobody hosts gets: which other
+    domains exist is not theirs to learn (README, "The web panel").
+    """
+    name = parse_domain_name(name, field)
     alias_domain = is_alias_domain(session, name)
-    if alias_domain is not None:
+    if alias_domain is not None and actor.sees_domain(alias_domain.target_domain_id):
         raise ServiceError(field, f"{name} is an alias domain of {alias_domain.target.name}")
-    try:
-        domain = get_domain(session, name, field)
-    except NotFound:
-        raise NotFound(field, f"the domain {name} is not hosted here") from None
+    domain = session.scalar(select(Domain).where(Domain.name == name))
+    if domain is None or not actor.sees_domain(domain.id):
+        raise not_hosted(actor, name, field)
     actor.require_manage(domain.id)
     return domain
+
+
+def not_hosted(actor: Actor, name: str, field: str) -> NotFound:
+    """The refusal for a domain the actor cannot see, true whether it exists or not."""
+    if actor.domain_ids is None:
+        return NotFound(field, f"the domain {name} is not hosted here")
+    return NotFound(field, f"{name} is not one of your domains")
 
 
 def is_alias_domain(session: Session, name: str) -> AliasDomain | None:
