@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.urls import iri_to_uri
 
+from .. import text
 from ..db import get_session
 from ..services import login_guard
 from .access import ALL_ROLES, allow, current_actor, public
@@ -15,13 +17,16 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site; never another host (open redirect)."""
-    if not target:
+    """Only a path on this site; never another host (open redirect), never a
+    header split (``/%0d%0a...``), no control characters: browsers drop tabs
+    and line breaks from a URL, so ``/<tab>/evil.example`` would become
+    ``//evil.example``."""
+    if not target or text.problem(target):
         return url_for("home.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("home.index")
-    return target
+    return iri_to_uri(target)  # the Location header is ASCII
 
 
 @bp.route("/login", methods=["GET", "POST"])
