@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Admin, ApiToken, as_utc, utcnow
+from ..sizes import MAX_BYTES, SizeError, parse_count
 from . import audit
 from .actor import Actor
 from .errors import Forbidden, NotFound, ServiceError, one_line
@@ -61,8 +62,8 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
 
 def get_token(session: Session, actor: Actor, token_id) -> ApiToken:
     try:
-        ident = int(token_id)
-    except (TypeError, ValueError):
+        ident = parse_count(token_id, MAX_BYTES)  # a larger id overflows SQLite's integers
+    except SizeError:
         raise NotFound("token", "no such token") from None
     row = session.get(ApiToken, ident)
     if row is None or (not actor.is_superadmin and row.admin_id != actor.admin_id):
