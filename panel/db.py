@@ -7,12 +7,17 @@ commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 _EXTENSION = "mailpanel.db"
+
+# What a request is told when the database refuses a value the checks let
+# through (a gap in them, a bug): a 400, not a 500, and never the value.
+DATABASE_REFUSED = "The database refused a value (too long or malformed); nothing was changed."
+
 
 # Postfix's SQLite client has no busy timeout and dies on "database is
 # locked"; WAL lets its readers proceed while we write. Our own writers wait.
@@ -87,6 +92,16 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions[_EXTENSION]()
     return g.db_session
+
+
+def refused_value(error) -> None:
+    """For the error handlers of a request whose statement the database
+    refused (DataError): roll back, and log which request without the
+    statement's parameters."""
+    get_session().rollback()
+    current_app.logger.warning(
+        "database refused a value: %s %s (%s)", request.method, request.path, type(error.orig).__name__
+    )
 
 
 def _close_session(_exc=None) -> None:

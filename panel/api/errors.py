@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from ..db import get_session
+from ..db import DATABASE_REFUSED, get_session, refused_value
 from ..services import ServiceError
 
 _MESSAGES = {
@@ -42,6 +43,11 @@ def _http_error(exc: HTTPException):
     return error_response(status, _MESSAGES.get(status, exc.name.lower()))
 
 
+def _database_refused(exc: DataError):
+    refused_value(exc)
+    return error_response(400, DATABASE_REFUSED)
+
+
 def _unexpected(exc: Exception):
     get_session().rollback()
     current_app.logger.exception("API error on %s %s", request.method, request.path)
@@ -53,6 +59,7 @@ def register(bp) -> None:
     up before its first registration)."""
     bp.register_error_handler(ServiceError, _service_error)
     bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(DataError, _database_refused)
     # Flask prefers the app's handler for a status code over a blueprint's
     # handler for a class: name the codes so the web's HTML pages never answer here.
     for status in _MESSAGES:

@@ -145,3 +145,19 @@ def test_an_over_long_imported_hash_is_refused_and_logs_no_hash(client, session,
     ]
     assert good_hash not in caplog.text and "b" * 86 not in caplog.text
     assert client.get("/api/v1/mailboxes/first@example.org", headers=h).status_code == 404
+
+
+def test_a_value_the_database_refuses_is_a_400_json(client, session, world, monkeypatch, caplog):
+    # A gap in the checks, injected: the service's statement fails in the database.
+    from sqlalchemy.exc import DataError
+
+    from panel.api import domains as api_domains
+    from panel.db import DATABASE_REFUSED
+
+    def refuse(*args, **kwargs):
+        raise DataError("INSERT INTO domains ...", {"description": "other-rows-secret"}, Exception("value too long"))
+
+    monkeypatch.setattr(api_domains.domains, "create_domain", refuse)
+    response = client.post("/api/v1/domains", json={"name": "r.example"}, headers=bearer(world["root"]))
+    assert response.status_code == 400 and response.json == {"error": DATABASE_REFUSED, "fields": {}}
+    assert "other-rows-secret" not in caplog.text
