@@ -215,8 +215,7 @@ def mailbox_page(
     before: str | None = None,
 ) -> Page:
     """Mailboxes of one domain, sorted by address, usage (largest first) or last change (newest first)."""
-    if not actor.sees_domain(domain.id):
-        raise Forbidden("you do not manage this domain")
+    actor.require_sight(domain.id)
     _check_sort(sort)
     if sort == "usage":
         return _usage_page(session, domain.id, after, before)
@@ -605,8 +604,7 @@ def near_quota(session: Session, actor: Actor, limit: int = 10) -> list:
 def alias_page(
     session: Session, actor: Actor, domain: Domain, after: str | None = None, before: str | None = None
 ) -> Page:
-    if not actor.sees_domain(domain.id) or actor.role is Role.HELPDESK:
-        raise Forbidden("you do not manage this domain")
+    actor.require_manage(domain.id)
     query = select(Alias).where(Alias.domain_id == domain.id)
     return _page(
         session,
@@ -619,8 +617,7 @@ def alias_page(
 
 
 def alias_domains_of(session: Session, actor: Actor, domain: Domain) -> list[AliasDomain]:
-    if not actor.sees_domain(domain.id) or actor.role is Role.HELPDESK:
-        raise Forbidden("you do not manage this domain")
+    actor.require_manage(domain.id)
     query = select(AliasDomain).where(AliasDomain.target_domain_id == domain.id).order_by(AliasDomain.name).limit(500)
     return list(session.scalars(query))
 
