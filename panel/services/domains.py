@@ -270,12 +270,12 @@ def managed_domain(session: Session, actor: Actor, name: str, field: str = "addr
         raise ServiceError(field, f"{name} is an alias domain of {alias_domain.target.name}")
     domain = session.scalar(select(Domain).where(Domain.name == name))
     if domain is None or not actor.sees_domain(domain.id):
-        raise not_hosted(actor, name, field)
+        raise _not_hosted(actor, name, field)
     actor.require_manage(domain.id)
     return domain
 
 
-def not_hosted(actor: Actor, name: str, field: str) -> NotFound:
+def _not_hosted(actor: Actor, name: str, field: str) -> NotFound:
     """The refusal for a domain the actor cannot see, true whether it exists or not."""
     if actor.domain_ids is None:
         return NotFound(field, f"the domain {name} is not hosted here")
