@@ -20,7 +20,7 @@ import contextvars
 import os
 from contextlib import contextmanager
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -32,6 +32,11 @@ _EXTENSION = "mailpanel.db"
 # What a busy (SQLite's lock held past the busy timeout) or unreachable
 # database raises: the web and the API answer 503 for these.
 UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+# What a request is told when the database refuses a value the checks let
+# through (a gap in them, a bug): a 400, not a 500, and never the value.
+DATABASE_REFUSED = "The database refused a value (too long or malformed); nothing was changed."
+
 
 # Postfix's SQLite client has no busy timeout and dies on "database is
 # locked"; WAL lets its readers proceed while we write. Our own writers wait.
@@ -114,10 +119,15 @@ def create_private_sqlite_file(url: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine for ``url``. Its errors never carry the statement's
+    parameters: they end up in logs, and a batch insert's parameters are
+    other people's password hashes."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         create_private_sqlite_file(url)
-        engine = create_engine(url, connect_args={"isolation_level": None, "check_same_thread": False})
+        engine = create_engine(
+            url, hide_parameters=True, connect_args={"isolation_level": None, "check_same_thread": False}
+        )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin)
         return engine
@@ -127,7 +137,10 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     options = " ".join(filter(None, [parsed.query.get("options"), "-c jit=off"]))
     return create_engine(
-        parsed.difference_update_query(["options"]), pool_pre_ping=True, connect_args={"options": options}
+        parsed.difference_update_query(["options"]),
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"options": options},
     )
 
 
@@ -171,6 +184,16 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions[_EXTENSION]()
     return g.db_session
+
+
+def refused_value(error) -> None:
+    """For the error handlers of a request whose statement the database
+    refused (DataError): roll back, and log which request without the
+    statement's parameters."""
+    get_session().rollback()
+    current_app.logger.warning(
+        "database refused a value: %s %s (%s)", request.method, request.path, type(error.orig).__name__
+    )
 
 
 def _close_session(_exc=None) -> None:

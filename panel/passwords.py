@@ -16,20 +16,24 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from passlib.hash import sha256_crypt, sha512_crypt
 
+from . import text
+
 DEFAULT_SCHEME = "ARGON2ID"
 WRITABLE_SCHEMES = ("ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT")
 
 # Schemes Dovecot 2.3 knows that are safe enough to store; an imported hash
 # with another scheme (PLAIN, MD5, ...) is refused.
 IMPORTABLE_SCHEMES = {
-    "ARGON2ID": re.compile(r"^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"),
-    "ARGON2I": re.compile(r"^\$argon2i\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$"),
-    "BLF-CRYPT": re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$"),
-    "SHA512-CRYPT": re.compile(r"^\$6\$(rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{86}$"),
-    "SHA256-CRYPT": re.compile(r"^\$5\$(rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43}$"),
+    "ARGON2ID": re.compile(r"^\$argon2id\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$", re.ASCII),
+    "ARGON2I": re.compile(r"^\$argon2i\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$", re.ASCII),
+    "BLF-CRYPT": re.compile(r"^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$", re.ASCII),
+    "SHA512-CRYPT": re.compile(r"^\$6\$(rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{86}$", re.ASCII),
+    "SHA256-CRYPT": re.compile(r"^\$5\$(rounds=\d+\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{43}$", re.ASCII),
 }
 
 _SCHEMED = re.compile(r"^\{([A-Z0-9.-]+)\}(.*)$", re.DOTALL)
+# The width of the password_hash columns: a longer hash cannot be stored.
+HASH_MAX = 255
 
 # Dovecot's argon2 verification uses libsodium limits; these match
 # argon2-cffi's RFC 9106 "low memory" profile, which Dovecot accepts.
@@ -51,6 +55,8 @@ def check_plain(password: str) -> None:
         raise PasswordError(f"must be at most {MAX_LENGTH} characters")
     if any(ch in password for ch in "\0\r\n"):
         raise PasswordError("must not contain NUL or line breaks")
+    if text.has_surrogates(password):  # not text: it cannot be encoded to be hashed
+        raise PasswordError("contains a broken character (half of a UTF-16 pair)")
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,8 @@ def split_scheme(stored: str) -> tuple[str, str]:
 
 def check_hash(stored: str) -> str:
     """Validate an imported ``{SCHEME}hash``; returns it unchanged."""
+    if len(stored.strip()) > HASH_MAX:
+        raise PasswordError(f"is too long for a password hash (at most {HASH_MAX} characters)")
     scheme, digest = split_scheme(stored.strip())
     pattern = IMPORTABLE_SCHEMES.get(scheme)
     if pattern is None:
@@ -122,6 +130,8 @@ def check_hash(stored: str) -> str:
 
 
 def verify(password: str, stored: str) -> bool:
+    if text.has_surrogates(password):  # cannot be encoded, so it matches nothing
+        return False
     try:
         scheme, digest = split_scheme(stored)
     except PasswordError:

@@ -8,7 +8,7 @@ Every error is JSON ``{"error": ..., "fields": {...}}``, never an HTML page.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -22,6 +22,16 @@ def init_app(app) -> None:
 
     csrf.exempt(bp)
     app.register_blueprint(bp)
+    app.after_request(_no_store)
+
+
+def _no_store(response):
+    """No API answer is kept by a cache: exports hold password hashes, some
+    answers generated passwords. On the app, not the blueprint, so an
+    unmatched /api/v1 path (a 404) carries it too."""
+    if request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # Routes and handlers attach to ``bp`` as these modules are imported.

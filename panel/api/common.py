@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from flask import request
 
+from .. import text
 from ..db import get_session
 from ..services import ServiceError
+from ..services.errors import safe_text
+from ..sizes import SizeError, parse_count
 from . import MAX_JSON_BYTES
 
 MAX_PAGE = 500
@@ -17,7 +20,10 @@ _TYPES = {str: "a string", int: "an integer", bool: "true or false", list: "a li
 def json_body(spec: dict[str, tuple], required: tuple[str, ...] = ()) -> dict:
     """The request's JSON object, checked against ``spec`` (name -> allowed types)."""
     request.max_content_length = MAX_JSON_BYTES
-    body = request.get_json(silent=True) if request.mimetype == "application/json" else None
+    try:
+        body = request.get_json(silent=True) if request.mimetype == "application/json" else None
+    except RecursionError:  # e.g. 100,000 nested "[": deeper than Python's parser goes
+        raise ServiceError("body", "the JSON is nested too deeply") from None
     if not isinstance(body, dict):
         raise ServiceError("body", "send a JSON object with Content-Type: application/json")
     problems = {}
@@ -28,12 +34,21 @@ def json_body(spec: dict[str, tuple], required: tuple[str, ...] = ()) -> dict:
             problems[key] = "must be " + " or ".join(_TYPES[t] for t in spec[key])
         elif isinstance(value, list) and not all(isinstance(v, str) for v in value):
             problems[key] = "must be a list of strings"
+        elif _broken(value):
+            problems[key] = "contains a broken character (half of a UTF-16 pair, like \\ud800)"
     for key in required:
         if body.get(key) in (None, ""):
             problems.setdefault(key, "is required")
     if problems:
         raise ServiceError(None, "invalid request body", **problems)
     return body
+
+
+def _broken(value) -> bool:
+    """JSON's ``"\\ud800"`` escape gives a lone surrogate: not text, so
+    nothing can store or hash it (the encoder fails deep in a service)."""
+    strings = value if isinstance(value, list) else [value]
+    return any(isinstance(v, str) and text.has_surrogates(v) for v in strings)
 
 
 def _is(value, types) -> bool:
@@ -55,18 +70,22 @@ def page_size() -> int:
     raw = request.args.get("limit", "")
     if raw == "":
         return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    try:
+        size = parse_count(raw, MAX_PAGE)
+    except SizeError:
+        size = 0
+    if size < 1:
         raise ServiceError("limit", f"must be a whole number from 1 to {MAX_PAGE}")
-    return int(raw)
+    return size
 
 
 def text_arg(name: str, max_length: int = 254) -> str | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    if len(value) > max_length or any(ord(ch) < 0x20 for ch in value):
-        raise ServiceError(name, f"must be one line of at most {max_length} characters")
-    return value
+    if len(value) > max_length:
+        raise ServiceError(name, f"must be at most {max_length} characters")
+    return safe_text(value, name)
 
 
 def like_pattern(text: str) -> str:

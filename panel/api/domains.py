@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import jsonify
 from sqlalchemy import select
 
 from ..db import get_session
 from ..models import Domain
-from ..services import domains, lists
+from ..services import ServiceError, domains, lists
 from . import bp
 from .auth import ALL_ROLES, actor, token_required
 from .common import commit, json_body, page, page_size, text_arg, timestamp
@@ -28,6 +30,18 @@ _LIMIT_TYPES = {
     "default_quota": (int, str),
 }
 SPEC = {"name": (str,), "description": (str,), "active": (bool,), **_LIMIT_TYPES}
+_JSON_NAMES = {field: name for name, field in LIMITS.items()}
+
+
+@contextmanager
+def _json_field_names():
+    """A refusal names the JSON field that was sent (``max_quota``), not the
+    service's (``max_quota_bytes``)."""
+    try:
+        yield
+    except ServiceError as exc:
+        exc.fields = {_JSON_NAMES.get(field, field): message for field, message in exc.fields.items()}
+        raise
 
 
 def as_json(domain: Domain) -> dict:
@@ -69,14 +83,15 @@ def list_domains():
 def create_domain():
     body = json_body(SPEC, required=("name",))
     limits = {LIMITS[k]: v for k, v in body.items() if k in LIMITS}
-    domain = domains.create_domain(
-        get_session(),
-        actor(),
-        body["name"],
-        description=body.get("description", ""),
-        active=body.get("active", True),
-        **limits,
-    )
+    with _json_field_names():
+        domain = domains.create_domain(
+            get_session(),
+            actor(),
+            body["name"],
+            description=body.get("description", ""),
+            active=body.get("active", True),
+            **limits,
+        )
     commit()
     return jsonify(as_json(domain)), 201
 
@@ -93,7 +108,8 @@ def update_domain(name):
     body = json_body({k: v for k, v in SPEC.items() if k != "name"})
     session, domain = get_session(), visible_domain(name)
     limits = {LIMITS[k]: v for k, v in body.items() if k in LIMITS}
-    domains.update_domain(session, actor(), domain, description=body.get("description"), **limits)
+    with _json_field_names():
+        domains.update_domain(session, actor(), domain, description=body.get("description"), **limits)
     if "active" in body:
         domains.set_domain_active(session, actor(), domain, body["active"])
     commit()

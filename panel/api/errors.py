@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
-from ..db import UNAVAILABLE, get_session
+from ..db import DATABASE_REFUSED, UNAVAILABLE, get_session, refused_value
 from ..services import ServiceError
 
 _MESSAGES = {
@@ -60,6 +61,11 @@ def _database_unavailable(exc: Exception):
     return response
 
 
+def _database_refused(exc: DataError):
+    refused_value(exc)
+    return error_response(400, DATABASE_REFUSED)
+
+
 def _unexpected(exc: Exception):
     get_session().rollback()
     current_app.logger.exception("API error on %s %s", request.method, request.path)
@@ -71,6 +77,7 @@ def register(bp) -> None:
     up before its first registration)."""
     bp.register_error_handler(ServiceError, _service_error)
     bp.register_error_handler(HTTPException, _http_error)
+    bp.register_error_handler(DataError, _database_refused)
     # Flask prefers the app's handler for a status code over a blueprint's
     # handler for a class: name the codes so the web's HTML pages never answer here.
     for status in _MESSAGES:

@@ -48,7 +48,7 @@ def export_csv(session: Session, actor: Actor, domain: Domain | None = None) -> 
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     for chunk in _mailbox_chunks(session, actor, domain):
-        alias_map = _single_destination_aliases(session, [row.address for row in chunk])
+        alias_map = _single_destination_aliases(session, actor, [row.address for row in chunk])
         for row in chunk:
             values = {
                 "email": row.address,
@@ -83,9 +83,10 @@ def _mailbox_chunks(session: Session, actor: Actor, domain: Domain | None):
         yield partition
 
 
-def _single_destination_aliases(session: Session, addresses: list[str]) -> dict[str, list[str]]:
-    """Aliases whose only destination is one of these mailboxes: exactly what
-    the ``aliases`` column can express."""
+def _single_destination_aliases(session: Session, actor: Actor, addresses: list[str]) -> dict[str, list[str]]:
+    """Aliases of the actor's domains whose only destination is one of these
+    mailboxes: exactly what the ``aliases`` column can express. Another
+    tenant's alias may point here too; it is theirs (and would not re-import)."""
     if not addresses:
         return {}
     pointing = session.execute(
@@ -104,7 +105,9 @@ def _single_destination_aliases(session: Session, addresses: list[str]) -> dict[
             .having(func.count() == 1)
         )
     )
-    names = dict(session.execute(select(Alias.id, Alias.address).where(Alias.id.in_(single))).all()) if single else {}
+    scope = [] if actor.domain_ids is None else [Alias.domain_id.in_(actor.domain_ids)]
+    query = select(Alias.id, Alias.address).where(Alias.id.in_(single), *scope)
+    names = dict(session.execute(query).all()) if single else {}
     found: dict[str, list[str]] = {}
     for alias_id, destination in pointing:
         if alias_id in names:

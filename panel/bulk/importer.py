@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import passwords
@@ -238,10 +239,14 @@ def _update(session: Session, actor: Actor, row: PlannedRow, hashed: str | None,
 
 @contextmanager
 def _guard(line: int, column: str | None = None) -> Iterator[None]:
-    """A service refusal inside becomes the file's ``line N: column:`` error."""
+    """A service refusal inside becomes the file's ``line N: column:`` error;
+    so does a value the database refuses that the checks let through (said
+    without the value: a batch's parameters are other rows' hashes)."""
     try:
         yield
     except ServiceError as exc:
         where = column or next(iter(exc.fields), None)
         prefix = f"line {line}: {where}: " if where else f"line {line}: "
         raise ImportFailed([prefix + exc.message]) from None
+    except (DataError, IntegrityError):
+        raise ImportFailed([f"line {line}: the database refused a value (of this row or a later one)"]) from None

@@ -158,6 +158,8 @@ class Planner:
         try:
             return bulk.managed_domain(self.session, self.actor, name)
         except NotFound as exc:
+            if not self.actor.is_superadmin:  # only a superadmin may add domains: no hint
+                return exc
             if not self.options.create_domains:
                 return ServiceError("email", f"{exc.message} (use --create-domains to add it)")
         except ServiceError as exc:

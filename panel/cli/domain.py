@@ -5,7 +5,7 @@ from sqlalchemy import select
 from ..db import get_session
 from ..models import Domain
 from ..services import domains
-from ..sizes import format_size
+from ..sizes import format_limit
 from .common import transaction
 
 domain_cli = AppGroup("domain", help="Virtual domains.")
@@ -78,7 +78,7 @@ def list_command():
                     str(domain.alias_count),
                     str(domain.max_mailboxes or "unlimited"),
                     str(domain.max_aliases or "unlimited"),
-                    format_size(domain.default_quota_bytes),
+                    format_limit(domain.default_quota_bytes),
                 ]
             )
         )

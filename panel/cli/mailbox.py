@@ -11,7 +11,7 @@ from ..mailserver import maildirs
 from ..models import Domain, Mailbox, QuotaUsage
 from ..passwords import WRITABLE_SCHEMES
 from ..services import domains, mailboxes
-from ..sizes import format_size
+from ..sizes import format_limit, format_size
 from .common import cli_actor, obtain_password, password_option, print_generated, transaction
 
 mailbox_cli = AppGroup("mailbox", help="Mailboxes.")
@@ -40,7 +40,7 @@ def add_command(email, password_stdin, quota, name, scheme):
         mailbox = mailboxes.create_mailbox(
             session, actor, email, password=prepared, quota=quota, name=name, scheme=_scheme(scheme)
         )
-    click.echo(f"added mailbox {mailbox.address} (quota {format_size(mailbox.quota_bytes)})")
+    click.echo(f"added mailbox {mailbox.address} (quota {format_limit(mailbox.quota_bytes)})")
     if generated:
         print_generated(mailbox.address, password)
 
@@ -116,8 +116,8 @@ def list_command(domain):
                 [
                     row.address,
                     "yes" if row.active else "no",
-                    format_size(row.bytes or 0).replace("unlimited", "0"),
-                    format_size(row.quota_bytes),
+                    format_size(row.bytes),
+                    format_limit(row.quota_bytes),
                     str(row.messages or 0),
                     row.name,
                 ]

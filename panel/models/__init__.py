@@ -10,7 +10,7 @@
 from ..addresses import ADDRESS_MAX, DOMAIN_MAX
 from .accounts import Admin, ApiToken, LoginThrottle, OneTimeSecret, RecoveryCode, WebSession, admin_domains
 from .audit import AuditEvent
-from .base import NAMING_CONVENTION, Base, Role, utcnow
+from .base import NAMING_CONVENTION, Base, Role, as_utc, utcnow
 from .mail import Alias, AliasDestination, AliasDomain, Domain, DomainName, Mailbox, QuotaUsage
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "Role",
     "WebSession",
     "admin_domains",
+    "as_utc",
     "utcnow",
 ]

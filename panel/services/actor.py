@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..models import Admin, Role
-from .errors import Forbidden
+from .errors import Forbidden, NotFound
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,18 @@ class Actor:
 
     def require_manage(self, domain_id: int) -> None:
         """Create/edit/delete mailboxes and aliases of a domain."""
-        if self.role is Role.HELPDESK or not self.sees_domain(domain_id):
+        self.require_sight(domain_id)
+        if self.role is Role.HELPDESK:
             raise Forbidden("you do not manage this domain")
 
     def require_password_reset(self, domain_id: int) -> None:
+        self.require_sight(domain_id)
+
+    def require_sight(self, domain_id: int) -> None:
+        """A domain outside the actor's is missing, not forbidden: which
+        other domains exist is not theirs to learn."""
         if not self.sees_domain(domain_id):
-            raise Forbidden("you do not manage this domain")
+            raise NotFound(None, "there is no such thing in your domains")
 
     def outranked_by(self, role: Role) -> bool:
         return role.rank > self.role.rank

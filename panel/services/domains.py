@@ -13,14 +13,15 @@ from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_domain
 from ..models import Alias, AliasDomain, Domain, DomainName, Mailbox
-from ..sizes import SizeError, parse_size
+from ..sizes import SizeError, parse_count, parse_size
 from . import audit
 from .actor import Actor
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, one_line
 from .persist import insert_unique
 
 LIMIT_FIELDS = ("max_mailboxes", "max_aliases", "max_quota_bytes", "total_quota_bytes", "default_quota_bytes")
 _SIZE_FIELDS = {"max_quota_bytes", "total_quota_bytes", "default_quota_bytes"}
+DESCRIPTION_MAX = 255
 
 
 def parse_domain_name(name: str, field: str = "name") -> str:
@@ -70,14 +71,9 @@ def _parse_limits(values: dict) -> dict:
         if value is None:
             continue
         try:
-            number = parse_size(value) if field in _SIZE_FIELDS else int(value)
-        except (SizeError, ValueError, TypeError) as exc:
-            raise ServiceError(field, str(exc) if isinstance(exc, SizeError) else "must be a whole number") from None
-        if number < 0:
-            raise ServiceError(field, "cannot be negative")
-        if number > 2**31 - 1 and field not in _SIZE_FIELDS:
-            raise ServiceError(field, "is too large")
-        limits[field] = number
+            limits[field] = parse_size(value) if field in _SIZE_FIELDS else parse_count(value)
+        except SizeError as exc:
+            raise ServiceError(field, str(exc)) from None
     return limits
 
 
@@ -199,12 +195,7 @@ def delete_domain(session: Session, actor: Actor, domain: Domain) -> None:
 
 
 def _description(text: str | None) -> str:
-    text = (text or "").strip()
-    if len(text) > 255:
-        raise ServiceError("description", "is at most 255 characters")
-    if any(ord(ch) < 0x20 for ch in text):
-        raise ServiceError("description", "must be a single line of text")
-    return text
+    return one_line(text, "description", DESCRIPTION_MAX)
 
 
 # -- counters: the race-safe way to hold a limit ---------------------------
@@ -284,16 +275,28 @@ def release_alias(session: Session, domain: Domain) -> None:
 
 
 def managed_domain(session: Session, actor: Actor, name: str, field: str = "address") -> Domain:
-    """A hosted domain (not an alias domain) that the actor may manage."""
+    """A hosted domain (not an alias domain) that the actor may manage.
+
+    A name outside the actor's domains — another tenant's domain or alias
+    domain — gets the very answer a name nobody hosts gets: which other
+    domains exist is not theirs to learn (README, "The web panel").
+    """
+    name = parse_domain_name(name, field)
     alias_domain = is_alias_domain(session, name)
-    if alias_domain is not None:
+    if alias_domain is not None and actor.sees_domain(alias_domain.target_domain_id):
         raise ServiceError(field, f"{name} is an alias domain of {alias_domain.target.name}")
-    try:
-        domain = get_domain(session, name, field)
-    except NotFound:
-        raise NotFound(field, f"the domain {name} is not hosted here") from None
+    domain = session.scalar(select(Domain).where(Domain.name == name))
+    if domain is None or not actor.sees_domain(domain.id):
+        raise _not_hosted(actor, name, field)
     actor.require_manage(domain.id)
     return domain
+
+
+def _not_hosted(actor: Actor, name: str, field: str) -> NotFound:
+    """The refusal for a domain the actor cannot see, true whether it exists or not."""
+    if actor.domain_ids is None:
+        return NotFound(field, f"the domain {name} is not hosted here")
+    return NotFound(field, f"{name} is not one of your domains")
 
 
 def is_alias_domain(session: Session, name: str) -> AliasDomain | None:

@@ -6,6 +6,8 @@ and the API maps ``status`` and ``fields`` to JSON.
 
 from __future__ import annotations
 
+from .. import text
+
 
 class ServiceError(Exception):
     status = 400
@@ -39,3 +41,20 @@ class Forbidden(ServiceError):
 
     def __init__(self, message: str = "you are not allowed to do this"):
         super().__init__(None, message)
+
+
+def one_line(value: str | None, field: str, max_length: int) -> str:
+    """A stored name or description: panel/text.py's rule, refused on ``field``."""
+    try:
+        return text.one_line(value, max_length)
+    except text.TextError as exc:
+        raise ServiceError(field, str(exc)) from None
+
+
+def safe_text(value: str, field: str) -> str:
+    """Text to look up (a search, a filter, a page key), unchanged if it passes
+    panel/text.py's rule; refused on ``field`` otherwise."""
+    reason = text.problem(value)
+    if reason:
+        raise ServiceError(field, reason)
+    return value

@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timezone
 
 from sqlalchemy import and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role
+from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role, as_utc
+from ..sizes import MAX_BYTES, parse_count
+from ..text import problem as text_problem
 from .actor import Actor
-from .errors import Forbidden, NotFound, ServiceError
+from .errors import Forbidden, NotFound, ServiceError, safe_text
 
 PAGE_SIZE = 50
 SEARCH_MIN = 2
@@ -54,18 +56,11 @@ class Page:
 # -- keyset helpers ---------------------------------------------------------
 
 
-def _no_controls(text: str, field: str) -> str:
-    # NUL in particular: PostgreSQL refuses it in any string parameter.
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
-        raise ServiceError(field, "must not contain control characters")
-    return text
-
-
 def _decode_key(raw: str | None, parts: int) -> list[str] | None:
     if not raw:
         return None
     values = raw.split("|", parts - 1)
-    if len(values) != parts or len(raw) > 600 or any(ord(ch) < 0x20 for ch in raw):
+    if len(values) != parts or len(raw) > 600 or text_problem(raw):
         raise ServiceError("page", "this page link is not valid; start from the first page")
     return values
 
@@ -220,8 +215,7 @@ def mailbox_page(
     before: str | None = None,
 ) -> Page:
     """Mailboxes of one domain, sorted by address, usage (largest first) or last change (newest first)."""
-    if not actor.sees_domain(domain.id):
-        raise Forbidden("you do not manage this domain")
+    actor.require_sight(domain.id)
     _check_sort(sort)
     if sort == "usage":
         return _usage_page(session, domain.id, after, before)
@@ -304,22 +298,20 @@ def _usage_bound(raw: str | None) -> tuple[int, tuple | None]:
     """(segment index, decoded bound) of a usage-sort key."""
     if not raw:
         return 0, None
-    _no_controls(raw, "page")
-    try:
-        if raw.startswith("u|"):
-            used, address = raw[2:].split("|", 1)
-            return 0, (int(used), address)
-        if raw.startswith("n|"):
-            return 1, (raw[2:],)
-    except ValueError:
-        pass
+    if not text_problem(raw) and len(raw) <= 600:
+        try:
+            if raw.startswith("u|"):
+                used, address = raw[2:].split("|", 1)
+                return 0, (_key_number(used), address)
+            if raw.startswith("n|"):
+                return 1, (raw[2:],)
+        except ValueError:
+            pass
     raise ServiceError("page", "this page link is not valid; start from the first page")
 
 
 def _iso(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).isoformat()
+    return as_utc(value).isoformat()
 
 
 def _typed_key(values, sort: str):
@@ -327,19 +319,24 @@ def _typed_key(values, sort: str):
         return None
     try:
         if sort == "changed":
-            at = datetime.fromisoformat(values[0])
-            return (at, int(values[1]))
+            return (as_utc(datetime.fromisoformat(values[0])), _key_number(values[1]))
         if sort == "usage":
-            return (int(values[0]), values[1])
-    except ValueError:
+            return (_key_number(values[0]), values[1])
+    except (ValueError, OverflowError):  # OverflowError: a time in year 1 moved to UTC
         raise ServiceError("page", "this page link is not valid; start from the first page") from None
     return tuple(values)
+
+
+def _key_number(text: str) -> int:
+    """A number in a page key: what the panel writes there (ids, bytes) fits
+    a BIGINT; anything larger would overflow SQLite's integers."""
+    return parse_count(text, MAX_BYTES)
 
 
 def _search_needle(text: str, minimum: int = SEARCH_MIN) -> str:
     """What "address or name contains ``text``, any case" looks for (the
     panel's search and the API's): ``text`` lower-cased and checked."""
-    needle = _no_controls((text or "").strip().lower(), "q")
+    needle = safe_text((text or "").strip().lower(), "q")
     if len(needle) < minimum or len(needle) > SEARCH_MAX:
         raise ServiceError("q", f"type {minimum} to {SEARCH_MAX} characters")
     return needle
@@ -607,8 +604,7 @@ def near_quota(session: Session, actor: Actor, limit: int = 10) -> list:
 def alias_page(
     session: Session, actor: Actor, domain: Domain, after: str | None = None, before: str | None = None
 ) -> Page:
-    if not actor.sees_domain(domain.id) or actor.role is Role.HELPDESK:
-        raise Forbidden("you do not manage this domain")
+    actor.require_manage(domain.id)
     query = select(Alias).where(Alias.domain_id == domain.id)
     return _page(
         session,
@@ -621,8 +617,7 @@ def alias_page(
 
 
 def alias_domains_of(session: Session, actor: Actor, domain: Domain) -> list[AliasDomain]:
-    if not actor.sees_domain(domain.id) or actor.role is Role.HELPDESK:
-        raise Forbidden("you do not manage this domain")
+    actor.require_manage(domain.id)
     query = select(AliasDomain).where(AliasDomain.target_domain_id == domain.id).order_by(AliasDomain.name).limit(500)
     return list(session.scalars(query))
 
@@ -653,9 +648,9 @@ class AuditFilter:
     @classmethod
     def parse(cls, args) -> "AuditFilter":
         result = cls(
-            actor=_no_controls((args.get("actor") or "").strip()[:128], "actor"),
-            action=_no_controls((args.get("action") or "").strip()[:64], "action"),
-            target=_no_controls((args.get("target") or "").strip()[:255], "target"),
+            actor=safe_text((args.get("actor") or "").strip()[:128], "actor"),
+            action=safe_text((args.get("action") or "").strip()[:64], "action"),
+            target=safe_text((args.get("target") or "").strip()[:255], "target"),
         )
         for name in ("since", "until"):
             raw = (args.get(name) or "").strip()
@@ -691,7 +686,8 @@ def audit_page(
     if filters.since:
         query = query.where(AuditEvent.at >= datetime.combine(filters.since, time(), timezone.utc))
     if filters.until:
-        query = query.where(AuditEvent.at < datetime.combine(filters.until + timedelta(days=1), time(), timezone.utc))
+        # Through the last microsecond of that day (the day after 9999-12-31 is no date).
+        query = query.where(AuditEvent.at <= datetime.combine(filters.until, time.max, timezone.utc))
     order = [(AuditEvent.at, False), (AuditEvent.id, False)]
     key = lambda r: (_iso(r[0].at), r[0].id)  # noqa: E731
     return _page(

@@ -42,9 +42,8 @@ from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from .. import passwords
-from ..models import Admin, LoginThrottle, Role, utcnow
-from ..timeutil import aware  # noqa: F401 (re-exported for tests and pages)
+from .. import passwords, text
+from ..models import Admin, LoginThrottle, Role, as_utc, utcnow
 from . import audit
 from .actor import Actor
 
@@ -102,7 +101,7 @@ def delay_for(failures: int) -> timedelta:
 
 def clean_name(username: str | None) -> str:
     name = (username or "").strip().lower()[:NAME_MAX]
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or 0xD800 <= ord(ch) <= 0xDFFF for ch in name):
+    if text.problem(name):
         return "?"  # no account has such a name (and PostgreSQL refuses NUL)
     return name
 
@@ -189,7 +188,7 @@ def locked_accounts(session: Session, usernames: list[str]) -> dict[str, datetim
             LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now + MAX_DELAY
         )
     )
-    return {keys[key]: aware(until) for key, until in rows}
+    return {keys[key]: as_utc(until) for key, until in rows}
 
 
 def clear_account_budget(session: Session, username: str) -> None:
@@ -281,7 +280,7 @@ def _settle(session: Session, key: str, reset: bool) -> None:
 def _wait(session: Session, key: str, now: datetime, only_if_locked: bool = False) -> int:
     """Seconds until ``key`` takes attempts again (0 with ``only_if_locked``
     when it takes them now)."""
-    until = aware(session.scalar(select(LoginThrottle.locked_until).where(LoginThrottle.key == key)))
+    until = as_utc(session.scalar(select(LoginThrottle.locked_until).where(LoginThrottle.key == key)))
     if until is None or until <= now:
         return 0 if only_if_locked else 1
     return max(1, int((until - now).total_seconds()) + 1)

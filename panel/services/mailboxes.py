@@ -21,7 +21,7 @@ from ..models import Alias, Mailbox, QuotaUsage, utcnow
 from ..sizes import SizeError, parse_size
 from . import audit, domains
 from .actor import Actor
-from .errors import Conflict, NotFound, ServiceError
+from .errors import Conflict, NotFound, ServiceError, one_line
 from .persist import insert_unique
 
 NAME_MAX = 255
@@ -56,12 +56,7 @@ def get_mailbox(session: Session, actor: Actor, address: str, field: str = "addr
 
 
 def parse_display_name(name: str | None) -> str:
-    name = (name or "").strip()
-    if len(name) > NAME_MAX:
-        raise ServiceError("name", f"is at most {NAME_MAX} characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
-        raise ServiceError("name", "must not contain control characters or line breaks")
-    return name
+    return one_line(name, "name", NAME_MAX)
 
 
 def parse_quota(domain, value) -> int:

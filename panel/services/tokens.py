@@ -14,10 +14,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Admin, ApiToken, utcnow
+from ..models import Admin, ApiToken, as_utc, utcnow
+from ..sizes import MAX_BYTES, SizeError, parse_count
 from . import audit
 from .actor import Actor
-from .errors import Forbidden, NotFound, ServiceError
+from .errors import Forbidden, NotFound, ServiceError, one_line
 
 TOKEN_PREFIX = "mpt_"
 PREFIX_SHOWN = 12
@@ -31,12 +32,7 @@ def digest(token: str) -> str:
 
 
 def _name(value: str | None) -> str:
-    name = (value or "").strip()
-    if len(name) > NAME_MAX:
-        raise ServiceError("name", f"is at most {NAME_MAX} characters")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in name):
-        raise ServiceError("name", "must be a single line of text")
-    return name
+    return one_line(value, "name", NAME_MAX)
 
 
 def _may_manage(actor: Actor, admin_id: int) -> None:
@@ -66,8 +62,8 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
 
 def get_token(session: Session, actor: Actor, token_id) -> ApiToken:
     try:
-        ident = int(token_id)
-    except (TypeError, ValueError):
+        ident = parse_count(token_id, MAX_BYTES)  # a larger id overflows SQLite's integers
+    except SizeError:
         raise NotFound("token", "no such token") from None
     row = session.get(ApiToken, ident)
     if row is None or (not actor.is_superadmin and row.admin_id != actor.admin_id):
@@ -101,8 +97,6 @@ def authenticate(session: Session, token: str | None) -> tuple[Admin, ApiToken] 
         return None
     now = utcnow()
     last = row.last_used_at
-    if last is not None and last.tzinfo is None:  # SQLite returns naive datetimes
-        last = last.replace(tzinfo=now.tzinfo)
-    if last is None or now - last > TOUCH_INTERVAL:
+    if last is None or now - as_utc(last) > TOUCH_INTERVAL:
         row.last_used_at = now
     return row.admin, row

@@ -19,8 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from ..models import WebSession, utcnow
-from ..timeutil import aware  # noqa: F401 (callers read it here)
+from ..models import WebSession, as_utc, utcnow
 from .actor import Actor
 
 # Where the web layer keeps the token in its signed cookie.
@@ -57,7 +56,7 @@ def start(session: Session, admin_id: int, remote_addr: str | None, user_agent: 
 
 def is_current(row: WebSession, now: datetime | None = None) -> bool:
     now = now or utcnow()
-    return aware(row.created_at) > now - LIFETIME and aware(row.last_seen_at) > now - IDLE
+    return as_utc(row.created_at) > now - LIFETIME and as_utc(row.last_seen_at) > now - IDLE
 
 
 def find(session: Session, token: str | None) -> WebSession | None:
@@ -69,7 +68,7 @@ def find(session: Session, token: str | None) -> WebSession | None:
 
 
 def needs_touch(row: WebSession) -> bool:
-    return utcnow() - aware(row.last_seen_at) > TOUCH_INTERVAL
+    return utcnow() - as_utc(row.last_seen_at) > TOUCH_INTERVAL
 
 
 def touch(session: Session, session_id: int) -> None:

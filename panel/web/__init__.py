@@ -14,10 +14,19 @@ from flask import current_app, g, render_template, request, session, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from ..db import UNAVAILABLE, get_session, read_only_from_here, reading, restore, short_write
+from ..db import (
+    DATABASE_REFUSED,
+    UNAVAILABLE,
+    get_session,
+    read_only_from_here,
+    reading,
+    refused_value,
+    restore,
+    short_write,
+)
 from ..models import Admin, Role
 from ..services import web_sessions
 from ..services.errors import Forbidden, NotFound, ServiceError
@@ -155,6 +164,11 @@ def _service_error(error: ServiceError):
     return _error_page(error.status, "Cannot do that", str(error))
 
 
+def _database_refused(error: DataError):
+    refused_value(error)
+    return _error_page(400, "Cannot do that", DATABASE_REFUSED)
+
+
 def _register_error_pages(app) -> None:
     app.register_error_handler(400, lambda e: _error_page(400, "Bad request", "The request was not understood."))
     app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "You do not have access to this page."))
@@ -170,6 +184,7 @@ def _register_error_pages(app) -> None:
         ),
     )
     app.register_error_handler(ServiceError, _service_error)
+    app.register_error_handler(DataError, _database_refused)
     app.register_error_handler(
         500, lambda e: _error_page(500, "Something went wrong", "The error has been logged. Please try again.")
     )

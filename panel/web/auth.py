@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.urls import iri_to_uri
 
+from .. import text
 from ..db import get_session
 from ..models import Admin
 from ..services import login_guard, second_factor, web_sessions
@@ -30,13 +32,16 @@ PENDING_FOR = 300  # seconds to enter the code after the password
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site; never another host (open redirect)."""
-    if not target or len(target) > 2000 or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+    """Only a path on this site; never another host (open redirect), never a
+    header split (``/%0d%0a...``), no control characters: browsers drop tabs
+    and line breaks from a URL, so ``/<tab>/evil.example`` would become
+    ``//evil.example``."""
+    if not target or len(target) > 2000 or text.problem(target):
         return url_for("home.index")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return url_for("home.index")
-    return target
+    return iri_to_uri(target)  # the Location header is ASCII
 
 
 def _refused(refused: login_guard.LoginRefused, template: str, values: dict, field: str):

@@ -23,9 +23,7 @@ def _values_of(domain) -> dict:
     values = {"name": domain.name, "description": domain.description}
     for field in LIMIT_FIELDS:
         number = getattr(domain, field)
-        values[field] = (
-            str(number) if field in ("max_mailboxes", "max_aliases") else (format_size(number) if number else "0")
-        )
+        values[field] = str(number) if field in ("max_mailboxes", "max_aliases") else format_size(number, exact=True)
     return values
 
 

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..sizes import format_size
-
-
-def size(number: int | None) -> str:
-    """A quota limit: 0 means unlimited."""
-    return format_size(number)
-
-
-def used(number: int | None) -> str:
-    """Bytes in use: 0 is just nothing."""
-    return format_size(number) if number else "0"
+from ..models import as_utc
+from ..sizes import format_limit, format_size
 
 
 def when(value: datetime | None) -> str:
     if value is None:
         return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def percent(used_bytes: int | None, limit: int | None) -> str:
@@ -35,11 +24,10 @@ def in_future(value: datetime | None) -> bool:
     """For ``locked_until``: is that time still ahead?"""
     if value is None:
         return False
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value > datetime.now(timezone.utc)
+    return as_utc(value) > datetime.now(timezone.utc)
 
 
 def init_app(app) -> None:
-    app.jinja_env.filters.update(size=size, used=used, when=when, percent=percent)
+    # size: a quota limit (0 is unlimited); used: bytes in use (0 is nothing).
+    app.jinja_env.filters.update(size=format_limit, used=format_size, when=when, percent=percent)
     app.jinja_env.tests["future"] = in_future

@@ -70,7 +70,7 @@ def create(domain):
     if request.method == "GET":
         row = lists.visible_domain(db, actor, domain)
         actor.require_manage(row.id)
-        values = {"quota": format_size(row.default_quota_bytes) if row.default_quota_bytes else "0", "active": True}
+        values = {"quota": format_size(row.default_quota_bytes, exact=True), "active": True}
         return render_template("mailboxes/new.html", domain=row, values=values, errors={})
     try:
         password, generated = chosen_password(_scheme())  # first: the hash holds no lock
@@ -111,7 +111,7 @@ def edit(address):
     if request.method == "GET":
         values = {
             "name": mailbox.name,
-            "quota": format_size(mailbox.quota_bytes) if mailbox.quota_bytes else "0",
+            "quota": format_size(mailbox.quota_bytes, exact=True),
             "active": mailbox.active,
         }
         return render_template("mailboxes/edit.html", mailbox=mailbox, values=values, errors={})

@@ -41,20 +41,13 @@ def fmt_age(seconds: int) -> str:
     return f"{minutes}m" if minutes else f"{seconds}s"
 
 
-def fmt_size(number: int) -> str:
-    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if number >= factor:
-            return f"{number / factor:.1f} {unit}"
-    return f"{number} B"
-
-
 def fmt_time(stamp: int) -> str:
     return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @bp.context_processor
 def _formatters():
-    return {"fmt_age": fmt_age, "fmt_time": fmt_time, "fmt_size": fmt_size, "now": time.time()}
+    return {"fmt_age": fmt_age, "fmt_time": fmt_time, "now": time.time()}
 
 
 class CsrfOnlyForm(FlaskForm):

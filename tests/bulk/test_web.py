@@ -28,7 +28,7 @@ def test_domain_admin_upload_touching_another_domain_is_refused_whole(app, world
     client = client_as(app, "domainadmin")
     response = _upload(client, "email,password\nnew@example.org,secret123\nx@other.org,secret123\n")
     assert response.status_code == 422
-    assert "line 3: email: you do not manage this domain" in response.get_data(as_text=True)
+    assert "line 3: email: other.org is not one of your domains" in response.get_data(as_text=True)
     assert _addresses(world) == ["alice@example.org", "olga@other.org"]
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from panel.models import Admin, AuditEvent, LoginThrottle, utcnow
+from panel.models import Admin, AuditEvent, LoginThrottle, as_utc, utcnow
 from panel.services import login_guard
 from panel.web import devices
 from tests.helpers import PASSWORD, client_as, csrf_token, login, post
@@ -90,7 +90,7 @@ def _budget(world, key):
 def test_an_account_is_locked_after_many_failures_from_several_addresses(app, world):
     for i in range(login_guard.ACCOUNT_LOCK_AFTER):
         _fail(world, "dom", f"192.0.2.{i}")
-    left = login_guard.aware(_budget(world, "u:dom").locked_until) - utcnow()
+    left = as_utc(_budget(world, "u:dom").locked_until) - utcnow()
     assert timedelta(minutes=14) < left <= login_guard.LOCK_FOR
     assert _events(world, "login.lock_account") == 1
     refused = _attempt(world, "dom", PASSWORD, "198.51.100.7")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from panel.models import Admin, WebSession, utcnow
+from panel.models import Admin, WebSession, as_utc, utcnow
 from panel.services import web_sessions
 from tests.helpers import PASSWORD, client_as, login, post
 
@@ -126,7 +126,7 @@ def test_activity_is_recorded_now_and_then(app, world):
     assert _signed_in(client)
     with world() as s:
         seen = s.scalar(select(WebSession.last_seen_at))
-    assert web_sessions.aware(seen) > long_ago + timedelta(minutes=50)
+    assert as_utc(seen) > long_ago + timedelta(minutes=50)
 
 
 def test_only_a_digest_of_the_token_is_stored(app, world):

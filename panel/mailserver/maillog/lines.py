@@ -1,15 +1,16 @@
-"""One line of a mail log as shown: decoded, control characters made visible,
+"""One line of a mail log as shown: decoded, control characters (and the other
+characters panel/text.py refuses in names, like bidi overrides) made visible,
 very long lines cut with a visible mark. Log lines are untrusted: callers
 escape the text (Jinja's autoescape, ``textContent`` in the browser)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from ... import text
 
 BLOCK_SIZE = 64 * 1024  # bytes read at a time, forwards or backwards
 LINE_CAP = 2000  # bytes of one line kept and shown
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,5 @@ class LogLine:
 
 
 def decode(raw: bytes, full_length: int, source: str) -> LogLine:
-    text = raw.decode("utf-8", "replace")
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    return LogLine(text, source, max(0, full_length - len(raw)))
+    line = text.visible(raw.decode("utf-8", "replace"), keep="\t")
+    return LogLine(line, source, max(0, full_length - len(raw)))
