@@ -122,7 +122,7 @@ def _roles_requiring_2fa(settings: dict) -> None:
     from .models import Role
 
     names = [n for n in re.split(r"[\s,;]+", str(settings.get("REQUIRE_2FA") or "").lower()) if n]
-    known = {r.value for r in Role}
+    known = {r.value for r in Role.admin_roles()}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ConfigError(f"MAILPANEL_REQUIRE_2FA: unknown role {unknown[0]!r} (use {', '.join(sorted(known))})")

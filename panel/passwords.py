@@ -88,6 +88,21 @@ def plain_text(password: str | Prepared | None) -> str | None:
     return password.plain if isinstance(password, Prepared) else password
 
 
+def check_not_derived(password: str | Prepared | None, *names: str) -> None:
+    """A password is never the account's own name or address (the first
+    thing an attacker tries), in any case."""
+    plain = (plain_text(password) or "").strip().lower()
+    if plain and any(plain == (name or "").strip().lower() for name in names if name):
+        raise PasswordError("must not be the address or user name itself")
+
+
+def hash_random_secret(secret: str) -> str:
+    """A stored hash for a long random secret (an app password, 128 bits or
+    more): SHA512-CRYPT at libpass's default rounds, which Dovecot checks
+    at every login; a guessable password needs the slow schemes above."""
+    return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=5000).hash(secret)
+
+
 def hash_password(password: str | Prepared, scheme: str = DEFAULT_SCHEME) -> str:
     if isinstance(password, Prepared):
         check_plain(password.plain)

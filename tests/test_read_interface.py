@@ -8,10 +8,10 @@ from panel.mailserver import queries as mq
 from panel.services import aliases, domains, mailboxes
 
 
-def lookup(session, name, key, dialect=None, portable=False):
+def lookup(session, name, key, dialect=None, portable=False, **dovecot):
     dialect = dialect or ("dovecot" if name.startswith("dovecot") else "postfix")
     database = session.bind.dialect.name if portable is False else None
-    sql = mq.render(mq.load(name, mail_root="/var/vmail", database=database), key, dialect)
+    sql = mq.render(mq.load(name, mail_root="/var/vmail", database=database), key, dialect, **dovecot)
     if sql is None:
         return None
     return [tuple(row) for row in session.execute(text(sql.replace(":", r"\:")))]
@@ -136,8 +136,8 @@ def test_sender_login_map(session, data):
 
 
 def test_dovecot_queries(session, actor, data):
-    [(user, password)] = lookup(session, "dovecot-password", "jane@example.org")
-    assert user == "jane@example.org" and password.startswith("{ARGON2ID}$argon2id$")
+    [(user, password, via)] = lookup(session, "dovecot-password", "jane@example.org")
+    assert user == "jane@example.org" and password.startswith("{ARGON2ID}$argon2id$") and via == "main"
     [(home, quota_rule)] = lookup(session, "dovecot-user", "jane@example.org")
     maildir = mailboxes.get_mailbox(session, actor, "jane@example.org").maildir
     assert home == f"/var/vmail/{maildir}"
@@ -254,3 +254,33 @@ def test_database_specific_forms_answer_exactly_as_the_portable_queries(session,
     session.commit()
     for (name, key), (specific, portable) in answers().items():
         assert specific == portable, (name, key)
+
+
+def test_app_password_query_finds_one_row_by_the_id_in_front(session, actor, data):
+    """Dovecot's second passdb: exactly the app password typed, for the
+    protocol it was made for, while live (both databases, same text)."""
+    from datetime import timedelta
+
+    from panel.models import utcnow
+    from panel.services import app_passwords
+
+    jane = mailboxes.get_mailbox(session, actor, "jane@example.org")
+    imap_only, secret = app_passwords.create(session, actor, jane, "phone", ["imap"])
+    _, other = app_passwords.create(session, actor, jane, "laptop", ["imap", "smtp"])
+    session.commit()
+
+    def found(password, service="imap", key="jane@example.org"):
+        return lookup(session, "dovecot-app-password", key, password=password, service=service)
+
+    [(user, stored, via)] = found(secret)
+    assert user == "jane@example.org" and stored.startswith("{SHA512-CRYPT}$6$") and via == str(imap_only.id)
+    assert found(secret, "pop3") == [] and found(secret, "smtp") == []
+    assert len(found(other, "smtp")) == 1  # its own row only, never two
+    assert found(secret, key="joe@example.org") == []
+    assert found("x' OR '1'='1") == [] and found("") == []
+    imap_only.expires_at = utcnow() - timedelta(minutes=1)
+    session.commit()
+    assert found(secret) == []
+    app_passwords.revoke(session, actor, jane, app_passwords.get(session, actor, jane, other.split("-")[0]))
+    session.commit()
+    assert found(other, "smtp") == []

@@ -193,7 +193,7 @@ def test_disable_enable_and_audit(session, actor, domain):
     session.commit()
     assert session.get(Mailbox, mb.id).active is False
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "mailbox.update")).one()
-    assert json.loads(event.details) == {"active": False}
+    assert json.loads(event.details) == {"active": False, "sessions_ended": 0}
 
 
 def test_delete_keeps_maildir_name_in_audit_and_clears_usage(session, actor, domain):

@@ -19,6 +19,8 @@ SELECT format('GRANT SELECT ON %I.%I TO %I', schemaname, viewname, :'role')
   FROM pg_views
  WHERE schemaname = 'public' AND viewname LIKE 'mailserver\_%' \gexec
 GRANT SELECT, INSERT, UPDATE ON quota_usage TO :"role";
+-- Dovecot's last_login plugin writes the last login of each address.
+GRANT SELECT, INSERT, UPDATE ON last_logins TO :"role";
 -- The lookup functions (alias domains: migration 0008; catch-alls: 0012).
 -- Invoker's rights, so they read only what the views above let the role
 -- read; a function granted here without its views would fail at lookup.

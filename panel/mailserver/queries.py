@@ -39,7 +39,7 @@ POSTFIX_MAPS = {
     # that answers) rather than one UNION: each stays a single index probe.
     "smtpd_sender_login_maps": ["postfix-mailboxes", "postfix-aliases", "postfix-catchall"],
 }
-DOVECOT_QUERIES = ("dovecot-password", "dovecot-user", "dovecot-iterate")
+DOVECOT_QUERIES = ("dovecot-password", "dovecot-app-password", "dovecot-user", "dovecot-iterate")
 DATABASES = ("postgresql", "sqlite")
 
 
@@ -63,16 +63,17 @@ def _quote(value: str) -> str:
     return value.replace("'", "''")
 
 
-def render(sql: str, key: str, dialect: str = "postfix") -> str | None:
-    """Expand %s/%u/%d (and %n for Dovecot) as the server would.
+def render(sql: str, key: str, dialect: str = "postfix", *, password: str = "", service: str = "imap") -> str | None:
+    """Expand %s/%u/%d (and %n, %w, %s for Dovecot) as the server would.
 
     Returns None where Postfix suppresses the query: %u with an empty
-    local part, or %u/%d for a key without '@' (pgsql_table(5)).
+    local part, or %u/%d for a key without '@' (pgsql_table(5)). For
+    Dovecot, %w is the password typed and %s the service (imap, pop3, smtp).
     """
     local, at, domain = key.partition("@")
     values = {"s": key, "u": local if at else key, "d": domain, "n": local}
     if dialect == "dovecot":
-        values["u"] = key
+        values.update(u=key, w=password, s=service)
     out, i = [], 0
     while i < len(sql):
         ch = sql[i]

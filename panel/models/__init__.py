@@ -4,6 +4,8 @@
   alias domains, quota usage);
 - :mod:`.accounts`: who uses the panel (admins, API tokens, sessions, login
   throttles, second factors, secrets shown once);
+- :mod:`.mailbox_user`: what a mailbox's owner sets (out-of-office, app
+  passwords) and its last logins;
 - :mod:`.audit`: the audit trail.
 """
 
@@ -12,10 +14,14 @@ from .accounts import Admin, ApiToken, LoginThrottle, OneTimeSecret, RecoveryCod
 from .audit import AuditEvent
 from .base import NAMING_CONVENTION, Base, Role, as_utc, utcnow
 from .mail import Alias, AliasDestination, AliasDomain, Domain, DomainName, Mailbox, QuotaUsage
+from .mailbox_user import AppPassword, LastLogin, Vacation
 
 __all__ = [
     "ADDRESS_MAX",
     "DOMAIN_MAX",
+    "AppPassword",
+    "LastLogin",
+    "Vacation",
     "NAMING_CONVENTION",
     "Admin",
     "Alias",

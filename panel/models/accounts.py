@@ -62,6 +62,7 @@ class Admin(Base):
     # The user protocol Flask-Login expects (kept here, without importing it).
     is_authenticated = True
     is_anonymous = False
+    is_mailbox_user = False
 
     @property
     def is_active(self) -> bool:
@@ -115,12 +116,18 @@ class WebSession(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
+    # Whose session: a panel account, or a mailbox's owner in the portal.
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True, nullable=True)
+    mailbox_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailboxes.id", ondelete="CASCADE"), index=True, nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     # Written at most every few minutes (services.web_sessions.TOUCH_INTERVAL).
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     remote_addr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+    __table_args__ = (CheckConstraint("(admin_id IS NULL) <> (mailbox_id IS NULL)", name="one_principal"),)
 
 
 class LoginThrottle(Base):

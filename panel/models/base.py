@@ -39,6 +39,8 @@ class Base(DeclarativeBase):
 
 class Role(str, enum.Enum):
     # Ordered by rank: an actor never manages an account that outranks them.
+    # MAILBOX is a mailbox's owner in the portal (/me/), never an admin account.
+    MAILBOX = "mailbox"
     HELPDESK = "helpdesk"
     DOMAINADMIN = "domainadmin"
     SUPERADMIN = "superadmin"
@@ -46,3 +48,8 @@ class Role(str, enum.Enum):
     @property
     def rank(self) -> int:
         return list(Role).index(self)
+
+    @classmethod
+    def admin_roles(cls) -> tuple[Role, ...]:
+        """The roles an admin account may have, lowest first."""
+        return (cls.HELPDESK, cls.DOMAINADMIN, cls.SUPERADMIN)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -49,6 +50,12 @@ class Domain(Base):
     # (migration 0007), which Dovecot's quota_clone writes; never by Python.
     used_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     used_messages: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # What its mailbox users may do themselves in the portal (/me/): change
+    # their password (off: "passwords are handled centrally"), and forward
+    # to addresses outside the hosted domains (off by default: forwarding is
+    # how a hijacked account leaks mail).
+    users_change_password: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    users_forward_outside: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -108,6 +115,24 @@ class Mailbox(Base):
     )
 
     domain: Mapped[Domain] = relationship(lazy="joined", innerjoin=True)
+
+    # The user protocol Flask-Login expects: a mailbox's owner signs in to
+    # the portal (/me/) with the address and the mailbox password.
+    is_authenticated = True
+    is_anonymous = False
+    is_mailbox_user = True
+    role = "mailbox"  # models.Role.MAILBOX: what the web's access rules see
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active and self.domain_active)
+
+    @property
+    def username(self) -> str:
+        return self.address
+
+    def get_id(self) -> str:
+        return f"m:{self.id}"
 
     __table_args__ = (
         UniqueConstraint("domain_id", "local_part"),

@@ -24,12 +24,19 @@ class Actor:
     # The web session acting (web_sessions.id): a password change ends the
     # account's other sessions and keeps this one.
     session_id: int | None = None
+    # A mailbox's owner in the portal (role MAILBOX, no domain at all):
+    # only services.mailbox_access lets it act, on its own mailbox.
+    mailbox_id: int | None = None
 
     @classmethod
     def from_admin(cls, admin: Admin, remote_addr: str | None = None, session_id: int | None = None) -> Actor:
         role = Role(admin.role)
         ids = None if role is Role.SUPERADMIN or admin.all_domains else frozenset(d.id for d in admin.domains)
         return cls(admin.username, role, ids, remote_addr, admin.id, session_id)
+
+    @classmethod
+    def from_mailbox(cls, mailbox, remote_addr: str | None = None, session_id: int | None = None) -> Actor:
+        return cls(mailbox.address, Role.MAILBOX, frozenset(), remote_addr, None, session_id, mailbox.id)
 
     @classmethod
     def system(cls, name: str = "cli") -> Actor:
@@ -50,11 +57,13 @@ class Actor:
     def require_manage(self, domain_id: int) -> None:
         """Create/edit/delete mailboxes and aliases of a domain."""
         self.require_sight(domain_id)
-        if self.role is Role.HELPDESK:
+        if self.role in (Role.HELPDESK, Role.MAILBOX):
             raise Forbidden("you do not manage this domain")
 
     def require_password_reset(self, domain_id: int) -> None:
         self.require_sight(domain_id)
+        if self.role is Role.MAILBOX:
+            raise Forbidden("only staff reset passwords here")
 
     def require_sight(self, domain_id: int) -> None:
         """A domain outside the actor's is missing, not forbidden: which

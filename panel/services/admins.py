@@ -14,21 +14,30 @@ from .actor import Actor
 from .errors import Forbidden, NotFound, ServiceError
 from .persist import insert_unique
 
+# What names an existing account (older ones may hold an @) ...
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,127}$")
+# ... and what a new one may be: no @, since mailbox users sign in on the
+# same page with their address.
+_NEW_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,127}$")
 
 
 def parse_username(value: str) -> str:
     username = (value or "").strip().lower()
-    if not _USERNAME_RE.match(username):
-        raise ServiceError("username", "use 1-128 letters, digits or . _ @ + - (starting with a letter or digit)")
+    if "@" in username:
+        raise ServiceError("username", "may not contain @: mailbox users sign in with their address")
+    if not _NEW_USERNAME_RE.match(username):
+        raise ServiceError("username", "use 1-128 letters, digits or . _ + - (starting with a letter or digit)")
     return username
 
 
 def parse_role(value) -> Role:
     try:
-        return Role(value.value if isinstance(value, Role) else str(value).strip().lower())
+        role = Role(value.value if isinstance(value, Role) else str(value).strip().lower())
     except ValueError:
-        raise ServiceError("role", "must be superadmin, domainadmin or helpdesk") from None
+        role = None
+    if role not in Role.admin_roles():
+        raise ServiceError("role", "must be superadmin, domainadmin or helpdesk")
+    return role
 
 
 def _domains(session: Session, names) -> list[Domain]:
@@ -50,8 +59,9 @@ def _check_scope(role: Role, scoped: list[Domain], all_domains: bool) -> None:
 _ROLE_WORDS = {Role.SUPERADMIN: "superadmin", Role.DOMAINADMIN: "domain admin", Role.HELPDESK: "helpdesk account"}
 
 
-def _hash(password: str) -> str:
+def _hash(password, username: str) -> str:
     try:
+        passwords.check_not_derived(password, username)
         return passwords.hash_password(password)
     except passwords.PasswordError as exc:
         raise ServiceError("password", str(exc)) from None
@@ -83,7 +93,7 @@ def create_admin(
     admin = Admin(
         username=username,
         role=role.value,
-        password_hash=_hash(password),
+        password_hash=_hash(password, username),
         domains=scoped,
         all_domains=bool(all_domains),
         active=True,
@@ -147,7 +157,7 @@ def set_admin_password(session: Session, actor: Actor, admin: Admin, password) -
     own = actor.admin_id == admin.id
     if not own:
         _require_rank(actor, Role(admin.role))
-    admin.password_hash = _hash(password)
+    admin.password_hash = _hash(password, admin.username)
     admin.password_changed_at = utcnow()
     ended = web_sessions.end_all(session, admin.id, keep=actor.session_id if own else None)
     if not own:

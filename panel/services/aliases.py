@@ -64,7 +64,21 @@ def get_alias(session: Session, actor: Actor, address: str) -> Alias:
 def create_alias(session: Session, actor: Actor, address: str, destinations, active: bool = True) -> Alias:
     address, domain_name = parse_alias_address(address, new=True)
     domain = domains.managed_domain(session, actor, domain_name)
-    targets = parse_destinations(destinations)
+    return add_alias(session, actor, domain, address, parse_destinations(destinations), active)
+
+
+def add_alias(
+    session: Session,
+    actor: Actor,
+    domain,
+    address: str,
+    targets: list[str],
+    active: bool = True,
+    audit_action: str | None = "alias.create",
+) -> Alias:
+    """The alias rules once permission is settled (create_alias, or a
+    mailbox's forwarding, services.forwarding): not only itself, unique,
+    within the domain's limit, audited unless the caller audits."""
     _check_not_only_self(address, targets)
     if session.scalar(select(Alias.id).where(Alias.address == address)):
         raise Conflict("address", f"the alias {address} already exists")
@@ -78,7 +92,8 @@ def create_alias(session: Session, actor: Actor, address: str, destinations, act
     domains.reserve_alias(session, domain)
     alias.domain_active = domains.current_active(session, domain)
     insert_unique(session, alias, "address", f"the alias {address} already exists")
-    audit.record(session, actor, "alias.create", address, destinations=targets, active=alias.active)
+    if audit_action:
+        audit.record(session, actor, audit_action, address, destinations=targets, active=alias.active)
     return alias
 
 
@@ -91,7 +106,7 @@ def update_alias(
         targets = parse_destinations(destinations)
         _check_not_only_self(alias.address, targets)
         if targets != [d.destination for d in alias.destinations]:
-            _replace_destinations(session, alias, targets)
+            replace_destinations(session, alias, targets)
             changes["destinations"] = targets
     if active is not None and bool(active) != alias.active:
         alias.active = changes["active"] = bool(active)
@@ -100,7 +115,8 @@ def update_alias(
     return alias
 
 
-def _replace_destinations(session: Session, alias: Alias, targets: list[str]) -> None:
+def replace_destinations(session: Session, alias: Alias, targets: list[str]) -> None:
+    """New destinations for an existing alias (the caller checked permission)."""
     keep = {d.destination: d for d in alias.destinations if d.destination in targets}
     alias.destinations = [keep.get(t) or AliasDestination(destination=t) for t in targets]
     alias.goto = ",".join(targets)

@@ -140,6 +140,28 @@ def update_domain(session: Session, actor: Actor, domain: Domain, description: s
     return domain
 
 
+def set_user_rights(
+    session: Session,
+    actor: Actor,
+    domain: Domain,
+    *,
+    change_password: bool | None = None,
+    forward_outside: bool | None = None,
+) -> Domain:
+    """What the domain's mailbox users may do in the portal: change their
+    own password ("off": passwords are handled centrally) and forward to
+    addresses outside the hosted domains. A domain's admins decide."""
+    actor.require_manage(domain.id)
+    changes = {}
+    if change_password is not None and bool(change_password) != domain.users_change_password:
+        domain.users_change_password = changes["users_change_password"] = bool(change_password)
+    if forward_outside is not None and bool(forward_outside) != domain.users_forward_outside:
+        domain.users_forward_outside = changes["users_forward_outside"] = bool(forward_outside)
+    if changes:
+        audit.record(session, actor, "domain.user_rights", domain.name, **changes)
+    return domain
+
+
 def set_domain_active(session: Session, actor: Actor, domain: Domain, active: bool) -> Domain:
     actor.require_superadmin()
     if domain.active != active:

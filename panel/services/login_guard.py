@@ -43,7 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import passwords, text
-from ..models import Admin, LoginThrottle, Role, as_utc, utcnow
+from ..models import Admin, LoginThrottle, Mailbox, Role, as_utc, utcnow
 from . import audit
 from .actor import Actor
 
@@ -84,6 +84,7 @@ class Attempt:
     stored_hash: str
     active: bool
     second_factor: bool = False  # the account signs in with a code too
+    mailbox_id: int | None = None  # a mailbox's owner signing in to the portal
     budgets: dict[str, int] = field(default_factory=dict)  # key -> failures after this charge
     address: str | None = None  # the address's budget, charged only on failure
 
@@ -141,6 +142,14 @@ def _throttled(seconds: int) -> LoginRefused:
 
 def _read_account(session: Session, name: str, remote_addr: str | None) -> Attempt:
     admin = session.scalar(select(Admin).where(Admin.username == name)) if name else None
+    if admin is None and "@" in name:
+        # A mailbox's owner: the address and the mailbox's own password
+        # (any scheme Dovecot stores). An older admin named like an
+        # address keeps its name: admins are looked up first.
+        mailbox = session.scalar(select(Mailbox).where(Mailbox.address == name))
+        if mailbox is not None:
+            active = bool(mailbox.active and mailbox.domain_active)
+            return Attempt(name, remote_addr, None, mailbox.password_hash, active, mailbox_id=mailbox.id)
     if admin is None:
         return Attempt(name, remote_addr, None, _dummy_hash(), False)
     return Attempt(
@@ -150,22 +159,28 @@ def _read_account(session: Session, name: str, remote_addr: str | None) -> Attem
 
 def password_matches(attempt: Attempt, password: str | None) -> bool:
     """The slow part, with no transaction open."""
-    return passwords.verify(password or "", attempt.stored_hash) and attempt.admin_id is not None and attempt.active
+    known = attempt.admin_id is not None or attempt.mailbox_id is not None
+    return passwords.verify(password or "", attempt.stored_hash) and known and attempt.active
 
 
-def finish(session: Session, attempt: Attempt, ok: bool, *, complete: bool = True) -> Admin:
+def finish(session: Session, attempt: Attempt, ok: bool, *, complete: bool = True) -> Admin | Mailbox:
     """Settle the budgets and audit. ``ok`` with ``complete`` (no second
     factor still to come) clears the account's budget; ``ok`` alone only
     takes back this attempt's charge. A failure also counts against the
     address. Raises LoginRefused(WRONG) when not ok."""
     now = utcnow()
-    admin = session.get(Admin, attempt.admin_id) if attempt.admin_id is not None else None
-    if ok and admin is not None and admin.active:
+    principal = _principal(session, attempt)
+    if ok and principal is not None and principal.is_active:
         for key in attempt.budgets:
             _settle(session, key, reset=complete)
         if complete:
-            audit.record(session, Actor.from_admin(admin, attempt.remote_addr), "login.success", admin.username)
-        return admin
+            who = (
+                Actor.from_mailbox(principal, attempt.remote_addr)
+                if principal.is_mailbox_user
+                else Actor.from_admin(principal, attempt.remote_addr)
+            )
+            audit.record(session, who, "login.success", principal.username)
+        return principal
     if attempt.address:
         # Counted even if a concurrent failure has just delayed the address.
         attempt.budgets[attempt.address] = _charge(session, attempt.address, ADDRESS_LOCK_AFTER, now, True)
@@ -177,6 +192,14 @@ def finish(session: Session, attempt: Attempt, ok: bool, *, complete: bool = Tru
         )
     )
     raise LoginRefused(WRONG)
+
+
+def _principal(session: Session, attempt: Attempt) -> Admin | Mailbox | None:
+    if attempt.admin_id is not None:
+        return session.get(Admin, attempt.admin_id)
+    if attempt.mailbox_id is not None:
+        return session.get(Mailbox, attempt.mailbox_id)
+    return None
 
 
 def locked_accounts(session: Session, usernames: list[str]) -> dict[str, datetime]:
@@ -204,7 +227,8 @@ def logout(session: Session, actor: Actor) -> None:
 def _audit_failure(session: Session, attempt: Attempt, action: str = "login.failure") -> None:
     # Only names who tried; the role is the lowest and grants nothing here.
     who = Actor(attempt.name or "-", Role.HELPDESK, frozenset(), attempt.remote_addr)
-    audit.record(session, who, action, attempt.name or "-", known=attempt.admin_id is not None)
+    known = attempt.admin_id is not None or attempt.mailbox_id is not None
+    audit.record(session, who, action, attempt.name or "-", known=known)
     for key, failures in attempt.budgets.items():
         if failures == 0:  # this charge reached the threshold and locked the budget
             kind = {"u": "login.lock_account", "a": "login.lock_address", "d": "login.lock_device"}[key[0]]

@@ -19,9 +19,9 @@ from .. import passwords
 from ..addresses import AddressError, check_new_local_part, split_address
 from ..models import Alias, Mailbox, QuotaUsage, utcnow
 from ..sizes import SizeError, parse_size
-from . import audit, domains
+from . import audit, domains, web_sessions
 from .actor import Actor
-from .errors import Conflict, NotFound, ServiceError, one_line
+from .errors import Conflict, Forbidden, NotFound, ServiceError, one_line
 from .persist import insert_unique
 
 NAME_MAX = 255
@@ -74,8 +74,11 @@ def parse_quota(domain, value) -> int:
     return quota
 
 
-def hash_for_storage(password: str | None, password_hash: str | None, scheme: str) -> str:
-    """The stored ``{SCHEME}hash`` from a plain password or an imported hash."""
+def hash_for_storage(password, password_hash: str | None, scheme: str, address: str | None = None) -> str:
+    """The stored ``{SCHEME}hash`` from a plain password (or a
+    passwords.Prepared one) or an imported hash. The rules (README
+    "Passwords"): at least passwords.MIN_LENGTH characters, and not the
+    mailbox's address or the part before the @."""
     if password and password_hash:
         raise ServiceError("password", "give a password or a hash, not both")
     try:
@@ -83,6 +86,8 @@ def hash_for_storage(password: str | None, password_hash: str | None, scheme: st
             return passwords.check_hash(password_hash)
         if not password:
             raise ServiceError("password", "a password is required")
+        if address:
+            passwords.check_not_derived(password, address, address.split("@", 1)[0])
         return passwords.hash_password(password, scheme)
     except passwords.PasswordError as exc:
         raise ServiceError("password_hash" if password_hash else "password", str(exc)) from None
@@ -114,7 +119,7 @@ def create_mailbox(
         local_part=local,
         address=address,
         name=parse_display_name(name),
-        password_hash=hash_for_storage(password, password_hash, scheme),
+        password_hash=hash_for_storage(password, password_hash, scheme, address),
         quota_bytes=quota_bytes,
         active=bool(active),
         maildir=new_maildir(domain.name),
@@ -155,6 +160,8 @@ def update_mailbox(
             changes["quota_bytes"] = new_quota
     if active is not None and bool(active) != mailbox.active:
         mailbox.active = changes["active"] = bool(active)
+        if not mailbox.active:
+            changes["sessions_ended"] = web_sessions.end_all(session, None, mailbox_id=mailbox.id)
     if changes:
         audit.record(session, actor, "mailbox.update", mailbox.address, **changes)
     return mailbox
@@ -181,12 +188,56 @@ def set_password(
     scheme: str = passwords.DEFAULT_SCHEME,
 ) -> Mailbox:
     actor.require_password_reset(mailbox.domain_id)
-    mailbox.password_hash = hash_for_storage(password, password_hash, scheme)
+    return _store_password(session, actor, mailbox, password, password_hash, scheme)
+
+
+def _store_password(session, actor, mailbox, password, password_hash, scheme) -> Mailbox:
+    """A new password ends the owner's portal sessions (someone who knew the
+    old one may be signed in); the owner changing it keeps their own."""
+    mailbox.password_hash = hash_for_storage(password, password_hash, scheme, mailbox.address)
     mailbox.password_changed_at = utcnow()
+    keep = actor.session_id if actor.mailbox_id == mailbox.id else None
+    ended = web_sessions.end_all(session, None, keep, mailbox_id=mailbox.id)
     audit.record(
-        session, actor, "mailbox.password", mailbox.address, scheme=passwords.split_scheme(mailbox.password_hash)[0]
+        session,
+        actor,
+        "mailbox.password",
+        mailbox.address,
+        scheme=passwords.split_scheme(mailbox.password_hash)[0],
+        sessions_ended=ended,
     )
     return mailbox
+
+
+def change_own_password(
+    session: Session,
+    actor: Actor,
+    mailbox: Mailbox,
+    current: str,
+    new,
+    confirm: str,
+    scheme: str = passwords.DEFAULT_SCHEME,
+) -> Mailbox:
+    """The owner, in the portal: the current password proves it is them;
+    the domain may keep passwords in its admins' hands."""
+    if actor.mailbox_id != mailbox.id:
+        raise Forbidden("only the mailbox's owner changes its password here")
+    if not mailbox.domain.users_change_password:
+        raise ServiceError(None, f"passwords of {mailbox.domain.name} are handled centrally: ask your administrator")
+    problems = {}
+    if not passwords.verify(current or "", mailbox.password_hash):
+        problems["current_password"] = "is not your current password"
+    plain = passwords.plain_text(new) or ""
+    if plain != (confirm or ""):
+        problems["password_confirm"] = "does not match the new password"
+    elif plain and plain == current:
+        problems["new_password"] = "is the same as the current password"
+    if problems:
+        raise ServiceError(None, "your password was not changed", **problems)
+    try:
+        return _store_password(session, actor, mailbox, new, None, scheme)
+    except ServiceError as error:
+        raise ServiceError("new_password", error.fields.get("password", error.message)) from None
 
 
 def delete_mailbox(session: Session, actor: Actor, mailbox: Mailbox) -> None:

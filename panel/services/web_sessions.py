@@ -35,8 +35,14 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def start(session: Session, admin_id: int, remote_addr: str | None, user_agent: str | None) -> tuple[WebSession, str]:
-    """A new session for the admin; returns the row and the cookie's token
+def start(
+    session: Session,
+    admin_id: int | None,
+    remote_addr: str | None,
+    user_agent: str | None,
+    mailbox_id: int | None = None,
+) -> tuple[WebSession, str]:
+    """A new session for the admin (or, with ``mailbox_id``, a mailbox's owner); returns the row and the cookie's token
     (never stored). Sessions past their lifetime are purged on the way."""
     now = utcnow()
     session.execute(delete(WebSession).where(WebSession.created_at < now - LIFETIME))
@@ -44,6 +50,7 @@ def start(session: Session, admin_id: int, remote_addr: str | None, user_agent: 
     row = WebSession(
         token_digest=_digest(token),
         admin_id=admin_id,
+        mailbox_id=mailbox_id,
         created_at=now,
         last_seen_at=now,
         remote_addr=(remote_addr or "")[:64] or None,
@@ -82,9 +89,11 @@ def end(session: Session, session_id: int | None) -> None:
         session.execute(delete(WebSession).where(WebSession.id == session_id))
 
 
-def end_all(session: Session, admin_id: int, keep: int | None = None) -> int:
-    """End the admin's sessions (but ``keep``); returns how many ended."""
-    ids = [i for i in session.scalars(select(WebSession.id).where(WebSession.admin_id == admin_id)) if i != keep]
+def end_all(session: Session, admin_id: int | None, keep: int | None = None, *, mailbox_id: int | None = None) -> int:
+    """End the admin's (or the mailbox owner's) sessions but ``keep``;
+    returns how many ended."""
+    owner = WebSession.admin_id == admin_id if admin_id is not None else WebSession.mailbox_id == mailbox_id
+    ids = [i for i in session.scalars(select(WebSession.id).where(owner)) if i != keep]
     if ids:
         session.execute(delete(WebSession).where(WebSession.id.in_(ids)))
     return len(ids)
@@ -92,9 +101,11 @@ def end_all(session: Session, admin_id: int, keep: int | None = None) -> int:
 
 def list_own(session: Session, actor: Actor) -> list[WebSession]:
     """The actor's live sessions, newest first (for the account page)."""
-    if actor.admin_id is None:
+    if actor.admin_id is not None:
+        owner = WebSession.admin_id == actor.admin_id
+    elif actor.mailbox_id is not None:
+        owner = WebSession.mailbox_id == actor.mailbox_id
+    else:
         return []
-    rows = session.scalars(
-        select(WebSession).where(WebSession.admin_id == actor.admin_id).order_by(WebSession.created_at.desc())
-    )
+    rows = session.scalars(select(WebSession).where(owner).order_by(WebSession.created_at.desc()))
     return [row for row in rows if is_current(row)]
