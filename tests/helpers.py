@@ -28,11 +28,16 @@ USERS = {
     "domainadmin": "dom",  # manages example.org
     "other_domainadmin": "otherdom",  # manages other.org
     "helpdesk": "help",  # finds and resets mailboxes of example.org
+    "mailbox": "alice@example.org",  # a mailbox user: the portal under /me/ and nothing else
 }
 
 # URL arguments by name, for walking the URL map: everything points into example.org.
 SAMPLE_ARGS = {"domain": "example.org", "name": "example.net", "username": "help", "filename": "style.css"}
-ADDRESS_BY_BLUEPRINT = {"mailboxes": "alice@example.org", "aliases": "info@example.org"}
+ADDRESS_BY_BLUEPRINT = {
+    "mailboxes": "alice@example.org",
+    "mailbox_settings": "alice@example.org",
+    "aliases": "info@example.org",
+}
 
 # The hidden input of every form, whatever order its attributes come in
 # (hand-written inputs put name first, WTForms' form.csrf_token puts id first).
@@ -43,8 +48,10 @@ def csrf_token(client) -> str:
     """This client's session token, from the login page or, once logged in
     (the login page then redirects), from the account page's log-out form."""
     response = client.get("/login")
-    if response.status_code == 302:
+    if response.status_code == 302:  # an admin's account page, or a mailbox user's portal
         response = client.get("/account/")
+        if response.status_code != 200:
+            response = client.get("/me/")
     match = _CSRF_INPUT.search(response.get_data(as_text=True))
     assert match, f"no CSRF token on {response.request.path}"
     return match.group(1)
@@ -64,7 +71,8 @@ def client_as(app, role: str | None):
     """A test client logged in as the world's account of ``role`` (None: anonymous)."""
     client = app.test_client()
     if role is not None:
-        response = login(client, USERS[role])
+        username = USERS[role]
+        response = login(client, username, MAILBOX_PASSWORD if "@" in username else PASSWORD)
         assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

@@ -1,5 +1,5 @@
-"""Walk the whole URL map × {anonymous, helpdesk, domain admin of another
-domain, domain admin, superadmin} against the expected table.
+"""Walk the whole URL map × {anonymous, mailbox user, helpdesk, domain admin
+of another domain, domain admin, superadmin} against the expected table.
 
 Every endpoint must declare its rule (``view.access``, from @allow or
 @public); an endpoint without one fails the test. Endpoints not listed in
@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from tests.helpers import client_as, sample_url, world_state
 
-ANON, HD, OD, DA, SA = "anonymous", "helpdesk", "other_domainadmin", "domainadmin", "superadmin"
-ROLES = (ANON, HD, OD, DA, SA)
-EVERYONE = {HD, OD, DA, SA}
+ANON, MB, HD, OD, DA, SA = "anonymous", "mailbox", "helpdesk", "other_domainadmin", "domainadmin", "superadmin"
+ROLES = (ANON, MB, HD, OD, DA, SA)
+EVERYONE = {HD, OD, DA, SA}  # every admin role; the mailbox user (alice@example.org) is none of them
 MANAGERS_HERE = {DA, SA}  # manage example.org
 FINDERS_HERE = {HD, DA, SA}  # may find mailboxes of example.org
 
 # endpoint -> roles whose GET gives 200 (POST-only endpoints: roles allowed to POST).
 EXPECTED = {
     "auth.login": "public",
-    "auth.logout": EVERYONE,
-    "home.index": EVERYONE,
+    "auth.logout": EVERYONE | {MB},
+    "home.index": EVERYONE,  # a mailbox user is sent on to /me/ (test_home_sends_a_mailbox_user_to_the_portal)
     "account.index": EVERYONE,
     "account.change_password": EVERYONE,
     "domains.index": {OD, DA, SA},
@@ -48,6 +48,17 @@ EXPECTED = {
     "admins.edit": {SA},
     "admins.password": {SA},
     "audit.index": {SA},
+    "me.index": {MB},
+    "me.password": {MB},
+    "me.vacation": {MB},
+    "me.forwarding": {MB},
+    "me.app_passwords": {MB},
+    "me.app_password_revoke": {MB},
+    "me.end_sessions": {MB},
+    "mailbox_settings.vacation": MANAGERS_HERE,
+    "mailbox_settings.forwarding": MANAGERS_HERE,
+    "mailbox_settings.app_passwords": MANAGERS_HERE,
+    "mailbox_settings.app_password_revoke": MANAGERS_HERE,
 }
 
 
@@ -92,6 +103,8 @@ def _expectation(app, endpoint, role):
         return "unknown" if base in roles else "forbidden"
     if role in expected:
         return "ok"
+    if role == MB and endpoint == "home.index":
+        return "portal"
     return "hidden" if role == OD and DA in expected else "forbidden"
 
 
@@ -102,6 +115,7 @@ GOOD = {
     "hidden": lambda r: r.status_code == 404,
     "token": lambda r: r.status_code == 401,
     "answers": lambda r: r.status_code < 500,
+    "portal": lambda r: r.status_code == 302 and r.headers["Location"].endswith("/me/"),
 }
 
 
@@ -132,3 +146,11 @@ def test_url_map_against_expected_table(app, world):
                     problems.append(f"{role:18} {method:4} {url} -> {response.status_code}, expected {expectation}")
     assert problems == []
     assert world_state(world) == before, "a refused request changed something"
+
+
+def test_home_sends_a_mailbox_user_to_the_portal(app, world):
+    client = client_as(app, MB)
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/me/")
+    page = client.get("/me/").get_data(as_text=True)
+    assert "alice@example.org" in page and "olga@other.org" not in page

@@ -27,7 +27,7 @@ from ..db import (
     restore,
     short_write,
 )
-from ..models import Admin, Role
+from ..models import Admin, Mailbox, Role
 from ..services import web_sessions
 from ..services.errors import Forbidden, NotFound, ServiceError
 from . import filters
@@ -57,6 +57,12 @@ NAV = [
     ("Logs", "logs.index", (_SA,)),
     ("Import", "bulk.import_page", (_SA, _DA)),
     ("API tokens", "tokens.index", (_SA, _DA, _HD)),
+    # A mailbox's owner, in the portal (/me/).
+    ("My mailbox", "me.index", (Role.MAILBOX,)),
+    ("Out of office", "me.vacation", (Role.MAILBOX,)),
+    ("Forwarding", "me.forwarding", (Role.MAILBOX,)),
+    ("App passwords", "me.app_passwords", (Role.MAILBOX,)),
+    ("Password", "me.password", (Role.MAILBOX,)),
 ]
 
 # Pages that belong under a menu entry besides its own blueprint's.
@@ -64,26 +70,33 @@ _SECTIONS = {"domains.index": {"domains", "mailboxes", "aliases"}, "mailboxes.se
 
 
 @login_manager.user_loader
-def _load_admin(admin_id: str):
-    """The admin of this browser's server-side session, if it still runs:
-    a cookie whose session row is gone (logged out, password changed,
-    account disabled, expired) signs in nobody."""
+def _load_principal(user_id: str):
+    """Who this browser's server-side session belongs to, if it still runs
+    (an admin, or ``m:<id>`` for a mailbox's owner in the portal): a cookie
+    whose session row is gone (logged out, password changed, account or
+    mailbox disabled, expired) signs in nobody."""
     db = get_session()
     with reading():
         row = web_sessions.find(db, session.get(web_sessions.COOKIE_KEY))
-        admin = None
-        if row is not None and str(row.admin_id) == admin_id:
-            admin = db.scalar(select(Admin).where(Admin.id == row.admin_id, Admin.active.is_(True)))
+        principal = _principal(db, row, user_id) if row is not None else None
         # End this read (the rows stay loaded): a view that writes then
         # takes SQLite's write lock only for its own transaction, after
         # whatever slow work (hashing) it does first.
         db.commit()
-    if admin is None:
+    if principal is None or not principal.is_active:
         return None
     g.web_session_id = row.id
     if web_sessions.needs_touch(row):
         _touch(row.id)
-    return admin
+    return principal
+
+
+def _principal(db, row, user_id: str):
+    if row.mailbox_id is not None and user_id == f"m:{row.mailbox_id}":
+        return db.get(Mailbox, row.mailbox_id)
+    if row.admin_id is not None and user_id == str(row.admin_id):
+        return db.scalar(select(Admin).where(Admin.id == row.admin_id, Admin.active.is_(True)))
+    return None
 
 
 def _touch(session_id: int) -> None:
@@ -134,6 +147,7 @@ def nav_items() -> list[tuple[str, str, bool]]:
         if role in roles and endpoint in current_app.view_functions:
             current = request.endpoint == endpoint or (
                 request.endpoint != "mailboxes.search"
+                and request.blueprint != "me"
                 and request.blueprint in _SECTIONS.get(endpoint, {endpoint.split(".")[0]})
             )
             items.append((label, url_for(endpoint), current))
@@ -226,12 +240,30 @@ def init_app(app) -> None:
         domains,
         home,
         logs,
+        mailbox_settings,
         mailboxes,
+        me,
         queue,
         shown_once,
         tokens,
     )
 
-    modules = (auth, home, account, domains, mailboxes, aliases, admins, audit, queue, logs, bulk, tokens, shown_once)
+    modules = (
+        auth,
+        home,
+        account,
+        domains,
+        mailboxes,
+        mailbox_settings,
+        aliases,
+        admins,
+        audit,
+        queue,
+        logs,
+        bulk,
+        tokens,
+        shown_once,
+        me,
+    )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -16,6 +16,8 @@ from ..models import Role
 from ..services import Actor
 
 ALL_ROLES = (Role.SUPERADMIN, Role.DOMAINADMIN, Role.HELPDESK)
+# Anyone signed in: the admin roles and a mailbox's owner in the portal.
+EVERYONE = (*ALL_ROLES, Role.MAILBOX)
 
 
 def public(view):
@@ -39,6 +41,8 @@ def allow(*roles: Role):
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
             if Role(current_user.role) not in roles:
+                if current_user.is_mailbox_user and request.endpoint == "home.index":
+                    return redirect(url_for("me.index"))  # a mailbox's owner has the portal
                 abort(403)
             if must_enrol_second_factor() and request.endpoint not in ENROLMENT_ENDPOINTS:
                 return redirect(url_for("account.two_factor"))
@@ -59,9 +63,13 @@ ENROLMENT_ENDPOINTS = frozenset(
 def must_enrol_second_factor() -> bool:
     """The account's role requires a second factor (MAILPANEL_REQUIRE_2FA)
     and it has none yet: it may do nothing but enrol."""
+    if current_user.is_mailbox_user:
+        return False
     required = current_app.config.get("REQUIRE_2FA") or ()
     return current_user.role in required and current_user.totp_enabled_at is None
 
 
 def current_actor() -> Actor:
+    if current_user.is_mailbox_user:
+        return Actor.from_mailbox(current_user, request.remote_addr, g.get("web_session_id"))
     return Actor.from_admin(current_user, request.remote_addr, g.get("web_session_id"))

@@ -13,7 +13,7 @@ from .shown_once import redirect_to_secret
 
 bp = Blueprint("admins", __name__, url_prefix="/admins")
 
-ROLES = [r.value for r in reversed(list(Role))]
+ROLES = [r.value for r in reversed(Role.admin_roles())]
 
 
 def _domain_names() -> list[str]:

@@ -23,7 +23,7 @@ from ..db import get_session
 from ..models import Admin
 from ..services import login_guard, second_factor, web_sessions
 from . import devices
-from .access import ALL_ROLES, allow, current_actor, public
+from .access import EVERYONE, allow, current_actor, public
 
 bp = Blueprint("auth", __name__)
 
@@ -111,9 +111,17 @@ def code():
     return _sign_in(db, admin, pending.get("next") or url_for("home.index"))
 
 
-def _sign_in(db, admin: Admin, next_url: str):
-    """Open the server-side session and hand the browser its token."""
-    row, token = web_sessions.start(db, admin.id, request.remote_addr, request.headers.get("User-Agent"))
+def _sign_in(db, principal, next_url: str):
+    """Open the server-side session and hand the browser its token (an
+    admin, or a mailbox's owner, who lands in the portal)."""
+    if principal.is_mailbox_user:
+        row, token = web_sessions.start(
+            db, None, request.remote_addr, request.headers.get("User-Agent"), mailbox_id=principal.id
+        )
+        if next_url == url_for("home.index") or not next_url.startswith("/me/"):
+            next_url = url_for("me.index")
+    else:
+        row, token = web_sessions.start(db, principal.id, request.remote_addr, request.headers.get("User-Agent"))
     db.commit()
     session.clear()  # a fresh session at login (no fixation); also renews the CSRF secret
     # The cookie expires after PERMANENT_SESSION_LIFETIME without a request;
@@ -121,14 +129,14 @@ def _sign_in(db, admin: Admin, next_url: str):
     session.permanent = True
     session[web_sessions.COOKIE_KEY] = token
     g.web_session_id = row.id
-    login_user(admin)
+    login_user(principal)
     response = redirect(next_url)
-    devices.remember(response, admin.username)
+    devices.remember(response, principal.username)
     return response
 
 
 @bp.post("/logout")
-@allow(*ALL_ROLES)
+@allow(*EVERYONE)
 def logout():
     db = get_session()
     actor = current_actor()

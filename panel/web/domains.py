@@ -8,7 +8,7 @@ from ..models import Role
 from ..services import ServiceError, domains, lists
 from ..sizes import format_size
 from .access import allow, current_actor
-from .forms import render_form
+from .forms import checkbox, render_form
 
 bp = Blueprint("domains", __name__, url_prefix="/domains")
 
@@ -20,7 +20,12 @@ def _limits_from_form() -> dict:
 
 
 def _values_of(domain) -> dict:
-    values = {"name": domain.name, "description": domain.description}
+    values = {
+        "name": domain.name,
+        "description": domain.description,
+        "users_change_password": domain.users_change_password,
+        "users_forward_outside": domain.users_forward_outside,
+    }
     for field in LIMIT_FIELDS:
         number = getattr(domain, field)
         values[field] = str(number) if field in ("max_mailboxes", "max_aliases") else format_size(number, exact=True)
@@ -66,6 +71,13 @@ def edit(domain):
         return render_template("domains/form.html", domain=row, errors={}, values=_values_of(row))
     try:
         domains.update_domain(db, actor, row, request.form.get("description", ""), **_limits_from_form())
+        domains.set_user_rights(
+            db,
+            actor,
+            row,
+            change_password=checkbox("users_change_password"),
+            forward_outside=checkbox("users_forward_outside"),
+        )
     except ServiceError as error:
         db.rollback()
         return render_form("domains/form.html", error, domain=lists.visible_domain(db, actor, domain))

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..db import get_session
 from ..models import Role
-from ..services import ServiceError, lists, mailboxes
+from ..services import ServiceError, app_passwords, lists, mailboxes, portal
 from ..sizes import format_size
 from .access import ALL_ROLES, allow, current_actor
 from .forms import checkbox, chosen_password, render_form
@@ -14,6 +14,15 @@ from .shown_once import redirect_to_secret
 bp = Blueprint("mailboxes", __name__)
 
 MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
+
+
+def _mailbox_page(db, actor, mailbox) -> dict:
+    """What the mailbox page shows besides its form: usage, the aliases
+    delivering to it, last login, out-of-office, forwarding, app passwords."""
+    return {
+        "view": portal.overview(db, actor, mailbox),
+        "app_password_names": [row.name for row in app_passwords.list_for(db, actor, mailbox)],
+    }
 
 
 def _scheme() -> str:
@@ -114,7 +123,9 @@ def edit(address):
             "quota": format_size(mailbox.quota_bytes, exact=True),
             "active": mailbox.active,
         }
-        return render_template("mailboxes/edit.html", mailbox=mailbox, values=values, errors={})
+        return render_template(
+            "mailboxes/edit.html", mailbox=mailbox, values=values, errors={}, **_mailbox_page(db, actor, mailbox)
+        )
     try:
         mailboxes.update_mailbox(
             db,
@@ -127,8 +138,9 @@ def edit(address):
     except ServiceError as error:
         db.rollback()
         values = dict(request.form, active=checkbox("active"))
+        mailbox = mailboxes.get_mailbox(db, actor, address)
         return render_form(
-            "mailboxes/edit.html", error, values=values, mailbox=mailboxes.get_mailbox(db, actor, address)
+            "mailboxes/edit.html", error, values=values, mailbox=mailbox, **_mailbox_page(db, actor, mailbox)
         )
     db.commit()
     flash(f"Mailbox {mailbox.address} saved.")

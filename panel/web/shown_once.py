@@ -9,7 +9,7 @@ from flask import Blueprint, g, make_response, redirect, render_template, sessio
 
 from ..db import get_session, writing
 from ..services import shown_once
-from .access import ALL_ROLES, allow
+from .access import EVERYONE, allow
 
 bp = Blueprint("shown_once", __name__)
 _KEYS = "shown_once"
@@ -30,7 +30,7 @@ def redirect_to_secret(db, title: str, secrets: list[tuple[str, str]], *, intro:
 
 
 @bp.get("/shown/<display_id>")
-@allow(*ALL_ROLES)
+@allow(*EVERYONE)
 def show(display_id):
     keys = dict(session.get(_KEYS) or {})
     key = keys.pop(display_id, None)

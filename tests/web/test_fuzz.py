@@ -53,7 +53,7 @@ from tests.web.fuzzing import (
     urlencoded,
 )
 
-ROLES = ("superadmin", "domainadmin", "helpdesk")
+ROLES = ("superadmin", "domainadmin", "helpdesk", "mailbox")
 QUEUE_ID = "A1B2C3D4E5"
 WEB = Path(__file__).parents[2] / "panel" / "web"
 
@@ -73,7 +73,12 @@ QUERY = {
 }
 # Form fields a view reads that no crawled page renders for it: the queue's
 # confirmation step (a page that answers a POST) carries the filter along.
-FORM = {"queue.action": {"confirmed", "queue", "sender", "recipient", "domain", "reason", "age"}}
+FORM = {
+    "queue.action": {"confirmed", "queue", "sender", "recipient", "domain", "reason", "age"},
+    # "Stop forwarding" is only rendered once a forward is set.
+    "me.forwarding": {"action"},
+    "mailbox_settings.forwarding": {"action"},
+}
 # Endpoints not fuzzed, and why.
 SKIP = {
     "static": "files, no input",
@@ -230,7 +235,11 @@ class Fuzzer:
         args = {name: self.path_args.get(name, "x") for name in rule.arguments}
         if "address" in args:
             blueprint = rule.endpoint.split(".")[0]
-            args["address"] = {"mailboxes": "fuzz@example.org", "aliases": "fuzzalias@example.org"}[blueprint]
+            args["address"] = {
+                "mailboxes": "fuzz@example.org",
+                "mailbox_settings": "fuzz@example.org",
+                "aliases": "fuzzalias@example.org",
+            }[blueprint]
         return args
 
     # -- what there is to fuzz ---------------------------------------------------
