@@ -29,7 +29,9 @@ _LIMIT_TYPES = {
     "total_quota": (int, str),
     "default_quota": (int, str),
 }
-SPEC = {"name": (str,), "description": (str,), "active": (bool,), **_LIMIT_TYPES}
+# What the domain's mailbox users may do in the portal (services.domains.set_user_rights).
+RIGHTS = {"users_change_password": "change_password", "users_forward_outside": "forward_outside"}
+SPEC = {"name": (str,), "description": (str,), "active": (bool,), **_LIMIT_TYPES, **dict.fromkeys(RIGHTS, (bool,))}
 _JSON_NAMES = {field: name for name, field in LIMITS.items()}
 
 
@@ -57,8 +59,16 @@ def as_json(domain: Domain) -> dict:
         "mailbox_count": domain.mailbox_count,
         "alias_count": domain.alias_count,
         "quota_allocated": domain.quota_allocated_bytes,
+        "users_change_password": domain.users_change_password,
+        "users_forward_outside": domain.users_forward_outside,
         "created_at": timestamp(domain.created_at),
     }
+
+
+def _set_rights(session, domain: Domain, body: dict) -> None:
+    rights = {RIGHTS[k]: v for k, v in body.items() if k in RIGHTS}
+    if rights:
+        domains.set_user_rights(session, actor(), domain, **rights)
 
 
 def visible_domain(name: str) -> Domain:
@@ -92,6 +102,7 @@ def create_domain():
             active=body.get("active", True),
             **limits,
         )
+    _set_rights(get_session(), domain, body)
     commit()
     return jsonify(as_json(domain)), 201
 
@@ -108,10 +119,12 @@ def update_domain(name):
     body = json_body({k: v for k, v in SPEC.items() if k != "name"})
     session, domain = get_session(), visible_domain(name)
     limits = {LIMITS[k]: v for k, v in body.items() if k in LIMITS}
-    with _json_field_names():
-        domains.update_domain(session, actor(), domain, description=body.get("description"), **limits)
+    if limits or "description" in body:  # a superadmin's; a domain admin may still set the rights
+        with _json_field_names():
+            domains.update_domain(session, actor(), domain, description=body.get("description"), **limits)
     if "active" in body:
         domains.set_domain_active(session, actor(), domain, body["active"])
+    _set_rights(session, domain, body)
     commit()
     return jsonify(as_json(domain))
 

@@ -56,6 +56,8 @@ SCHEMAS = {
             "mailbox_count": _I,
             "alias_count": _I,
             "quota_allocated": _I,
+            "users_change_password": _B,
+            "users_forward_outside": _B,
             "created_at": _NULL_S,
         },
         ("name", "active", "max_mailboxes", "max_aliases", "max_quota", "total_quota", "default_quota"),
@@ -70,6 +72,8 @@ SCHEMAS = {
             "max_quota": _SIZE,
             "total_quota": _SIZE,
             "default_quota": _SIZE,
+            "users_change_password": _B,
+            "users_forward_outside": _B,
         },
         ("name",),
     ),
@@ -82,6 +86,8 @@ SCHEMAS = {
             "max_quota": _SIZE,
             "total_quota": _SIZE,
             "default_quota": _SIZE,
+            "users_change_password": _B,
+            "users_forward_outside": _B,
         }
     ),
     "Mailbox": _object(
@@ -138,6 +144,47 @@ SCHEMAS = {
         },
         ("dry_run", "rows", "created", "updated", "unchanged"),
     ),
+    "Vacation": _object(
+        {
+            "active": _B,
+            "subject": _S,
+            "body": _S,
+            "first_day": _NULL_S,
+            "last_day": _NULL_S,
+            "days": _I,
+        },
+        ("active", "subject", "body", "first_day", "last_day", "days"),
+    ),
+    "VacationUpdate": _object(
+        {
+            "active": _B,
+            "subject": _S,
+            "body": _S,
+            "first_day": _S,
+            "last_day": _S,
+            "days": {"oneOf": [_I, _S]},
+        },
+        ("active",),
+    ),
+    "Forwarding": _object(
+        {"destinations": {"type": "array", "items": _S}, "keep_copy": _B, "active": _B},
+        ("destinations", "keep_copy", "active"),
+    ),
+    "ForwardingUpdate": _object({"destinations": {"type": "array", "items": _S}, "keep_copy": _B}, ("destinations",)),
+    "AppPassword": _object(
+        {
+            "id": _I,
+            "name": _S,
+            "protocols": {"type": "array", "items": _S},
+            "created_at": _NULL_S,
+            "expires_at": _NULL_S,
+            "last_used_at": _NULL_S,
+        },
+        ("id", "name", "protocols", "created_at", "expires_at", "last_used_at"),
+    ),
+    "AppPasswordList": _object({"items": {"type": "array", "items": _ref("AppPassword")}}, ("items",)),
+    "AppPasswordCreate": _object({"name": _S, "protocols": {"type": "array", "items": _S}, "expires": _S}, ("name",)),
+    "AppPasswordWithSecret": _object({"app_password": _ref("AppPassword"), "secret": _S}, ("app_password", "secret")),
 }
 for _name in ("Domain", "Mailbox", "Alias", "AliasDomain"):
     SCHEMAS[_name + "Page"] = _page(_name)
@@ -206,6 +253,32 @@ def document() -> dict:
         },
         "/mailboxes/{email}/disable": {"parameters": [email], "post": _op("Disable", 200, "Mailbox")},
         "/mailboxes/{email}/enable": {"parameters": [email], "post": _op("Enable", 200, "Mailbox")},
+        "/mailboxes/{email}/vacation": {
+            "parameters": [email],
+            "get": _op("The out-of-office reply", 200, "Vacation"),
+            "put": _op("Set the out-of-office reply", 200, "Vacation", "VacationUpdate"),
+            "delete": _op("Switch the out-of-office reply off (its text is kept)", 204, None),
+        },
+        "/mailboxes/{email}/forwarding": {
+            "parameters": [email],
+            "get": _op("Where the mailbox's mail is forwarded", 200, "Forwarding"),
+            "put": _op("Forward the mailbox's mail", 200, "Forwarding", "ForwardingUpdate"),
+            "delete": _op("Stop forwarding", 204, None),
+        },
+        "/mailboxes/{email}/app-passwords": {
+            "parameters": [email],
+            "get": _op("The mailbox's app passwords (no secrets)", 200, "AppPasswordList"),
+            "post": _op(
+                "Make an app password (its secret is in this answer only)",
+                201,
+                "AppPasswordWithSecret",
+                "AppPasswordCreate",
+            ),
+        },
+        "/mailboxes/{email}/app-passwords/{id}": {
+            "parameters": [email, _path_param("id")],
+            "delete": _op("Revoke an app password", 204, None),
+        },
         "/aliases": {
             "get": _op("Search aliases", 200, "AliasPage", params=(_query("domain"), _query("q")) + _PAGING),
             "post": _op("Create an alias", 201, "Alias", "AliasCreate"),
