@@ -228,10 +228,15 @@ def change_own_password(
     if not passwords.verify(current or "", mailbox.password_hash):
         problems["current_password"] = "is not your current password"
     plain = passwords.plain_text(new) or ""
+    try:  # the rules too, so every field's problem is told at once
+        passwords.check_plain(plain)
+        passwords.check_not_derived(plain, mailbox.address, mailbox.local_part)
+    except passwords.PasswordError as rule:
+        problems["new_password"] = str(rule)
     if plain != (confirm or ""):
         problems["password_confirm"] = "does not match the new password"
     elif plain and plain == current:
-        problems["new_password"] = "is the same as the current password"
+        problems.setdefault("new_password", "is the same as the current password")
     if problems:
         raise ServiceError(None, "your password was not changed", **problems)
     try:
