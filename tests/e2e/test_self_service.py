@@ -201,3 +201,20 @@ def test_last_login_is_written_by_dovecot_per_password(mail, new_mailbox, sessio
     assert seen.get("main", 0) >= before and seen.get(str(row.id), 0) >= before, seen
     assert mailbox_logins.last_login(session, box).timestamp() >= before
     assert app_passwords.last_used(session, box)[row.id].timestamp() >= before
+
+
+def test_the_owner_changes_their_password_in_the_portal_and_dovecot_uses_it(mail, new_mailbox, app):
+    from tests.helpers import login, post
+
+    jay = new_mailbox("jay@e2e.test")
+    new = "Jays-new-pass-2026"
+    assert _imap_ok(jay, PASSWORD)
+    client = app.test_client()
+    assert login(client, jay, PASSWORD).status_code == 302
+    response = post(
+        client, "/me/password", {"current_password": PASSWORD, "new_password": new, "password_confirm": new}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    # At the next login, with no reload: the new password in, the old one out.
+    assert _imap_ok(jay, new) and _pop3_ok(jay, new) and _smtp_ok(jay, new)
+    assert not _imap_ok(jay, PASSWORD) and not _pop3_ok(jay, PASSWORD)
