@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+import time as clock
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 
-from sqlalchemy import and_, func, literal, or_, select, tuple_
+from sqlalchemy import and_, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox, QuotaUsage, Role, as_utc
+from ..models import Admin, Alias, AliasDomain, AuditEvent, Domain, LastLogin, Mailbox, QuotaUsage, Role, as_utc
 from ..sizes import MAX_BYTES, parse_count
 from ..text import problem as text_problem
 from .actor import Actor
@@ -193,6 +194,10 @@ def largest_domains(session: Session, actor: Actor, limit: int = 10) -> list[Dom
 # -- mailboxes ----------------------------------------------------------------
 
 MAILBOX_SORTS = ("address", "usage", "changed")
+# A domain's list also sorts by last IMAP/POP3 login (longest unused first)
+# and keeps only those not used for a while: "not used for 90 days".
+DOMAIN_MAILBOX_SORTS = (*MAILBOX_SORTS, "login")
+UNUSED = {"30": 30, "90": 90, "365": 365, "never": None}
 
 
 def _mailbox_select():
@@ -213,13 +218,35 @@ def mailbox_page(
     sort: str = "address",
     after: str | None = None,
     before: str | None = None,
+    unused: str | None = None,
 ) -> Page:
-    """Mailboxes of one domain, sorted by address, usage (largest first) or last change (newest first)."""
+    """Mailboxes of one domain, sorted by address, usage (largest first),
+    last change (newest first) or last login (longest unused first);
+    ``unused`` (a key of UNUSED) keeps those with no login for that long."""
     actor.require_sight(domain.id)
-    _check_sort(sort)
+    if sort not in DOMAIN_MAILBOX_SORTS:
+        raise ServiceError("sort", "sort by address, usage, changed or login")
+    if unused not in (None, "", *UNUSED):
+        raise ServiceError("unused", "choose 30, 90 or 365 days, or never")
     if sort == "usage":
+        if unused:
+            raise ServiceError("unused", "sort by address, last change or last login to see unused mailboxes")
         return _usage_page(session, domain.id, after, before)
     query = _mailbox_select().where(Mailbox.domain_id == domain.id)
+    if unused:
+        query = query.where(_unused(unused))
+    if sort == "login":
+        # Computed per mailbox of the domain, then sorted: a domain's own
+        # size of work (PK probes into last_logins), not the server's.
+        last = _last_used()
+        return _page(
+            session,
+            query.add_columns(last.label("last_used")),
+            [(last, True), (Mailbox.local_part, True)],
+            lambda r: (r.last_used, r[0].local_part),
+            _typed_key(_decode_key(after, 2), "login"),
+            _typed_key(_decode_key(before, 2), "login"),
+        )
     if sort == "address":
         # Within one domain, local_part order is address order's twin and
         # walks the (domain_id, local_part) unique index.
@@ -241,6 +268,19 @@ def mailbox_page(
         _typed_key(_decode_key(after, 2), "changed"),
         _typed_key(_decode_key(before, 2), "changed"),
     )
+
+
+def _last_used():
+    """A mailbox's last IMAP/POP3 login (Unix time; 0: never), with any of its passwords."""
+    newest = select(func.max(LastLogin.last_login)).where(LastLogin.username == Mailbox.address)
+    return func.coalesce(newest.scalar_subquery(), 0)
+
+
+def _unused(choice: str):
+    """No login since UNUSED[choice] days ago (never: none at all)."""
+    days = UNUSED[choice]
+    cutoff = 1 if days is None else int(clock.time()) - days * 86_400
+    return ~exists().where(LastLogin.username == Mailbox.address, LastLogin.last_login >= cutoff)
 
 
 def _check_sort(sort: str) -> None:
@@ -320,7 +360,7 @@ def _typed_key(values, sort: str):
     try:
         if sort == "changed":
             return (as_utc(datetime.fromisoformat(values[0])), _key_number(values[1]))
-        if sort == "usage":
+        if sort in ("usage", "login"):
             return (_key_number(values[0]), values[1])
     except (ValueError, OverflowError):  # OverflowError: a time in year 1 moved to UTC
         raise ServiceError("page", "this page link is not valid; start from the first page") from None

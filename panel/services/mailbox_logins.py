@@ -34,6 +34,18 @@ def last_login(session: Session, mailbox: Mailbox) -> datetime | None:
     return datetime.fromtimestamp(at, timezone.utc) if at else None
 
 
+def last_logins(session: Session, addresses: list[str]) -> dict[str, datetime]:
+    """address -> last login, for one page of a list (one query)."""
+    if not addresses:
+        return {}
+    query = (
+        select(LastLogin.username, func.max(LastLogin.last_login))
+        .where(LastLogin.username.in_(addresses), LastLogin.last_login > 0)
+        .group_by(LastLogin.username)
+    )
+    return {name: datetime.fromtimestamp(at, timezone.utc) for name, at in session.execute(query)}
+
+
 def recent_failures(actor: Actor, mailbox: Mailbox, dovecot_log: str) -> LoginFailures:
     """The mailbox's last authentication failures, newest last."""
     actor.require_password_reset(mailbox.domain_id)

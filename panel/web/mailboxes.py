@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..db import get_session
 from ..models import Role
-from ..services import ServiceError, app_passwords, lists, mailboxes, portal
+from ..services import ServiceError, app_passwords, lists, mailbox_logins, mailboxes, portal
 from ..sizes import format_size
 from .access import ALL_ROLES, allow, current_actor
 from .forms import checkbox, chosen_password, render_form
@@ -51,9 +51,22 @@ def _show_password(db, mailbox, password, title: str, back: str):
 def index(domain):
     db, actor = get_session(), current_actor()
     row = lists.visible_domain(db, actor, domain)
-    sort = request.args.get("sort", "address")
-    page = lists.mailbox_page(db, actor, row, sort, request.args.get("after"), request.args.get("before"))
-    return render_template("mailboxes/index.html", domain=row, page=page, sort=sort, sorts=lists.MAILBOX_SORTS)
+    sort, unused = request.args.get("sort", "address"), request.args.get("unused") or None
+    page = lists.mailbox_page(db, actor, row, sort, request.args.get("after"), request.args.get("before"), unused)
+    return render_template(
+        "mailboxes/index.html",
+        domain=row,
+        page=page,
+        sort=sort,
+        sorts=lists.DOMAIN_MAILBOX_SORTS,
+        unused=unused,
+        unused_choices=lists.UNUSED,
+        logins=_logins(db, page),
+    )
+
+
+def _logins(db, page) -> dict:
+    return mailbox_logins.last_logins(db, [row[0].address for row in page.rows])
 
 
 @bp.get("/mailboxes")
@@ -68,7 +81,13 @@ def search():
         except ServiceError as exc:
             error = exc.fields.get("q") or exc.fields.get("sort") or exc.message
     return render_template(
-        "mailboxes/search.html", q=text, page=page, error=error, sort=sort, sorts=lists.MAILBOX_SORTS
+        "mailboxes/search.html",
+        q=text,
+        page=page,
+        error=error,
+        sort=sort,
+        sorts=lists.MAILBOX_SORTS,
+        logins=_logins(db, page) if page else {},
     )
 
 
@@ -147,6 +166,15 @@ def edit(address):
     return redirect(url_for("mailboxes.index", domain=mailbox.domain.name))
 
 
+def _login_trouble(db, actor, mailbox) -> dict:
+    """What the helpdesk looks at when a user says they cannot log in:
+    the last IMAP/POP3 login and the recent authentication failures."""
+    return {
+        "last_login": mailbox_logins.last_login(db, mailbox),
+        "failures": mailbox_logins.recent_failures(actor, mailbox, current_app.config["DOVECOT_LOG"]),
+    }
+
+
 @bp.route("/mailboxes/<address:address>/password", methods=["GET", "POST"])
 @allow(*ALL_ROLES)
 def password(address):
@@ -154,7 +182,9 @@ def password(address):
     if request.method == "GET":
         mailbox = mailboxes.get_mailbox(db, actor, address)
         actor.require_password_reset(mailbox.domain_id)
-        return render_template("mailboxes/password.html", mailbox=mailbox, values={}, errors={})
+        return render_template(
+            "mailboxes/password.html", mailbox=mailbox, values={}, errors={}, **_login_trouble(db, actor, mailbox)
+        )
     try:
         new_password, generated = chosen_password(_scheme())  # first: the hash holds no lock
         mailbox = mailboxes.get_mailbox(db, actor, address)
@@ -162,7 +192,8 @@ def password(address):
         mailboxes.set_password(db, actor, mailbox, password=new_password, scheme=_scheme())
     except ServiceError as error:
         db.rollback()
-        return render_form("mailboxes/password.html", error, mailbox=mailboxes.get_mailbox(db, actor, address))
+        mailbox = mailboxes.get_mailbox(db, actor, address)
+        return render_form("mailboxes/password.html", error, mailbox=mailbox, **_login_trouble(db, actor, mailbox))
     back = _after_reset(actor, mailbox)
     if generated:
         page = _show_password(db, mailbox, new_password, f"Password of {mailbox.address} reset", back)

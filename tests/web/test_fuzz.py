@@ -62,7 +62,7 @@ WEB = Path(__file__).parents[2] / "panel" / "web"
 QUERY = {
     "auth.login": {"next"},
     "domains.index": {"after", "before"},
-    "mailboxes.index": {"sort", "after", "before"},
+    "mailboxes.index": {"sort", "unused", "after", "before"},
     "mailboxes.search": {"q", "sort", "after", "before"},
     "aliases.index": {"after", "before"},
     "admins.index": {"after", "before"},
@@ -106,7 +106,8 @@ BASELINE_BY_ENDPOINT = {
 MIRRORS = {"password": "password_confirm", "new_password": "password_confirm"}
 # Inputs that choose which parser reads the others: fuzz the others under each choice.
 VARIANTS = {
-    "mailboxes.index": [{"sort": sort} for sort in lists.MAILBOX_SORTS],
+    "mailboxes.index": [{"sort": sort} for sort in lists.DOMAIN_MAILBOX_SORTS]
+    + [{"sort": sort, "unused": "90"} for sort in ("address", "changed", "login")],
     "mailboxes.search": [{"sort": sort} for sort in lists.MAILBOX_SORTS],
 }
 
