@@ -247,7 +247,7 @@ def markdown(rows, iterations: int, mailboxes: int, big: int) -> str:
         "",
         "Search (migration 0009) matches `search_text`, a generated column holding the lower-cased address and "
         "name, with a case-sensitive `LIKE '%x%'` (ILIKE folded case row by row and cost ~8× more per row). "
-        "In address order a search takes one of three roads (`lists._search_by_address`). When PostgreSQL "
+        "In address order a search takes one of three roads (`lists.search._search_by_address`). When PostgreSQL "
         "estimates few matches (≤ 2,000, `FEW_MATCHES`; an `EXPLAIN` of the match, ~0.3 ms) the trigram index "
         "finds them. Otherwise it walks `uq_mailboxes_address` in address order, at most 50,000 entries "
         "(`SEARCH_WALK_BUDGET`); the index also carries `search_text` and `domain_id`, so the broad row's "

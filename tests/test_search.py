@@ -11,6 +11,7 @@ from sqlalchemy import event
 from panel import passwords
 from panel.models import Role
 from panel.services import Actor, ServiceError, domains, lists, mailboxes
+from panel.services.lists import search as list_search
 
 
 @pytest.fixture
@@ -57,8 +58,8 @@ def _walk(session, actor, needle, size):
     ids=["walk-only", "walk-then-trigram", "trigram-first", "walk-fills-some"],
 )
 def test_every_road_gives_the_same_pages(session, clustered, monkeypatch, budget, few):
-    monkeypatch.setattr(lists, "SEARCH_WALK_BUDGET", budget)
-    monkeypatch.setattr(lists, "FEW_MATCHES", few)
+    monkeypatch.setattr(list_search, "SEARCH_WALK_BUDGET", budget)
+    monkeypatch.setattr(list_search, "FEW_MATCHES", few)
     forward, backward = _walk(session, Actor.system("t"), "ZOE", 7)
     assert forward == clustered and backward == clustered
     # A domain admin's search stays in their domain on every road.
@@ -68,20 +69,20 @@ def test_every_road_gives_the_same_pages(session, clustered, monkeypatch, budget
     # A helpdesk seeing both domains finds what the superadmin finds (by the
     # domain index when the budget covers their 60 mailboxes).
     both = frozenset(domains.get_domain(session, name).id for name in ("example.org", "other.org"))
-    assert lists._scope_size(session, Actor("help", Role.HELPDESK, both)) == 60
+    assert list_search._scope_size(session, Actor("help", Role.HELPDESK, both)) == 60
     forward, backward = _walk(session, Actor("help", Role.HELPDESK, both), "zoe", 7)
     assert forward == backward == clustered
 
 
 def test_too_many_clustered_matches_for_the_trigram_index_are_walked_on(session, clustered, monkeypatch):
-    monkeypatch.setattr(lists, "SEARCH_WALK_BUDGET", 3)
-    monkeypatch.setattr(lists, "SORTED_MATCHES_MAX", 5)  # fewer than the 20 matches
+    monkeypatch.setattr(list_search, "SEARCH_WALK_BUDGET", 3)
+    monkeypatch.setattr(list_search, "SORTED_MATCHES_MAX", 5)  # fewer than the 20 matches
     forward, backward = _walk(session, Actor.system("t"), "zoe", 7)
     assert forward == backward == clustered
 
 
 def test_needles_without_a_trigram_still_search_but_do_not_sort(session, clustered, monkeypatch):
-    monkeypatch.setattr(lists, "SEARCH_WALK_BUDGET", 3)
+    monkeypatch.setattr(list_search, "SEARCH_WALK_BUDGET", 3)
     actor = Actor.system("t")
     found = [row[0].address for row in lists.search_mailboxes(session, actor, "z1").rows]
     assert found == [f"z{i:02d}@example.org" for i in range(10, 18)]

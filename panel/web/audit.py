@@ -4,7 +4,7 @@ from flask import Blueprint, render_template, request
 
 from ..db import get_session
 from ..models import Role
-from ..services import ServiceError, lists
+from ..services import Forbidden, ServiceError, lists
 from .access import allow, current_actor
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -19,7 +19,7 @@ def index():
         filters = lists.AuditFilter.parse(request.args)
         page = lists.audit_page(db, actor, filters, request.args.get("after"), request.args.get("before"))
     except ServiceError as error:
-        if isinstance(error, lists.Forbidden):
+        if isinstance(error, Forbidden):
             raise
         return render_template(
             "audit/index.html", page=None, values=values, errors=error.fields, details=lists.audit_details

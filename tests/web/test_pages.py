@@ -10,7 +10,8 @@ from sqlalchemy import select
 from panel import passwords
 from panel.db import get_session
 from panel.models import Admin, AuditEvent, Domain, Mailbox, QuotaUsage
-from panel.services import Actor, lists, mailboxes
+from panel.services import Actor, mailboxes
+from panel.services.lists import search as list_search
 from tests.helpers import PASSWORD, client_as, login, post
 
 
@@ -305,7 +306,7 @@ def test_search_matches_address_or_name_in_any_case_within_the_actors_domains(ap
 
 
 def test_a_search_too_broad_to_sort_by_usage_says_so_and_still_sorts_by_address(app, world, monkeypatch):
-    monkeypatch.setattr(lists, "SORTED_MATCHES_MAX", 1)
+    monkeypatch.setattr(list_search, "SORTED_MATCHES_MAX", 1)
     client = client_as(app, "superadmin")
     for sort in ("usage", "changed"):
         response = client.get(f"/mailboxes?q=.org&sort={sort}")

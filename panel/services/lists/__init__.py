@@ -1,0 +1,43 @@
+"""Read-only lists for the panel: paged, counted and scoped in SQL.
+
+Every list is keyset-paged on an indexed sort key (``after``/``before`` a
+row's key, never OFFSET; :mod:`.keyset`) and scoped by the actor's domains
+in the WHERE clause. Totals come from the counters on the domain row, never
+count(*) over a large table, and nothing loads a whole domain into Python.
+The web pages, the API and the CLI read through these functions, so each
+list has one rule for who sees what.
+"""
+
+from __future__ import annotations
+
+from .aliases import alias_domains_of, alias_page
+from .audit import AuditFilter, admin_page, audit_details, audit_page, recent_events
+from .domains import domain_page, domain_totals, largest_domains, visible_domain
+from .keyset import PAGE_SIZE, Page, encode_key
+from .mailboxes import DOMAIN_MAILBOX_SORTS, MAILBOX_SORTS, NEAR_QUOTA, UNUSED, mailbox_page, near_quota
+from .search import api_mailboxes, search_mailboxes
+
+__all__ = [
+    "DOMAIN_MAILBOX_SORTS",
+    "MAILBOX_SORTS",
+    "NEAR_QUOTA",
+    "PAGE_SIZE",
+    "UNUSED",
+    "AuditFilter",
+    "Page",
+    "admin_page",
+    "alias_domains_of",
+    "alias_page",
+    "api_mailboxes",
+    "audit_details",
+    "audit_page",
+    "domain_page",
+    "domain_totals",
+    "encode_key",
+    "largest_domains",
+    "mailbox_page",
+    "near_quota",
+    "recent_events",
+    "search_mailboxes",
+    "visible_domain",
+]
