@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from flask import jsonify
-from sqlalchemy import select
 
 from ..db import get_session
 from ..models import Alias, AliasDomain
-from ..services import aliases
+from ..services import aliases, lists
 from . import bp
-from .auth import ALL_ROLES, actor, token_required
-from .common import commit, json_body, like_pattern, page, page_size, text_arg, timestamp
-from .domains import visible_domain
+from .auth import MANAGERS, actor, token_required
+from .common import commit, json_body, page, page_size, text_arg, timestamp
 
 
 def alias_json(alias: Alias) -> dict:
@@ -34,24 +32,16 @@ def alias_domain_json(alias_domain: AliasDomain) -> dict:
 
 
 @bp.get("/aliases")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def list_aliases():
     limit, after, search, domain = page_size(), text_arg("after"), text_arg("q", 100), text_arg("domain")
-    query = select(Alias).order_by(Alias.address).limit(limit + 1)
-    if domain:
-        query = query.where(Alias.domain_id == visible_domain(domain).id)
-    elif actor().domain_ids is not None:
-        query = query.where(Alias.domain_id.in_(actor().domain_ids))
-    if after:
-        query = query.where(Alias.address > after.lower())
-    if search:
-        query = query.where(Alias.address.ilike(like_pattern(search), escape="\\"))
-    rows = [alias_json(a) for a in get_session().scalars(query)]
+    found = lists.api_aliases(get_session(), actor(), after, limit, search, domain)
+    rows = [alias_json(a) for a in found]
     return jsonify(page(rows, limit, lambda item: item["address"]))
 
 
 @bp.post("/aliases")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def create_alias():
     body = json_body(
         {"address": (str,), "destinations": (list, str), "active": (bool,)}, required=("address", "destinations")
@@ -64,13 +54,13 @@ def create_alias():
 
 
 @bp.get("/aliases/<address:address>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def get_alias(address):
     return jsonify(alias_json(aliases.get_alias(get_session(), actor(), address)))
 
 
 @bp.patch("/aliases/<address:address>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def update_alias(address):
     body = json_body({"destinations": (list, str), "active": (bool,)})
     session = get_session()
@@ -86,7 +76,7 @@ def update_alias(address):
 
 
 @bp.delete("/aliases/<address:address>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def delete_alias(address):
     session = get_session()
     aliases.delete_alias(session, actor(), aliases.get_alias(session, actor(), address))
@@ -95,20 +85,15 @@ def delete_alias(address):
 
 
 @bp.get("/alias-domains")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def list_alias_domains():
-    limit, after = page_size(), text_arg("after")
-    query = select(AliasDomain).order_by(AliasDomain.name).limit(limit + 1)
-    if actor().domain_ids is not None:
-        query = query.where(AliasDomain.target_domain_id.in_(actor().domain_ids))
-    if after:
-        query = query.where(AliasDomain.name > after.lower())
-    rows = [alias_domain_json(a) for a in get_session().scalars(query)]
+    limit = page_size()
+    rows = [alias_domain_json(a) for a in lists.api_alias_domains(get_session(), actor(), text_arg("after"), limit)]
     return jsonify(page(rows, limit, lambda item: item["name"]))
 
 
 @bp.post("/alias-domains")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def create_alias_domain():
     body = json_body({"name": (str,), "target": (str,), "active": (bool,)}, required=("name", "target"))
     alias_domain = aliases.create_alias_domain(
@@ -119,13 +104,13 @@ def create_alias_domain():
 
 
 @bp.get("/alias-domains/<name>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def get_alias_domain(name):
     return jsonify(alias_domain_json(aliases.get_alias_domain(get_session(), actor(), name)))
 
 
 @bp.patch("/alias-domains/<name>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def update_alias_domain(name):
     body = json_body({"active": (bool,)}, required=("active",))
     session = get_session()
@@ -137,7 +122,7 @@ def update_alias_domain(name):
 
 
 @bp.delete("/alias-domains/<name>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def delete_alias_domain(name):
     session = get_session()
     aliases.delete_alias_domain(session, actor(), aliases.get_alias_domain(session, actor(), name))

@@ -7,12 +7,9 @@ from functools import wraps
 from flask import g, request
 
 from ..db import get_session
-from ..models import Role
+from ..models import ALL_ROLES, MANAGERS, Role  # noqa: F401 (re-exported for the views)
 from ..services import Actor, tokens
 from .errors import error_response
-
-ALL_ROLES = (Role.SUPERADMIN, Role.DOMAINADMIN, Role.HELPDESK)
-MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
 
 
 def _bearer() -> str | None:

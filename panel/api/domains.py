@@ -5,13 +5,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from flask import jsonify
-from sqlalchemy import select
 
 from ..db import get_session
 from ..models import Domain
 from ..services import ServiceError, domains, lists
 from . import bp
-from .auth import ALL_ROLES, actor, token_required
+from .auth import MANAGERS, actor, token_required
 from .common import commit, json_body, page, page_size, text_arg, timestamp
 
 # JSON name -> service field; sizes may be bytes or "2G".
@@ -76,20 +75,15 @@ def visible_domain(name: str) -> Domain:
 
 
 @bp.get("/domains")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def list_domains():
-    limit, after = page_size(), text_arg("after")
-    query = select(Domain).order_by(Domain.name).limit(limit + 1)
-    if actor().domain_ids is not None:
-        query = query.where(Domain.id.in_(actor().domain_ids))
-    if after:
-        query = query.where(Domain.name > after)
-    rows = [as_json(d) for d in get_session().scalars(query)]
+    limit = page_size()
+    rows = [as_json(d) for d in lists.api_domains(get_session(), actor(), text_arg("after"), limit)]
     return jsonify(page(rows, limit, lambda item: item["name"]))
 
 
 @bp.post("/domains")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def create_domain():
     body = json_body(SPEC, required=("name",))
     limits = {LIMITS[k]: v for k, v in body.items() if k in LIMITS}
@@ -108,13 +102,13 @@ def create_domain():
 
 
 @bp.get("/domains/<name>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def get_domain(name):
     return jsonify(as_json(visible_domain(name)))
 
 
 @bp.patch("/domains/<name>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def update_domain(name):
     body = json_body({k: v for k, v in SPEC.items() if k != "name"})
     session, domain = get_session(), visible_domain(name)
@@ -130,7 +124,7 @@ def update_domain(name):
 
 
 @bp.delete("/domains/<name>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def delete_domain(name):
     domains.delete_domain(get_session(), actor(), visible_domain(name))
     commit()

@@ -9,7 +9,7 @@ from ..db import get_session
 from ..models import Mailbox
 from ..services import lists, mailboxes
 from . import bp
-from .auth import ALL_ROLES, actor, token_required
+from .auth import ALL_ROLES, MANAGERS, actor, token_required
 from .common import commit, json_body, page, page_size, text_arg, timestamp
 
 CREATE = {
@@ -64,7 +64,7 @@ def _prepared_password(body: dict) -> tuple[passwords.Prepared | None, str | Non
 
 
 @bp.post("/mailboxes")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def create_mailbox():
     body = json_body(CREATE, required=("email",))
     password, generated = _prepared_password(body)
@@ -93,7 +93,7 @@ def get_mailbox(email):
 
 
 @bp.patch("/mailboxes/<address:email>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def update_mailbox(email):
     body = json_body(UPDATE)
     mailbox = mailboxes.update_mailbox(
@@ -135,19 +135,19 @@ def _set_active(email: str, active: bool):
 
 
 @bp.post("/mailboxes/<address:email>/disable")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def disable_mailbox(email):
     return _set_active(email, False)
 
 
 @bp.post("/mailboxes/<address:email>/enable")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def enable_mailbox(email):
     return _set_active(email, True)
 
 
 @bp.delete("/mailboxes/<address:email>")
-@token_required(*ALL_ROLES)
+@token_required(*MANAGERS)
 def delete_mailbox(email):
     mailboxes.delete_mailbox(get_session(), actor(), _mailbox(email))
     commit()

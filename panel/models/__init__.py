@@ -12,7 +12,7 @@
 from ..addresses import ADDRESS_MAX, DOMAIN_MAX
 from .accounts import Admin, ApiToken, LoginThrottle, OneTimeSecret, RecoveryCode, WebSession, admin_domains
 from .audit import AuditEvent
-from .base import NAMING_CONVENTION, Base, Role, as_utc, utcnow
+from .base import ALL_ROLES, MANAGERS, NAMING_CONVENTION, Base, Role, as_utc, utcnow
 from .mail import Alias, AliasDestination, AliasDomain, Domain, DomainName, Mailbox, QuotaUsage
 from .mailbox_user import AppPassword, LastLogin, Vacation
 
@@ -38,6 +38,8 @@ __all__ = [
     "QuotaUsage",
     "RecoveryCode",
     "Role",
+    "ALL_ROLES",
+    "MANAGERS",
     "WebSession",
     "admin_domains",
     "as_utc",

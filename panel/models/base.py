@@ -53,3 +53,9 @@ class Role(str, enum.Enum):
     def admin_roles(cls) -> tuple[Role, ...]:
         """The roles an admin account may have, lowest first."""
         return (cls.HELPDESK, cls.DOMAINADMIN, cls.SUPERADMIN)
+
+
+# The role sets every access rule is written with (web @allow, API
+# @token_required): one home, so the web and the API cannot drift apart.
+ALL_ROLES = (Role.SUPERADMIN, Role.DOMAINADMIN, Role.HELPDESK)  # every admin account
+MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)  # who manage a domain's mailboxes and aliases

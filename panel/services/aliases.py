@@ -58,6 +58,7 @@ def get_alias(session: Session, actor: Actor, address: str) -> Alias:
     alias = session.scalar(select(Alias).where(Alias.address == address))
     if alias is None or not actor.sees_domain(alias.domain_id):
         raise NotFound("address", f"no alias {address}")
+    actor.require_manage(alias.domain_id)  # aliases are the managers'
     return alias
 
 
@@ -140,6 +141,7 @@ def get_alias_domain(session: Session, actor: Actor, name: str) -> AliasDomain:
     alias_domain = session.scalar(select(AliasDomain).where(AliasDomain.name == name))
     if alias_domain is None or not actor.sees_domain(alias_domain.target_domain_id):
         raise NotFound("name", f"no alias domain {name}")
+    actor.require_manage(alias_domain.target_domain_id)
     return alias_domain
 
 

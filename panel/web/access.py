@@ -12,10 +12,9 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
-from ..models import Role
+from ..models import ALL_ROLES, MANAGERS, Role  # noqa: F401 (re-exported for the views)
 from ..services import Actor
 
-ALL_ROLES = (Role.SUPERADMIN, Role.DOMAINADMIN, Role.HELPDESK)
 # Anyone signed in: the admin roles and a mailbox's owner in the portal.
 EVERYONE = (*ALL_ROLES, Role.MAILBOX)
 

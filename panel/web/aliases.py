@@ -3,14 +3,12 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..db import get_session
-from ..models import Role
+from ..models import MANAGERS
 from ..services import ServiceError, aliases, lists
 from .access import allow, current_actor
 from .forms import checkbox, render_form
 
 bp = Blueprint("aliases", __name__)
-
-MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
 
 
 def _address(domain_name: str) -> str:

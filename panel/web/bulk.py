@@ -19,12 +19,11 @@ from flask_login import current_user
 from ..bulk.exporter import streamed_export
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
-from ..models import Role
+from ..models import MANAGERS, Role
 from ..services import domains
 from .access import allow, current_actor
 
 bp = Blueprint("bulk", __name__)
-MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
 _DOWNLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 # An unclaimed download of generated passwords is deleted after this long.
 DOWNLOAD_LIFETIME_S = 3600

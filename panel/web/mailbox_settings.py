@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..db import get_session
-from ..models import Role
+from ..models import MANAGERS
 from ..services import ServiceError, app_passwords, forwarding, mailboxes, vacation
 from .access import allow, current_actor
 from .forms import checkbox, render_form
 from .shown_once import redirect_to_secret
 
 bp = Blueprint("mailbox_settings", __name__)
-MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
 
 
 @dataclass(frozen=True)

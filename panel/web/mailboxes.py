@@ -4,7 +4,7 @@ reset password (typed, or generated and shown once), delete with confirmation.""
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..db import get_session
-from ..models import Role
+from ..models import MANAGERS, Role
 from ..services import ServiceError, app_passwords, lists, mailbox_logins, mailboxes, portal
 from ..sizes import format_size
 from .access import ALL_ROLES, allow, current_actor
@@ -12,8 +12,6 @@ from .forms import checkbox, chosen_password, render_form
 from .shown_once import redirect_to_secret
 
 bp = Blueprint("mailboxes", __name__)
-
-MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
 
 
 def _mailbox_page(db, actor, mailbox) -> dict:

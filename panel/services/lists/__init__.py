@@ -10,9 +10,9 @@ list has one rule for who sees what.
 
 from __future__ import annotations
 
-from .aliases import alias_domains_of, alias_page
+from .aliases import alias_domains_of, alias_page, api_alias_domains, api_aliases
 from .audit import AuditFilter, admin_page, audit_details, audit_page, recent_events
-from .domains import domain_page, domain_totals, largest_domains, visible_domain
+from .domains import api_domains, domain_page, domain_totals, largest_domains, visible_domain
 from .keyset import PAGE_SIZE, Page, encode_key
 from .mailboxes import DOMAIN_MAILBOX_SORTS, MAILBOX_SORTS, NEAR_QUOTA, UNUSED, mailbox_page, near_quota
 from .search import api_mailboxes, search_mailboxes
@@ -28,6 +28,9 @@ __all__ = [
     "admin_page",
     "alias_domains_of",
     "alias_page",
+    "api_alias_domains",
+    "api_aliases",
+    "api_domains",
     "api_mailboxes",
     "audit_details",
     "audit_page",

@@ -49,3 +49,15 @@ def domain_totals(session: Session, actor: Actor) -> dict:
 def largest_domains(session: Session, actor: Actor, limit: int = 10) -> list[Domain]:
     query = scoped(select(Domain), Domain.id, actor).order_by(Domain.mailbox_count.desc(), Domain.name).limit(limit)
     return list(session.scalars(query))
+
+
+def api_domains(session: Session, actor: Actor, after: str | None, size: int) -> list[Domain]:
+    """The API's domain list: the actor's domains past the name ``after``,
+    by name, ``size`` + 1 at most (the last says there is more). The same
+    rule as the web's list: not the helpdesk's."""
+    if actor.role is Role.HELPDESK:
+        raise Forbidden("helpdesk accounts search mailboxes only")
+    query = scoped(select(Domain), Domain.id, actor)
+    if after:
+        query = query.where(Domain.name > after.lower())
+    return list(session.scalars(query.order_by(Domain.name).limit(size + 1)))

@@ -51,7 +51,7 @@ def _search_needle(text: str, minimum: int = SEARCH_MIN) -> str:
     return needle
 
 
-def _contains(column, needle: str):
+def contains(column, needle: str):
     """A LIKE on ``column`` (search_text, lower-cased address and name,
     migration 0009) in which the needle's own wildcards are literal."""
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -88,7 +88,7 @@ def search_mailboxes(
                 f"type at least {TRIGRAM} characters to sort by "
                 f"{'usage' if sort == 'usage' else 'last change'}, or sort by address",
             )
-        return _sorted_matches(session, [_contains(Mailbox.search_text, needle), *scope], sort, after, before, size)
+        return _sorted_matches(session, [contains(Mailbox.search_text, needle), *scope], sort, after, before, size)
     after_key, before_key = decode_key(after, 1), decode_key(before, 1)
     backwards, bound = direction(after_key, before_key)
     rows = _search_by_address(
@@ -179,7 +179,7 @@ def _search_by_address(
         walk = candidates.order_by(order).limit(SEARCH_WALK_BUDGET).subquery("walk")
     page = (
         select(walk.c.address)
-        .where(_contains(walk.c.search_text, needle))
+        .where(contains(walk.c.search_text, needle))
         .order_by(walk.c.address.desc() if backwards else walk.c.address)
         .limit(size + 1)
         .subquery("page")
@@ -203,7 +203,7 @@ def _addresses_past(session: Session, needle: str, scope: list, start: str | Non
     """The next ``count`` matching addresses past ``start``: gathered
     through the trigram index and sorted while there are at most
     SORTED_MATCHES_MAX of them (bounded work), else by walking on."""
-    where = [_contains(Mailbox.search_text, needle), *scope, *_past(start, backwards)]
+    where = [contains(Mailbox.search_text, needle), *scope, *_past(start, backwards)]
     if _indexable(needle):
         matches = (
             select(Mailbox.address)
@@ -230,7 +230,7 @@ def _estimated_matches(session: Session, needle: str) -> float:
     Infinity where there is no such estimate (SQLite)."""
     if session.get_bind().dialect.name != "postgresql":
         return float("inf")
-    query = select(Mailbox.id).where(_contains(Mailbox.search_text, needle))
+    query = select(Mailbox.id).where(contains(Mailbox.search_text, needle))
     compiled = query.compile(dialect=session.get_bind().dialect)
     plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
     return float(plan[0]["Plan"]["Plan Rows"])
