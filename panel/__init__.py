@@ -21,4 +21,5 @@ def create_app(overrides: dict | None = None):
     urls.init_app(app)
     web.init_app(app)
     api.init_app(app)
+    web.csrf.exempt(api.bp)  # the API authenticates with bearer tokens, never cookies
     return app

@@ -18,9 +18,8 @@ MAX_CSV_BYTES = 64 * 1024 * 1024
 
 
 def init_app(app) -> None:
-    from ..web import csrf
-
-    csrf.exempt(bp)
+    # Bearer tokens, no cookies: the app factory exempts this blueprint from
+    # the web's CSRF protection (panel/__init__.py).
     app.register_blueprint(bp)
     app.after_request(_no_store)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import jsonify, request
 from werkzeug.exceptions import MethodNotAllowed
 
-from ..web.access import public
+from ..access import public
 from . import bp
 from .errors import error_response
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import os
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
@@ -198,3 +199,14 @@ def _record(line: int, columns: list[str], cells: list[str], problems: Problems)
             ok = False
         values[column] = value
     return Record(line, values) if ok else None
+
+
+def write_generated_passwords(path, generated: list[tuple[str, str]], lineterminator: str = "\r\n") -> None:
+    """The ``email,password`` file of an import's generated passwords: a new
+    file (never an existing one), mode 0600 from the start — it holds
+    passwords — so no moment exists where another user could read it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", newline="") as out:
+        writer = csv.writer(out, lineterminator=lineterminator)
+        writer.writerow(["email", "password"])
+        writer.writerows(generated)

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..bulk import csvfile
 from ..bulk.exporter import export_csv
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
@@ -48,12 +49,6 @@ class _ProgressLine:
     def finish(self) -> None:
         if self.enabled and self.phase:
             self.stream.write("\n")
-
-
-def _open_passwords_out(path: str):
-    # 0600 from the start: the file holds passwords.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    return os.fdopen(fd, "w", newline="")
 
 
 @users_cli.command("import")
@@ -110,12 +105,7 @@ def import_command(file, dry_run, update, create_domains, passwords_out):
 
 
 def _write_passwords(path: str, generated: list[tuple[str, str]]) -> None:
-    import csv
-
-    with _open_passwords_out(path) as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["email", "password"])
-        writer.writerows(generated)
+    csvfile.write_generated_passwords(path, generated, lineterminator="\n")
 
 
 @users_cli.command("export")

@@ -116,10 +116,6 @@ class QueueFilter:
             object.__setattr__(self, name, (getattr(self, name) or "").strip().lower())
         object.__setattr__(self, "queue", (self.queue or "").strip().lower())
 
-    @property
-    def is_empty(self) -> bool:
-        return self == QueueFilter()
-
     def matches(self, msg: QueuedMessage, now: float) -> bool:
         if self.queue and msg.queue_name != self.queue:
             return False

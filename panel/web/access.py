@@ -12,16 +12,12 @@ from functools import wraps
 from flask import abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 
+from ..access import public  # noqa: F401 (re-exported for the views)
 from ..models import ALL_ROLES, MANAGERS, Role  # noqa: F401 (re-exported for the views)
 from ..services import Actor
 
 # Anyone signed in: the admin roles and a mailbox's owner in the portal.
 EVERYONE = (*ALL_ROLES, Role.MAILBOX)
-
-
-def public(view):
-    view.access = ("public",)
-    return view
 
 
 def allow(*roles: Role):

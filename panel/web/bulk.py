@@ -6,8 +6,6 @@ applies the services' rules; a domain admin is scoped by the Actor.
 
 from __future__ import annotations
 
-import csv
-import os
 import re
 import secrets
 import time
@@ -16,6 +14,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
+from ..bulk import csvfile
 from ..bulk.exporter import streamed_export
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
@@ -85,11 +84,7 @@ def _keep_passwords(generated: list[tuple[str, str]]) -> str:
     _forget_stale(directory)
     download_id = secrets.token_urlsafe(24)
     path = directory / f"{current_user.id}-{download_id}.csv"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", newline="") as out:
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["email", "password"])
-        writer.writerows(generated)
+    csvfile.write_generated_passwords(path, generated)
     return download_id
 
 
