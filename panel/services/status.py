@@ -38,6 +38,8 @@ class Result:
     state: str
     reason: str
     todo: str = ""
+    # Numbers behind the reason, for /metrics (e.g. messages per queue).
+    values: dict | None = None
 
     def as_dict(self) -> dict:
         return {"name": self.name, "state": self.state, "reason": self.reason, "todo": self.todo}
@@ -156,12 +158,14 @@ def queue_results(sizes: dict[str, int], oldest_deferred: float | None, now: flo
             grade(total, QUEUE_WARN, QUEUE_FAIL),
             f"{total} messages queued ({shown})",
             "look at the queue page for why mail waits" if total >= QUEUE_WARN else "",
+            values={"deferred": 0, "active": 0, "incoming": 0, "hold": 0, **sizes},
         )
     ]
     age = 0.0 if oldest_deferred is None else max(0.0, now - oldest_deferred)
     state = grade(age, DEFERRED_WARN_S, DEFERRED_FAIL_S)
     reason = "no deferred mail" if oldest_deferred is None else f"oldest deferred message waits {age / 3600:.1f} h"
-    results.append(Result("queue_age", state, reason, "read its delay reason on the queue page" if state != OK else ""))
+    todo = "read its delay reason on the queue page" if state != OK else ""
+    results.append(Result("queue_age", state, reason, todo, values={"age": age}))
     return results
 
 
