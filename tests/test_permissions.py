@@ -23,6 +23,7 @@ FINDERS_HERE = {HD, DA, SA}  # may find mailboxes of example.org
 EXPECTED = {
     "auth.login": "public",
     "status.health": "public",
+    "status.page": {SA},
     "auth.logout": EVERYONE | {MB},
     "home.index": EVERYONE,  # a mailbox user is sent on to /me/ (test_home_sends_a_mailbox_user_to_the_portal)
     "account.index": EVERYONE,

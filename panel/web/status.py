@@ -1,7 +1,7 @@
 """GET /health for load balancers (200 "ok" or 503 "unavailable", nothing more) and
 GET /metrics for Prometheus (a superadmin's API token)."""
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, render_template
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..api.auth import actor as api_actor
@@ -10,7 +10,7 @@ from ..db import get_session
 from ..models import Role
 from ..services import metrics as metrics_service
 from ..services import status
-from .access import public
+from .access import allow, public
 
 bp = Blueprint("status", __name__)
 
@@ -31,3 +31,10 @@ def health():
 def metrics():
     body = metrics_service.render(get_session(), api_actor(), current_app.config)
     return body, 200, {"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"}
+
+
+@bp.get("/status")
+@allow(Role.SUPERADMIN)
+def page():
+    results = status.cached(get_session(), current_app.config)
+    return render_template("status/index.html", results=results, overall=status.worst(results))

@@ -74,3 +74,14 @@ def test_health_is_anonymous_and_says_one_word(client, app, tmp_path):
     status.clear_cache()
     response = client.get("/health")
     assert response.status_code == 503 and response.get_data(as_text=True) == "unavailable\n"
+
+
+def test_status_page_and_dashboard_name_a_stopped_postfix(app, world, tmp_path):
+    from tests.helpers import client_as
+
+    app.config["POSTFIX_PID_FILE"] = str(tmp_path / "none.pid")
+    status.clear_cache()
+    root = client_as(app, "superadmin")
+    page = root.get("/status")
+    assert page.status_code == 200 and 'data-check="postfix" data-state="failing"' in page.get_data(as_text=True)
+    assert "Postfix is not running" in root.get("/").get_data(as_text=True)
