@@ -35,6 +35,8 @@ DEFAULTS = {
     "POSTFIX_LOG": "/var/log/mailstack/postfix.log",
     "DOVECOT_LOG": "/var/log/mailstack/dovecot.log",
     "QUEUE_COMMAND_PREFIX": "",
+    # The certificate the mail servers serve (its expiry is a status check); empty: not checked.
+    "TLS_CERT": "",
     # Seconds before postqueue/postsuper/postcat are killed (panel/mailtools.py).
     "QUEUE_COMMAND_TIMEOUT": "30",
     # Number of reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust; 0: none.

@@ -9,6 +9,8 @@ declaration: anonymous is turned away, undeclared roles get 403.
 
 from __future__ import annotations
 
+import os
+
 from tests.helpers import client_as, sample_url, world_state
 
 ANON, MB, HD, OD, DA, SA = "anonymous", "mailbox", "helpdesk", "other_domainadmin", "domainadmin", "superadmin"
@@ -20,6 +22,8 @@ FINDERS_HERE = {HD, DA, SA}  # may find mailboxes of example.org
 # endpoint -> roles whose GET gives 200 (POST-only endpoints: roles allowed to POST).
 EXPECTED = {
     "auth.login": "public",
+    "status.health": "public",
+    "status.page": {SA},
     "auth.logout": EVERYONE | {MB},
     "home.index": EVERYONE,  # a mailbox user is sent on to /me/ (test_home_sends_a_mailbox_user_to_the_portal)
     "account.index": EVERYONE,
@@ -89,6 +93,8 @@ def _expectation(app, endpoint, role):
     (a later public endpoint: anything but a server error) or 'unknown'."""
     expected = EXPECTED.get(endpoint)
     declared = _declared(app, endpoint)
+    if endpoint == "status.health":
+        return "health"  # anonymous; 503 here, where no Postfix runs
     if expected == "public":
         return "ok"
     if declared[0] == "public":
@@ -115,12 +121,16 @@ GOOD = {
     "hidden": lambda r: r.status_code == 404,
     "token": lambda r: r.status_code == 401,
     "answers": lambda r: r.status_code < 500,
+    "health": lambda r: (r.status_code, r.get_data(as_text=True)) in ((200, "ok\n"), (503, "unavailable\n")),
     "portal": lambda r: r.status_code == 302 and r.headers["Location"].endswith("/me/"),
 }
 
 
-def test_url_map_against_expected_table(app, world):
+def test_url_map_against_expected_table(app, world, tmp_path):
     app.config["WTF_CSRF_ENABLED"] = False  # roles, not CSRF, are under test here
+    # A "running" Postfix master (this process), else the queue page answers 503.
+    (tmp_path / "master.pid").write_text(f"{os.getpid()}\n")
+    app.config["POSTFIX_PID_FILE"] = str(tmp_path / "master.pid")
     before = world_state(world)
     problems = []
     for role in ROLES:

@@ -245,6 +245,7 @@ def init_app(app) -> None:
         me,
         queue,
         shown_once,
+        status,
         tokens,
     )
 
@@ -264,6 +265,7 @@ def init_app(app) -> None:
         tokens,
         shown_once,
         me,
+        status,
     )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -1,10 +1,10 @@
 """Dashboard: totals and the largest domains, near-full mailboxes, recent events."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 
 from ..db import get_session
 from ..models import Role
-from ..services import lists
+from ..services import lists, status
 from .access import ALL_ROLES, allow, current_actor
 
 bp = Blueprint("home", __name__)
@@ -16,8 +16,12 @@ def index():
     db, actor = get_session(), current_actor()
     if actor.role is Role.HELPDESK:
         return render_template("home/helpdesk.html")
+    # Superadmins see the mail system's state first (the failing checks).
+    checks = status.cached(db, current_app.config) if actor.role is Role.SUPERADMIN else None
     return render_template(
         "home/index.html",
+        checks=checks,
+        checks_state=status.worst(checks) if checks else None,
         totals=lists.domain_totals(db, actor),
         domains=lists.largest_domains(db, actor),
         near_quota=lists.near_quota(db, actor),

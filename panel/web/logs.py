@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from ..mailserver import maillog
 from ..mailserver.tools import is_queue_id
 from ..models import Role
+from ..services import status
 from .access import allow
 
 bp = Blueprint("logs", __name__, url_prefix="/logs")
@@ -112,6 +113,14 @@ def journey():
             )
         except OSError as exc:
             problem = f"The logs cannot be read: {exc.strerror or exc}"
+    # A missing or unreadable log is not "no line mentions it".
+    unreadable = [r for r in status.check_logs(current_app.config) if r.state != status.OK]
     return render_template(
-        "logs/journey.html", queue_id=queue_id, address=address, rotated=rotated, result=result, problem=problem
+        "logs/journey.html",
+        queue_id=queue_id,
+        address=address,
+        rotated=rotated,
+        result=result,
+        problem=problem,
+        unreadable=unreadable,
     )

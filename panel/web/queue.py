@@ -13,6 +13,7 @@ from ..mailserver.queue import QUEUES, SORTS, QueueFilter
 from ..mailserver.tools import MailTools
 from ..models import Role
 from ..services import queue as queue_service
+from ..services import status
 from ..services.errors import NotFound, ServiceError
 from .access import allow, current_actor
 
@@ -91,8 +92,13 @@ def _per_page() -> int:
 def index():
     args = _filter_args(request.args)
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "oldest"
-    page, problem = None, None
+    page, problem, down = None, None, None
+    postfix = status.check_postfix(current_app.config)
     try:
+        if postfix.state != status.OK:
+            # postqueue would read the spool directly and show a normal queue.
+            down = f"{postfix.reason}: nothing is being delivered. {postfix.todo}"
+            raise ServiceError(None, down)
         page = queue_service.read_page(
             current_actor(),
             _tools(),
@@ -106,6 +112,9 @@ def index():
         problem = exc.message
     link_args = {k: v for k, v in args.items() if v}
     link_args.update(sort=sort, per_page=_per_page())
+    # 503 when Postfix is down or the queue cannot be read: monitoring and
+    # scripts must not take it for an empty queue.
+    code = 503 if problem else 200
     return render_template(
         "queue/index.html",
         page=page,
@@ -119,7 +128,8 @@ def index():
         sorts=SORTS,
         actions=ACTION_LABELS,
         form=CsrfOnlyForm(),
-    )
+        postfix_down=down,
+    ), code
 
 
 @bp.get("/message/<queue_id>")

@@ -79,3 +79,10 @@ def test_log_routes_are_refused_to_everyone_but_superadmins(app, world, log_file
         else:
             assert response.status_code == 403, url
         assert "secret line" not in response.get_data(as_text=True)
+
+
+def test_journey_without_a_log_file_says_it_was_not_searched(root, log_files, app, tmp_path):
+    app.config["POSTFIX_LOG"] = str(tmp_path / "gone.log")
+    page = root.get("/logs/journey?address=nobody@a.test").get_data(as_text=True)
+    assert "No log line mentions it." not in page
+    assert "gone.log does not exist" in page and "MAILPANEL_POSTFIX_LOG" in page

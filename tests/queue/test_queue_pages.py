@@ -126,7 +126,8 @@ def test_a_refused_command_is_a_message_on_the_page_not_an_error_page(queue_supe
     fake_queue.write([queue_line(1)])
     fake_queue.mode("fail")
     page = queue_superadmin.get("/queue/")
-    assert page.status_code == 200
+    assert page.status_code == 503  # an unreadable queue is no empty queue
+    assert "Flush the whole queue" not in page.get_data(as_text=True)
     assert "The queue cannot be read: postqueue refused: sudo: a password is required" in page.get_data(as_text=True)
     action = post(
         queue_superadmin,
@@ -134,7 +135,7 @@ def test_a_refused_command_is_a_message_on_the_page_not_an_error_page(queue_supe
         {"action": "hold", "scope": "selected", "ids": ["A000001"]},
         follow_redirects=True,
     )
-    assert action.status_code == 200
+    assert action.status_code == 503  # back on the page of an unreadable queue
     assert any("Hold failed: postsuper refused: sudo: a password is required" in f for f in flashes(action))
 
 
@@ -143,7 +144,7 @@ def test_a_missing_program_is_a_message_on_the_page(queue_superadmin, queue_app)
         QUEUE_COMMAND_PREFIX="", POSTQUEUE_PATH="/nonexistent/postqueue", POSTCAT_PATH="/nonexistent/postcat"
     )
     page = queue_superadmin.get("/queue/")
-    assert page.status_code == 200
+    assert page.status_code == 503
     assert "postqueue: /nonexistent/postqueue is not installed on this server" in page.get_data(as_text=True)
     message = queue_superadmin.get("/queue/message/A000001")
     assert message.status_code == 200 and "not installed" in message.get_data(as_text=True)
@@ -172,3 +173,15 @@ def test_queue_routes_are_refused_to_everyone_but_superadmins(queue_app, world, 
             assert response.status_code == 403, url
     assert fake_queue.calls() == []
     assert len(fake_queue.messages()) == 1
+
+
+def test_with_postfix_stopped_the_page_says_so_with_503_and_no_buttons(
+    queue_superadmin, queue_app, fake_queue, tmp_path
+):
+    fake_queue.write([queue_line(1)])  # postqueue would still read the spool
+    queue_app.config["POSTFIX_PID_FILE"] = str(tmp_path / "no-such.pid")
+    page = queue_superadmin.get("/queue/")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503
+    assert "Postfix is not running" in text
+    assert "Flush the whole queue" not in text and "message(s)" not in text

@@ -193,7 +193,9 @@ def _fake_queue(app, tmp_path) -> None:
         path.write_text(f"#!/bin/sh\n{body}\n")
         path.chmod(0o755)
         app.config[f"{name.upper()}_PATH"] = str(path)
-    app.config.update(QUEUE_COMMAND_PREFIX="", QUEUE_COMMAND_TIMEOUT=10)
+    # A "running" Postfix master: a pid file naming this process (else the queue page is a 503).
+    (tmp_path / "master.pid").write_text(f"{os.getpid()}\n")
+    app.config.update(QUEUE_COMMAND_PREFIX="", QUEUE_COMMAND_TIMEOUT=10, POSTFIX_PID_FILE=str(tmp_path / "master.pid"))
 
 
 def _logs(app, tmp_path) -> None:

@@ -1,0 +1,41 @@
+"""The Prometheus text behind GET /metrics, built with prometheus_client.
+
+A fresh registry per scrape: the values are read now (status checks from the
+short cache, counts from the domains' counters), nothing is kept in-process,
+so every gunicorn worker answers the same.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+
+from . import lists, status
+from .actor import Actor
+
+
+def render(session, actor: Actor, config) -> bytes:
+    actor.require_superadmin()
+    registry = CollectorRegistry()
+    results = status.cached(session, config)
+    check = Gauge("mailpanel_check_ok", "1 when the status check is ok, else 0", ["check"], registry=registry)
+    state = Gauge("mailpanel_check_state", "1 for the check's current state", ["check", "state"], registry=registry)
+    for result in results:
+        check.labels(result.name).set(1 if result.state == status.OK else 0)
+        for name in status.STATES:
+            state.labels(result.name, name).set(1 if result.state == name else 0)
+    _queue_metrics(results, registry)
+    totals = lists.domain_totals(session, actor)
+    for key in ("domains", "mailboxes", "aliases"):
+        Gauge(f"mailpanel_{key}", f"number of {key}", registry=registry).set(totals[key])
+    return generate_latest(registry)
+
+
+def _queue_metrics(results, registry) -> None:
+    size = Gauge("mailpanel_queue_messages", "messages in the Postfix queue", ["queue"], registry=registry)
+    age = Gauge("mailpanel_queue_oldest_deferred_seconds", "age of the oldest deferred message", registry=registry)
+    for result in results:
+        if result.name == "queue_size" and result.values:
+            for queue, count in result.values.items():
+                size.labels(queue).set(count)
+        if result.name == "queue_age" and result.values:
+            age.set(result.values.get("age", 0))

@@ -1,0 +1,248 @@
+"""Is the mail system healthy? One list of checks for /status, `flask status` and /health.
+
+Each check answers a :class:`Result`: a state (ok / warning / failing /
+unknown), a one-line reason and what to do about it. Checks that run a
+program do so through an argument list with a short timeout; the whole list
+is cached for a few seconds so a page never waits long.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from ..mailserver import queue as mailqueue
+from ..mailserver.tools import MailToolError, MailTools
+
+OK, WARNING, FAILING, UNKNOWN = "ok", "warning", "failing", "unknown"
+STATES = (OK, WARNING, FAILING, UNKNOWN)
+POSTFIX_PID = Path("/var/spool/postfix/pid/master.pid")
+DOVECOT_PID = Path("/run/dovecot/master.pid")
+CERT_WARN_DAYS, CERT_FAIL_DAYS = 21, 7
+QUEUE_WARN, QUEUE_FAIL = 100, 1000
+DEFERRED_WARN_S, DEFERRED_FAIL_S = 3600, 24 * 3600
+FREE_WARN, FREE_FAIL = 0.10, 0.03  # share of space (and inodes) left
+CACHE_SECONDS = 5.0
+CHECK_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    state: str
+    reason: str
+    todo: str = ""
+    # Numbers behind the reason, for /metrics (e.g. messages per queue).
+    values: dict | None = None
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "state": self.state, "reason": self.reason, "todo": self.todo}
+
+
+def worst(results: list[Result]) -> str:
+    states = {r.state for r in results}
+    for state in (FAILING, WARNING, UNKNOWN):
+        if state in states:
+            return state
+    return OK
+
+
+# -- thresholds (pure, unit-tested) -----------------------------------------
+
+
+def grade(value: float, warn: float, fail: float) -> str:
+    """Higher is worse: ok below warn, warning from warn, failing from fail."""
+    if value >= fail:
+        return FAILING
+    return WARNING if value >= warn else OK
+
+
+def cert_state(days_left: float) -> str:
+    if days_left < CERT_FAIL_DAYS:
+        return FAILING
+    return WARNING if days_left < CERT_WARN_DAYS else OK
+
+
+def free_state(share_free: float) -> str:
+    if share_free < FREE_FAIL:
+        return FAILING
+    return WARNING if share_free < FREE_WARN else OK
+
+
+# -- the checks ---------------------------------------------------------------
+
+
+def _pid_alive(pid_file: Path) -> tuple[bool, str]:
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except FileNotFoundError:
+        return False, f"no pid file {pid_file}"
+    except (OSError, ValueError, IndexError) as exc:
+        return False, f"cannot read {pid_file}: {exc}"
+    if not Path(f"/proc/{pid}").exists():
+        return False, f"{pid_file} names pid {pid}, which is not running"
+    return True, f"master process {pid} is running"
+
+
+def check_postfix(config) -> Result:
+    alive, why = _pid_alive(Path(config.get("POSTFIX_PID_FILE") or POSTFIX_PID))
+    if alive:
+        return Result("postfix", OK, f"Postfix {why}")
+    return Result("postfix", FAILING, f"Postfix is not running ({why})", "start it: deploy/mailstack start")
+
+
+def check_dovecot(config) -> Result:
+    alive, why = _pid_alive(Path(config.get("DOVECOT_PID_FILE") or DOVECOT_PID))
+    if alive:
+        return Result("dovecot", OK, f"Dovecot {why}")
+    return Result("dovecot", FAILING, f"Dovecot is not running ({why})", "start it: deploy/mailstack start")
+
+
+def check_database(session) -> Result:
+    from .. import migrate
+
+    try:
+        current = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except Exception as exc:  # any driver error means the same to an admin
+        return Result(
+            "database",
+            FAILING,
+            f"database unreachable: {str(exc).splitlines()[0][:200]}",
+            "check MAILPANEL_DATABASE_URL and that the database server runs",
+        )
+    head = migrate.head_revision()
+    if current != head:
+        return Result("database", FAILING, f"schema at {current}, code expects {head}", "run: flask db upgrade")
+    return Result("database", OK, f"reachable, schema at {head}")
+
+
+def check_queue(config, now: float | None = None) -> list[Result]:
+    tools = MailTools.from_config(config)
+    tools = MailTools(tools.prefix, min(tools.timeout, CHECK_TIMEOUT), tools.postqueue)
+    sizes: dict[str, int] = {}
+    oldest_deferred = None
+    try:
+        with tools.queue_lines() as lines:
+            for line in lines:
+                entry = mailqueue.parse_head(line)
+                if entry is None:
+                    continue
+                sizes[entry.queue_name] = sizes.get(entry.queue_name, 0) + 1
+                if entry.queue_name == "deferred":
+                    arrival = entry.arrival_time
+                    oldest_deferred = arrival if oldest_deferred is None else min(oldest_deferred, arrival)
+    except MailToolError as exc:
+        return [
+            Result(
+                "queue",
+                UNKNOWN,
+                f"cannot read the queue: {exc}",
+                "install deploy/sudoers-mailpanel and set MAILPANEL_QUEUE_COMMAND_PREFIX",
+            )
+        ]
+    return queue_results(sizes, oldest_deferred, now or time.time())
+
+
+def queue_results(sizes: dict[str, int], oldest_deferred: float | None, now: float) -> list[Result]:
+    total = sum(sizes.values())
+    shown = ", ".join(f"{n} {name}" for name, n in sorted(sizes.items())) or "empty"
+    results = [
+        Result(
+            "queue_size",
+            grade(total, QUEUE_WARN, QUEUE_FAIL),
+            f"{total} messages queued ({shown})",
+            "look at the queue page for why mail waits" if total >= QUEUE_WARN else "",
+            values={"deferred": 0, "active": 0, "incoming": 0, "hold": 0, **sizes},
+        )
+    ]
+    age = 0.0 if oldest_deferred is None else max(0.0, now - oldest_deferred)
+    state = grade(age, DEFERRED_WARN_S, DEFERRED_FAIL_S)
+    reason = "no deferred mail" if oldest_deferred is None else f"oldest deferred message waits {age / 3600:.1f} h"
+    todo = "read its delay reason on the queue page" if state != OK else ""
+    results.append(Result("queue_age", state, reason, todo, values={"age": age}))
+    return results
+
+
+def check_certificate(config, now: dt.datetime | None = None) -> Result:
+    path = config.get("TLS_CERT") or ""
+    if not path:
+        return Result(
+            "certificate", UNKNOWN, "no certificate configured", "set MAILPANEL_TLS_CERT to the one mailstack serves"
+        )
+    try:
+        from cryptography import x509
+
+        cert = x509.load_pem_x509_certificate(Path(path).read_bytes())
+    except (OSError, ValueError) as exc:
+        return Result("certificate", FAILING, f"cannot read {path}: {exc}", "check MAILPANEL_TLS_CERT")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    days = (cert.not_valid_after_utc - now).total_seconds() / 86400
+    state = cert_state(days)
+    return Result(
+        "certificate", state, f"{path} expires in {days:.0f} days", "renew the certificate" if state != OK else ""
+    )
+
+
+def check_disk(config) -> Result:
+    root = config.get("MAIL_ROOT") or "/var/vmail"
+    try:
+        st = os.statvfs(root)
+    except OSError as exc:
+        return Result("disk", UNKNOWN, f"cannot stat {root}: {exc.strerror}", "check MAILPANEL_MAIL_ROOT")
+    space = st.f_bavail / st.f_blocks if st.f_blocks else 1.0
+    inodes = st.f_favail / st.f_files if st.f_files else 1.0
+    state = free_state(min(space, inodes))
+    return Result(
+        "disk",
+        state,
+        f"{space:.0%} space and {inodes:.0%} inodes free under {root}",
+        "free space or grow the file system" if state != OK else "",
+    )
+
+
+def check_logs(config) -> list[Result]:
+    results = []
+    for key in ("POSTFIX_LOG", "DOVECOT_LOG"):
+        path = config.get(key) or ""
+        name = key.lower()
+        if not os.path.exists(path):
+            results.append(Result(name, WARNING, f"{path} does not exist", f"set MAILPANEL_{key} to the log file"))
+        elif not os.access(path, os.R_OK):
+            results.append(Result(name, WARNING, f"{path} is not readable", "add the panel's user to the adm group"))
+        else:
+            results.append(Result(name, OK, f"{path} is readable"))
+    return results
+
+
+def run_all(session, config, now: float | None = None) -> list[Result]:
+    results = [check_postfix(config), check_dovecot(config), check_database(session)]
+    if results[0].state == OK:
+        results += check_queue(config, now)
+    else:
+        results.append(Result("queue", UNKNOWN, "Postfix is not running: the queue is not being worked", ""))
+    return results + [check_certificate(config), check_disk(config), *check_logs(config)]
+
+
+_cache: dict = {}
+_lock = threading.Lock()
+
+
+def cached(session, config) -> list[Result]:
+    """run_all at most once every CACHE_SECONDS per process."""
+    with _lock:
+        stamp, results = _cache.get("all", (0.0, None))
+        if results is None or time.monotonic() - stamp > CACHE_SECONDS:
+            results = run_all(session, config)
+            _cache["all"] = (time.monotonic(), results)
+        return results
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
