@@ -236,6 +236,7 @@ def init_app(app) -> None:
         aliases,
         audit,
         auth,
+        autoconfig,
         bulk,
         domains,
         home,
@@ -264,6 +265,7 @@ def init_app(app) -> None:
         tokens,
         shown_once,
         me,
+        autoconfig,
     )
     for module in modules:
         app.register_blueprint(module.bp)
