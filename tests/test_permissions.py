@@ -55,6 +55,7 @@ EXPECTED = {
     "me.app_passwords": {MB},
     "me.app_password_revoke": {MB},
     "me.end_sessions": {MB},
+    "me.apple_profile": {MB},
     "mailbox_settings.vacation": MANAGERS_HERE,
     "mailbox_settings.forwarding": MANAGERS_HERE,
     "mailbox_settings.app_passwords": MANAGERS_HERE,

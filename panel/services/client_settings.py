@@ -58,3 +58,43 @@ def is_hosted(session: Session, domain: str | None) -> bool:
         return True
     alias = session.scalar(select(AliasDomain).where(AliasDomain.name == domain, AliasDomain.active.is_(True)))
     return alias is not None and alias.target.active
+
+
+def apple_profile(address: str, hostname: str) -> bytes:
+    """An unsigned Apple configuration profile (com.apple.mail.managed) for
+    one mailbox: IMAP 993 and SMTP 465 over TLS. No password inside (the
+    device asks for it); unsigned, so the device shows it as "not verified"."""
+    import plistlib
+    import uuid
+
+    reverse = ".".join(reversed(hostname.split(".")))
+    account = {
+        "PayloadType": "com.apple.mail.managed",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": f"{reverse}.mailpanel.mail.{uuid.uuid4()}",
+        "PayloadUUID": str(uuid.uuid4()).upper(),
+        "PayloadDisplayName": address,
+        "EmailAccountDescription": address,
+        "EmailAccountType": "EmailTypeIMAP",
+        "EmailAddress": address,
+        "IncomingMailServerHostName": hostname,
+        "IncomingMailServerPortNumber": 993,
+        "IncomingMailServerUseSSL": True,
+        "IncomingMailServerUsername": address,
+        "IncomingMailServerAuthentication": "EmailAuthPassword",
+        "OutgoingMailServerHostName": hostname,
+        "OutgoingMailServerPortNumber": 465,
+        "OutgoingMailServerUseSSL": True,
+        "OutgoingMailServerUsername": address,
+        "OutgoingMailServerAuthentication": "EmailAuthPassword",
+        "OutgoingPasswordSameAsIncomingPassword": True,
+    }
+    profile = {
+        "PayloadType": "Configuration",
+        "PayloadVersion": 1,
+        "PayloadIdentifier": f"{reverse}.mailpanel.{uuid.uuid4()}",
+        "PayloadUUID": str(uuid.uuid4()).upper(),
+        "PayloadDisplayName": f"Mail: {address}",
+        "PayloadContent": [account],
+    }
+    return plistlib.dumps(profile)

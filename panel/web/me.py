@@ -11,7 +11,7 @@ from flask_login import current_user, logout_user
 from .. import passwords
 from ..db import get_session
 from ..models import Mailbox, Role
-from ..services import ServiceError, mailboxes, portal, web_sessions
+from ..services import ServiceError, client_settings, mailboxes, portal, web_sessions
 from .access import allow, current_actor
 from .forms import render_form
 from .mailbox_settings import Place, app_passwords_page, forwarding_page, revoke_app_password, vacation_page
@@ -36,7 +36,18 @@ def index():
         view=portal.overview(db, actor, mailbox),
         sessions=web_sessions.list_own(db, actor),
         current_session=actor.session_id,
+        clients=client_settings.servers(current_app.config["MAIL_HOSTNAME"]),
     )
+
+
+@bp.get("/mail.mobileconfig")
+@allow(OWNER)
+def apple_profile():
+    """Apple Mail's settings for this mailbox (no password inside)."""
+    _, _, mailbox = _mine()
+    body = client_settings.apple_profile(mailbox.address, current_app.config["MAIL_HOSTNAME"])
+    disposition = 'attachment; filename="mail.mobileconfig"'
+    return body, 200, {"Content-Type": "application/x-apple-aspen-config", "Content-Disposition": disposition}
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -143,3 +143,24 @@ def test_client_setup_writes_nothing(anonymous, world):
     anonymous.get(THUNDERBIRD_URLS[0], query_string={"emailaddress": "alice@example.org"})
     anonymous.post(OUTLOOK_URLS[0], data=REQUEST.format("alice@example.org"))
     assert world_state(world) == before
+
+
+def test_portal_shows_the_client_sheet_and_an_apple_profile_without_password(app, world):
+    import plistlib
+
+    from tests.helpers import client_as
+
+    app.config["MAIL_HOSTNAME"] = "mail.example.net"
+    client = client_as(app, "mailbox")
+    page = client.get("/me/").get_data(as_text=True)
+    assert "mail.example.net" in page and "993" in page and "465" in page and "STARTTLS" in page
+    response = client.get("/me/mail.mobileconfig")
+    assert response.status_code == 200 and response.mimetype == "application/x-apple-aspen-config"
+    profile = plistlib.loads(response.data)
+    account = profile["PayloadContent"][0]
+    assert account["PayloadType"] == "com.apple.mail.managed"
+    assert account["EmailAddress"] == "alice@example.org"
+    assert (account["IncomingMailServerHostName"], account["IncomingMailServerPortNumber"]) == ("mail.example.net", 993)
+    assert account["OutgoingMailServerUseSSL"] is True
+    assert not any("Password" in key and key != "OutgoingPasswordSameAsIncomingPassword" for key in account)
+    assert plistlib.loads(client.get("/me/mail.mobileconfig").data)["PayloadUUID"] != profile["PayloadUUID"]
