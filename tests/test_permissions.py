@@ -60,6 +60,7 @@ EXPECTED = {
     "mailbox_settings.forwarding": MANAGERS_HERE,
     "mailbox_settings.app_passwords": MANAGERS_HERE,
     "mailbox_settings.app_password_revoke": MANAGERS_HERE,
+    "mailbox_settings.apple_profile": MANAGERS_HERE,
     # Mail clients ask before anyone signs in; the walk sends no address, so 404
     # (tests/web/test_autoconfig.py covers the answers).
     "autoconfig.thunderbird": "client setup",

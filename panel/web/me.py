@@ -14,7 +14,14 @@ from ..models import Mailbox, Role
 from ..services import ServiceError, client_settings, mailboxes, portal, web_sessions
 from .access import allow, current_actor
 from .forms import render_form
-from .mailbox_settings import Place, app_passwords_page, forwarding_page, revoke_app_password, vacation_page
+from .mailbox_settings import (
+    Place,
+    app_passwords_page,
+    apple_profile_response,
+    forwarding_page,
+    revoke_app_password,
+    vacation_page,
+)
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 OWNER = Role.MAILBOX
@@ -44,10 +51,7 @@ def index():
 @allow(OWNER)
 def apple_profile():
     """Apple Mail's settings for this mailbox (no password inside)."""
-    _, _, mailbox = _mine()
-    body = client_settings.apple_profile(mailbox.address, current_app.config["MAIL_HOSTNAME"])
-    disposition = 'attachment; filename="mail.mobileconfig"'
-    return body, 200, {"Content-Type": "application/x-apple-aspen-config", "Content-Disposition": disposition}
+    return apple_profile_response(_mine()[2])
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -164,3 +164,16 @@ def test_portal_shows_the_client_sheet_and_an_apple_profile_without_password(app
     assert account["OutgoingMailServerUseSSL"] is True
     assert not any("Password" in key and key != "OutgoingPasswordSameAsIncomingPassword" for key in account)
     assert plistlib.loads(client.get("/me/mail.mobileconfig").data)["PayloadUUID"] != profile["PayloadUUID"]
+
+
+def test_an_admin_downloads_the_apple_profile_of_a_mailbox(app, world):
+    import plistlib
+
+    from tests.helpers import client_as
+
+    app.config["MAIL_HOSTNAME"] = "mail.example.net"
+    client = client_as(app, "domainadmin")
+    assert "mail.example.net" in client.get("/mailboxes/alice@example.org").get_data(as_text=True)
+    response = client.get("/mailboxes/alice@example.org/mail.mobileconfig")
+    assert response.status_code == 200
+    assert plistlib.loads(response.data)["PayloadContent"][0]["EmailAddress"] == "alice@example.org"
