@@ -236,6 +236,7 @@ def init_app(app) -> None:
         aliases,
         audit,
         auth,
+        autoconfig,
         bulk,
         domains,
         home,
@@ -266,6 +267,7 @@ def init_app(app) -> None:
         shown_once,
         me,
         status,
+        autoconfig,
     )
     for module in modules:
         app.register_blueprint(module.bp)

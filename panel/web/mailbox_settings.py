@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..db import get_session
 from ..models import MANAGERS
-from ..services import ServiceError, app_passwords, forwarding, mailboxes, vacation
+from ..services import ServiceError, app_passwords, client_settings, forwarding, mailboxes, vacation
 from .access import allow, current_actor
 from .forms import checkbox, render_form
 from .shown_once import redirect_to_secret
@@ -171,6 +171,13 @@ def revoke_app_password(db, actor, mailbox, place: Place, ident):
     return redirect(place.url("app_passwords"))
 
 
+def apple_profile_response(mailbox):
+    """Apple Mail's settings for the mailbox, as a download (no password inside)."""
+    body = client_settings.apple_profile(mailbox.address, current_app.config["MAIL_HOSTNAME"])
+    disposition = 'attachment; filename="mail.mobileconfig"'
+    return body, 200, {"Content-Type": "application/x-apple-aspen-config", "Content-Disposition": disposition}
+
+
 # -- the admin pages -------------------------------------------------------------
 
 
@@ -207,3 +214,10 @@ def app_passwords_list(address):
 def app_password_revoke(address, ident):
     db, actor, mailbox = _managed(address)
     return revoke_app_password(db, actor, mailbox, _admin_place(mailbox), ident)
+
+
+@bp.get("/mailboxes/<address:address>/mail.mobileconfig", endpoint="apple_profile")
+@allow(*MANAGERS)
+def apple_profile(address):
+    _, _, mailbox = _managed(address)
+    return apple_profile_response(mailbox)

@@ -11,10 +11,17 @@ from flask_login import current_user, logout_user
 from .. import passwords
 from ..db import get_session
 from ..models import Mailbox, Role
-from ..services import ServiceError, mailboxes, portal, web_sessions
+from ..services import ServiceError, client_settings, mailboxes, portal, web_sessions
 from .access import allow, current_actor
 from .forms import render_form
-from .mailbox_settings import Place, app_passwords_page, forwarding_page, revoke_app_password, vacation_page
+from .mailbox_settings import (
+    Place,
+    app_passwords_page,
+    apple_profile_response,
+    forwarding_page,
+    revoke_app_password,
+    vacation_page,
+)
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 OWNER = Role.MAILBOX
@@ -36,7 +43,15 @@ def index():
         view=portal.overview(db, actor, mailbox),
         sessions=web_sessions.list_own(db, actor),
         current_session=actor.session_id,
+        clients=client_settings.servers(current_app.config["MAIL_HOSTNAME"]),
     )
+
+
+@bp.get("/mail.mobileconfig")
+@allow(OWNER)
+def apple_profile():
+    """Apple Mail's settings for this mailbox (no password inside)."""
+    return apple_profile_response(_mine()[2])
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -61,6 +61,8 @@ WEB = Path(__file__).parents[2] / "panel" / "web"
 # the login redirect, the log page's follow requests.
 QUERY = {
     "auth.login": {"next"},
+    "autoconfig.thunderbird": {"emailaddress"},
+    "autoconfig.thunderbird_well_known": {"emailaddress"},
     "domains.index": {"after", "before"},
     "mailboxes.index": {"sort", "unused", "after", "before"},
     "mailboxes.search": {"q", "sort", "after", "before"},
