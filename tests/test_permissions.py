@@ -59,6 +59,10 @@ EXPECTED = {
     "mailbox_settings.forwarding": MANAGERS_HERE,
     "mailbox_settings.app_passwords": MANAGERS_HERE,
     "mailbox_settings.app_password_revoke": MANAGERS_HERE,
+    "dns.index": MANAGERS_HERE,
+    "dns.generate": MANAGERS_HERE,
+    "dns.activate": MANAGERS_HERE,
+    "dns.retire": MANAGERS_HERE,
 }
 
 
