@@ -71,6 +71,10 @@ EXPECTED = {
     "autoconfig.thunderbird_well_known": "client setup",
     "autoconfig.outlook": "client setup",
     "autoconfig.outlook_capitalised": "client setup",
+    "dns.index": MANAGERS_HERE,
+    "dns.generate": MANAGERS_HERE,
+    "dns.activate": MANAGERS_HERE,
+    "dns.retire": MANAGERS_HERE,
 }
 
 

@@ -1,10 +1,11 @@
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..db import get_session
 from ..models import Domain
-from ..services import domains
+from ..services import dkim, dns_records, domains
 from ..sizes import format_limit
 from .common import transaction
 
@@ -81,6 +82,71 @@ def list_command():
                     format_limit(domain.default_quota_bytes),
                 ]
             )
+        )
+
+
+@domain_cli.command("dns")
+@click.argument("name")
+def dns_command(name):
+    """The zone-file lines the domain needs (MX, SPF, DKIM, DMARC, client set-up)."""
+    with transaction() as (session, actor):
+        lines = dns_records.for_domain(
+            session, actor, domains.get_domain(session, name), current_app.config["MAIL_HOSTNAME"]
+        )
+    click.echo("\n".join(lines))
+
+
+dkim_cli = AppGroup("dkim", help="DKIM keys of a domain (public keys only are ever shown).")
+domain_cli.add_command(dkim_cli)
+
+
+@dkim_cli.command("generate")
+@click.argument("name")
+@click.option("--selector", help="A DNS label (default: mp + year and month)")
+@click.option("--algorithm", type=click.Choice(["rsa", "ed25519"]), default="rsa", show_default=True)
+def dkim_generate_command(name, selector, algorithm):
+    """Make a new key, published but not signing yet."""
+    with transaction() as (session, actor):
+        key = dkim.generate(session, actor, domains.get_domain(session, name), selector, algorithm)
+    click.echo(f"generated {key.algorithm} key {key.selector} for {name}: publish its TXT record, then activate it")
+    click.echo(_txt_line(name, key))
+
+
+def _txt_line(name, key) -> str:
+    return f"{key.selector}._domainkey.{name}.\tIN\tTXT\t{dns_records.txt_strings(dns_records.dkim_value(key))}"
+
+
+@dkim_cli.command("activate")
+@click.argument("name")
+@click.argument("selector")
+def dkim_activate_command(name, selector):
+    """Sign the domain's mail with this key (the previous one stays published)."""
+    with transaction() as (session, actor):
+        key = dkim.activate(session, actor, domains.get_domain(session, name), selector)
+    click.echo(f"{name} now signs with {key.selector}")
+
+
+@dkim_cli.command("retire")
+@click.argument("name")
+@click.argument("selector")
+def dkim_retire_command(name, selector):
+    """Stop using the key and wipe it; remove its TXT record."""
+    with transaction() as (session, actor):
+        key = dkim.retire(session, actor, domains.get_domain(session, name), selector)
+    click.echo(f"retired {key.selector} of {name}")
+
+
+@dkim_cli.command("list")
+@click.argument("name")
+def dkim_list_command(name):
+    """The domain's keys (tab-separated)."""
+    with transaction() as (session, actor):
+        keys = dkim.list_keys(session, actor, domains.get_domain(session, name))
+    click.echo("selector\talgorithm\tstate\tcreated\tactivated")
+    for key in keys:
+        activated = key.activated_at.isoformat(timespec="seconds") if key.activated_at else "-"
+        click.echo(
+            f"{key.selector}\t{key.algorithm}\t{key.state}\t{key.created_at.isoformat(timespec='seconds')}\t{activated}"
         )
 
 

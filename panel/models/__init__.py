@@ -6,6 +6,7 @@
   throttles, second factors, secrets shown once);
 - :mod:`.mailbox_user`: what a mailbox's owner sets (out-of-office, app
   passwords) and its last logins;
+- :mod:`.dkim`: the domains' DKIM keys;
 - :mod:`.audit`: the audit trail.
 """
 
@@ -13,6 +14,7 @@ from ..addresses import ADDRESS_MAX, DOMAIN_MAX
 from .accounts import Admin, ApiToken, LoginThrottle, OneTimeSecret, RecoveryCode, WebSession, admin_domains
 from .audit import AuditEvent
 from .base import ALL_ROLES, MANAGERS, NAMING_CONVENTION, Base, Role, as_utc, utcnow
+from .dkim import DkimKey
 from .mail import Alias, AliasDestination, AliasDomain, Domain, DomainName, Mailbox, QuotaUsage
 from .mailbox_user import AppPassword, LastLogin, Vacation
 
@@ -30,6 +32,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "DkimKey",
     "Domain",
     "DomainName",
     "LoginThrottle",

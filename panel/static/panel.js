@@ -15,4 +15,11 @@ document.addEventListener("DOMContentLoaded", function () {
     generate.addEventListener("change", sync);
     sync();
   }
+  // A copy button shows only where the clipboard API works.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source || !navigator.clipboard) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () { navigator.clipboard.writeText(source.textContent); });
+  });
 });

@@ -1,0 +1,69 @@
+"""A domain's DNS tab: the records to publish, and its DKIM keys
+(generate, activate, retire). Public keys only: no page reads a private key."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from ..db import get_session
+from ..models import Role
+from ..services import ServiceError, dkim, dns_records, lists
+from .access import allow, current_actor
+
+bp = Blueprint("dns", __name__)
+
+MANAGERS = (Role.SUPERADMIN, Role.DOMAINADMIN)
+
+
+def _domain(name: str):
+    db, actor = get_session(), current_actor()
+    row = lists.visible_domain(db, actor, name)
+    actor.require_manage(row.id)
+    return db, actor, row
+
+
+@bp.get("/domains/<domain>/dns")
+@allow(*MANAGERS)
+def index(domain):
+    db, actor, row = _domain(domain)
+    keys = dkim.list_keys(db, actor, row)
+    live = [key for key in keys if key.state in dkim.LIVE_STATES]
+    records = dns_records.zone_lines(row.name, current_app.config["MAIL_HOSTNAME"], live)
+    return render_template("dns/index.html", domain=row, records="\n".join(records), keys=keys)
+
+
+def _back(row):
+    return redirect(url_for("dns.index", domain=row.name))
+
+
+@bp.post("/domains/<domain>/dkim")
+@allow(*MANAGERS)
+def generate(domain):
+    db, actor, row = _domain(domain)
+    try:
+        key = dkim.generate(db, actor, row, request.form.get("selector") or None, request.form.get("algorithm"))
+    except ServiceError as error:
+        db.rollback()
+        flash(f"No key was made: {error}", "error")
+        return _back(row)
+    db.commit()
+    flash(f"Key {key.selector} made. Publish its TXT record, wait for it to spread, then activate it.")
+    return _back(row)
+
+
+@bp.post("/domains/<domain>/dkim/<selector>/activate")
+@allow(*MANAGERS)
+def activate(domain, selector):
+    db, actor, row = _domain(domain)
+    key = dkim.activate(db, actor, row, selector)
+    db.commit()
+    flash(f"{row.name} now signs with {key.selector}; the previous key stays published until you retire it.")
+    return _back(row)
+
+
+@bp.post("/domains/<domain>/dkim/<selector>/retire")
+@allow(*MANAGERS)
+def retire(domain, selector):
+    db, actor, row = _domain(domain)
+    key = dkim.retire(db, actor, row, selector)
+    db.commit()
+    flash(f"Key {key.selector} retired: remove its TXT record.")
+    return _back(row)
