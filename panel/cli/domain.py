@@ -1,13 +1,11 @@
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from ..db import get_session
-from ..models import Domain
-from ..services import dkim, dns_records, domains
+from ..services import dkim, dns_records, domains, lists
 from ..sizes import format_limit
-from .common import transaction
+from .common import cli_actor, transaction
 
 domain_cli = AppGroup("domain", help="Virtual domains.")
 
@@ -69,7 +67,7 @@ def delete_command(name):
 def list_command():
     """Domains with their usage and limits (tab-separated)."""
     click.echo("domain\tactive\tmailboxes\taliases\tmax_mailboxes\tmax_aliases\tdefault_quota")
-    for domain in get_session().scalars(select(Domain).order_by(Domain.name)):
+    for domain in lists.all_domains(get_session(), cli_actor()):
         click.echo(
             "\t".join(
                 [

@@ -3,14 +3,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from .. import passwords
 from ..db import get_session
 from ..mailserver import maildirs
-from ..models import Domain, Mailbox, QuotaUsage
 from ..passwords import WRITABLE_SCHEMES
-from ..services import domains, mailboxes
+from ..services import lists, mailboxes
+from ..services.errors import ServiceError
 from ..sizes import format_limit, format_size
 from .common import cli_actor, obtain_password, password_option, print_generated, transaction
 
@@ -95,22 +94,13 @@ def delete_command(email):
 @click.option("--domain", help="Only this domain.")
 def list_command(domain):
     """Mailboxes with usage / quota (tab-separated; streamed)."""
-    session = get_session()
-    query = (
-        select(
-            Mailbox.address, Mailbox.name, Mailbox.active, Mailbox.quota_bytes, QuotaUsage.bytes, QuotaUsage.messages
-        )
-        .join(Domain, Domain.id == Mailbox.domain_id)
-        .outerjoin(QuotaUsage, QuotaUsage.username == Mailbox.address)
-        .order_by(Domain.name, Mailbox.local_part)
-    )
-    if domain:
-        try:
-            query = query.where(Mailbox.domain_id == domains.get_domain(session, domain).id)
-        except Exception as exc:  # NotFound/ServiceError: one line, non-zero
-            raise click.ClickException(str(exc)) from None
+    session, actor = get_session(), cli_actor()
+    try:
+        scope = lists.visible_domain(session, actor, domain) if domain else None
+    except ServiceError as exc:  # one line, non-zero
+        raise click.ClickException(str(exc)) from None
     click.echo("address\tactive\tused\tquota\tmessages\tname")
-    for row in session.execute(query.execution_options(yield_per=1000)):
+    for row in lists.usage_rows(session, actor, scope):
         click.echo(
             "\t".join(
                 [

@@ -15,7 +15,7 @@ from ..bulk import csvfile
 from ..bulk.exporter import export_csv
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
-from ..services import ServiceError, domains
+from ..services import ServiceError, lists
 from .common import cli_actor
 
 users_cli = AppGroup("users", help="Bulk import and export of mailboxes (CSV).")
@@ -112,12 +112,12 @@ def _write_passwords(path: str, generated: list[tuple[str, str]]) -> None:
 @click.option("--domain", help="Only this domain.")
 def export_command(domain):
     """Write every mailbox as CSV to standard output (streamed)."""
-    session = get_session()
+    session, actor = get_session(), cli_actor()
     try:
-        scope = domains.get_domain(session, domain) if domain else None
+        scope = lists.visible_domain(session, actor, domain) if domain else None
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
-    for piece in export_csv(session, cli_actor(), scope):
+    for piece in export_csv(session, actor, scope):
         sys.stdout.write(piece)
     sys.stdout.flush()
 

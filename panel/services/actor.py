@@ -54,6 +54,16 @@ class Actor:
         if not self.is_superadmin:
             raise Forbidden("only a superadmin may do this")
 
+    @property
+    def is_manager(self) -> bool:
+        """A superadmin or a domain admin: who lists and changes a domain's
+        contents (the helpdesk finds one mailbox; a mailbox sees itself)."""
+        return self.role in (Role.SUPERADMIN, Role.DOMAINADMIN)
+
+    def require_manager(self, why: str = "only the domain's admins may do this") -> None:
+        if not self.is_manager:
+            raise Forbidden(why)
+
     def require_manage(self, domain_id: int) -> None:
         """Create/edit/delete mailboxes and aliases of a domain."""
         self.require_sight(domain_id)

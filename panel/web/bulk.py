@@ -19,7 +19,7 @@ from ..bulk.exporter import streamed_export
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
 from ..models import MANAGERS, Role
-from ..services import domains
+from ..services import lists
 from .access import allow, current_actor
 
 bp = Blueprint("bulk", __name__)
@@ -112,14 +112,9 @@ def export():
     """All mailboxes the admin can see (or one domain's), streamed as CSV."""
     session, actor = get_session(), current_actor()
     name = request.args.get("domain") or None
-    domain = None
-    if name:
-        try:
-            domain = domains.get_domain(session, name)
-        except Exception:  # NotFound or a malformed name
-            abort(404)
-        if not actor.sees_domain(domain.id):
-            abort(404)
+    # Another tenant's or a malformed name: the service's NotFound or
+    # ValidationError, answered by the panel's error page.
+    domain = lists.visible_domain(session, actor, name) if name else None
     filename = f"mailboxes-{domain.name}.csv" if domain else "mailboxes.csv"
     return Response(
         stream_with_context(streamed_export(actor, domain)),

@@ -59,6 +59,10 @@ def test_export_button_is_scoped(app, world):
     assert client_as(app, "domainadmin").get("/export?domain=other.org").status_code == 404
     full = client_as(app, "superadmin").get("/export?domain=other.org").get_data(as_text=True)
     assert "olga@other.org" in full and "{ARGON2ID}" in full
+    malformed = client_as(app, "superadmin").get("/export?domain=example..org")
+    assert malformed.status_code in (400, 422)
+    assert "attachment" not in malformed.headers.get("Content-Disposition", "")
+    assert client_as(app, "helpdesk").get("/export").status_code == 403
 
 
 def test_tokens_created_in_the_web_work_and_can_be_revoked(app, world):

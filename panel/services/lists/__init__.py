@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from .aliases import alias_domains_of, alias_page, api_alias_domains, api_aliases
 from .audit import AuditFilter, admin_page, audit_details, audit_page, recent_events
-from .domains import api_domains, domain_page, domain_totals, largest_domains, visible_domain
+from .domains import all_domains, api_domains, domain_page, domain_totals, largest_domains, visible_domain
+from .export import export_chunks, single_destination_aliases, usage_rows
 from .keyset import PAGE_SIZE, Page, encode_key
 from .mailboxes import DOMAIN_MAILBOX_SORTS, MAILBOX_SORTS, NEAR_QUOTA, UNUSED, mailbox_page, near_quota
 from .search import api_mailboxes, search_mailboxes
@@ -26,6 +27,7 @@ __all__ = [
     "AuditFilter",
     "Page",
     "admin_page",
+    "all_domains",
     "alias_domains_of",
     "alias_page",
     "api_alias_domains",
@@ -37,10 +39,13 @@ __all__ = [
     "domain_page",
     "domain_totals",
     "encode_key",
+    "export_chunks",
     "largest_domains",
     "mailbox_page",
     "near_quota",
     "recent_events",
     "search_mailboxes",
+    "single_destination_aliases",
+    "usage_rows",
     "visible_domain",
 ]

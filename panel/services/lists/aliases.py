@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...models import Alias, AliasDomain, Domain, Role
+from ...models import Alias, AliasDomain, Domain
 from ..actor import Actor
-from ..errors import Forbidden
 from .domains import visible_domain
 from .keyset import Page, decode_key, keyset_page, scope_clauses
 from .search import contains
@@ -34,12 +33,6 @@ def alias_domains_of(session: Session, actor: Actor, domain: Domain) -> list[Ali
     return list(session.scalars(query))
 
 
-def _require_manager(actor: Actor) -> None:
-    """Aliases are the managers' (the web's rule): the helpdesk resets passwords."""
-    if actor.role not in (Role.SUPERADMIN, Role.DOMAINADMIN):
-        raise Forbidden("aliases are managed by the domain's admins")
-
-
 def api_aliases(
     session: Session,
     actor: Actor,
@@ -51,7 +44,7 @@ def api_aliases(
     """The API's alias list: past the address ``after``, by address, ``size``
     + 1 at most, in the named domain or all the actor's, and when ``text``
     is given only those whose address contains it (any case)."""
-    _require_manager(actor)
+    actor.require_manager("aliases are managed by the domain's admins")
     if domain_name:
         scope = [Alias.domain_id == visible_domain(session, actor, domain_name).id]
     else:
@@ -66,7 +59,7 @@ def api_aliases(
 
 def api_alias_domains(session: Session, actor: Actor, after: str | None, size: int) -> list[AliasDomain]:
     """The API's alias domain list: those onto the actor's domains, by name."""
-    _require_manager(actor)
+    actor.require_manager("aliases are managed by the domain's admins")
     query = select(AliasDomain).where(*scope_clauses(AliasDomain.target_domain_id, actor))
     if after:
         query = query.where(AliasDomain.name > after.lower())

@@ -30,6 +30,13 @@ def domain_page(session: Session, actor: Actor, after: str | None = None, before
     return keyset_page(session, query, [(Domain.name, True)], lambda r: (r[0].name,), after_key, before_key)
 
 
+def all_domains(session: Session, actor: Actor):
+    """Every domain a manager sees, by name, streamed (``flask domain list``)."""
+    actor.require_manager("helpdesk accounts search mailboxes only")
+    query = scoped(select(Domain), Domain.id, actor).order_by(Domain.name)
+    return session.scalars(query.execution_options(yield_per=1000))
+
+
 def domain_totals(session: Session, actor: Actor) -> dict:
     """Sums of the per-domain counters over the domains the actor sees."""
     query = scoped(
