@@ -11,7 +11,7 @@ deliver to any remote address. A *new* hosted address (a mailbox or an
 alias source) takes letters, digits and ``. _ - + '`` only, starting with a
 letter or digit -- what the mail servers accept end to end (Dovecot's
 ``auth_username_chars`` in deploy/dovecot/dovecot.conf.in says the same;
-README, Rules).
+docs/rules.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The command-line contract (README "Command line"): good input works, bad input prints
+"""The command-line contract (docs/cli-csv-api.md): good input works, bad input prints
 one line, exits non-zero and changes nothing."""
 
 import os

@@ -301,7 +301,7 @@ def managed_domain(session: Session, actor: Actor, name: str, field: str = "addr
 
     A name outside the actor's domains — another tenant's domain or alias
     domain — gets the very answer a name nobody hosts gets: which other
-    domains exist is not theirs to learn (README, "The web panel").
+    domains exist is not theirs to learn (docs/web-panel.md).
     """
     name = parse_domain_name(name, field)
     alias_domain = is_alias_domain(session, name)

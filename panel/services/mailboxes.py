@@ -1,6 +1,6 @@
 """Mailboxes: creation within the domain's limits, passwords, quota, state.
 
-Address policy (documented in README): a mailbox address may not be taken
+Address policy (documented in docs/rules.md): a mailbox address may not be taken
 by an alias; an alias *may* be created on a mailbox's address, which turns
 it into a forwarding (list the address itself among the destinations to
 keep a copy). Postfix resolves aliases first, so nothing is ambiguous.
@@ -76,7 +76,7 @@ def parse_quota(domain, value) -> int:
 
 def hash_for_storage(password, password_hash: str | None, scheme: str, address: str | None = None) -> str:
     """The stored ``{SCHEME}hash`` from a plain password (or a
-    passwords.Prepared one) or an imported hash. The rules (README
+    passwords.Prepared one) or an imported hash. The rules (docs/rules.md
     "Passwords"): at least passwords.MIN_LENGTH characters, and not the
     mailbox's address or the part before the @."""
     if password and password_hash:

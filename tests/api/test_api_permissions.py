@@ -1,7 +1,7 @@
 """Walk every /api/v1 endpoint × {anonymous, helpdesk, domain admin of
 another domain, domain admin, superadmin} against the expected table: the
 twin of tests/test_permissions.py, so the API obeys the web's role table
-(README "The web panel"). An endpoint without a row here fails the test.
+(docs/web-panel.md). An endpoint without a row here fails the test.
 
 Each role gets a fresh world (the requests change it) and sends a body that
 would succeed for someone allowed, so a refusal is the rule's and never a

@@ -1,6 +1,6 @@
 """Every character a new address may hold works through the real servers:
 SMTP on 25, Postfix's lookups, LMTP into the right maildir, IMAP and POP3
-login and fetch, SMTP AUTH on submission (panel/addresses.py, README Rules)."""
+login and fetch, SMTP AUTH on submission (panel/addresses.py, docs/rules.md)."""
 
 from __future__ import annotations
 
