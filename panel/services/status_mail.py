@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..mailserver.maillog.filters import Matcher
+from ..mailserver.maillog.journey import line_time
 from ..mailserver.maillog.reading import scan
 from ..models import Domain, Mailbox, QuotaUsage
 from .status import FAILING, OK, UNKNOWN, WARNING, Result
@@ -220,36 +221,38 @@ def check_quota_status(config, mailbox: str | None) -> Result:
 # -- quota_clone ------------------------------------------------------------------
 
 
-def last_lmtp_delivery(log_path: str, before: dt.datetime) -> tuple[dt.datetime, str] | None:
-    """The newest ``status=sent`` LMTP line logged at or before ``before``: (time, recipient)."""
+def last_lmtp_delivery(log_path: str, now: dt.datetime) -> tuple[dt.datetime, str] | None:
+    """The newest ``status=sent`` LMTP line logged QUOTA_CLONE_GRACE before ``now``: (time, recipient)."""
 
     def delivered(raw: bytes) -> bool:
         return b"/lmtp[" in raw and b"status=sent" in raw
 
     found = scan(log_path, Matcher(delivered, lambda block: b"status=sent" in block), 50, False, _LOG_BUDGET)
     for line in reversed(found.lines):
-        parsed = _delivery(line.text)
-        if parsed and parsed[0] <= before:
+        parsed = _delivery(line.text, now)
+        if parsed and parsed[0] <= now - QUOTA_CLONE_GRACE:
             return parsed
     return None
 
 
-def _delivery(text: str) -> tuple[dt.datetime, str] | None:
-    stamp, _, rest = text.partition(" ")
-    start = rest.find(" to=<")
-    try:
-        when = dt.datetime.fromisoformat(stamp)
-    except ValueError:
+def _delivery(text: str, now: dt.datetime) -> tuple[dt.datetime, str] | None:
+    """(time, recipient) of a delivery line; the log's times are local time,
+    and syslog-style ones carry no year (a December line read in January is
+    last year's)."""
+    stamp = line_time(text, now.year)
+    start = text.find(" to=<")
+    if stamp is None or start < 0:
         return None
-    if start < 0 or when.tzinfo is None:
-        return None
-    return when, rest[start + 5 : rest.find(">", start)].lower()
+    when = dt.datetime(*stamp[:6], stamp[6]).astimezone()
+    if when > now + dt.timedelta(days=1):
+        when = when.replace(year=when.year - 1)
+    return when, text[start + 5 : text.find(">", start)].lower()
 
 
 def check_quota_clone(session, config, now: dt.datetime | None = None) -> Result:
     now = now or dt.datetime.now(dt.timezone.utc)
     log = config.get("POSTFIX_LOG") or ""
-    delivery = last_lmtp_delivery(log, now - QUOTA_CLONE_GRACE)
+    delivery = last_lmtp_delivery(log, now)
     if delivery is None or delivery[0] < now - QUOTA_CLONE_WINDOW:
         return Result("quota_clone", OK, "no delivery in the last hour to check it against")
     when, recipient = delivery
