@@ -33,7 +33,7 @@ from ..mailserver.maillog.reading import scan
 from ..models import Domain, Mailbox, QuotaUsage
 from .status import FAILING, OK, UNKNOWN, WARNING, Result
 
-PROBE_TIMEOUT = 3.0
+PROBE_TIMEOUT = 5.0
 MAP_DIR = "/etc/postfix/mailstack"
 QUOTA_STATUS_ADDRESS = "127.0.0.1:12340"
 SUDOERS_TODO = "install deploy/sudoers-mailpanel and set MAILPANEL_QUEUE_COMMAND_PREFIX"
@@ -133,18 +133,18 @@ def check_map(config, path: Path, key: str, must_find: bool) -> Result:
     return Result(name, OK, f"answers {key!r} ({'found' if probe.status == 0 else 'not found, as it may'})")
 
 
-def check_maps(session, config) -> list[Result]:
+def map_probes(session, config) -> list[tuple]:
+    """(check, *arguments) for every map file, or the one result saying there are none."""
     directory = Path(config.get("POSTFIX_MAP_DIR") or MAP_DIR)
     try:
         files = sorted(directory.glob("*.cf"))
     except OSError:
         files = []
     if not files:
-        return [Result("maps", UNKNOWN, f"no Postfix map files in {directory}", "set MAILPANEL_POSTFIX_MAP_DIR")]
+        result = Result("maps", UNKNOWN, f"no Postfix map files in {directory}", "set MAILPANEL_POSTFIX_MAP_DIR")
+        return [(lambda: result,)]
     domain, mailbox = known_keys(session)
-    with ThreadPoolExecutor(max_workers=min(8, len(files))) as pool:
-        futures = [pool.submit(check_map, config, path, *_expected_key(path.stem, domain, mailbox)) for path in files]
-        return [future.result() for future in futures]
+    return [(check_map, config, path, *_expected_key(path.stem, domain, mailbox)) for path in files]
 
 
 # -- Dovecot --------------------------------------------------------------------
@@ -268,12 +268,17 @@ def check_quota_clone(session, config, now: dt.datetime | None = None) -> Result
 
 
 def run_mail_checks(session, config, postfix_ok: bool, dovecot_ok: bool) -> list[Result]:
-    domain, mailbox = known_keys(session)
-    results = check_maps(session, config) if postfix_ok else []
+    """Every probe at once, in threads: together they take as long as the slowest (PROBE_TIMEOUT at most)."""
+    _domain, mailbox = known_keys(session)
+    probes = map_probes(session, config) if postfix_ok else []
     if dovecot_ok:
-        results += [
-            check_dovecot_lookup(config, mailbox, "passdb"),
-            check_dovecot_lookup(config, mailbox, "userdb"),
-            check_quota_status(config, mailbox),
+        probes += [
+            (check_dovecot_lookup, config, mailbox, "passdb"),
+            (check_dovecot_lookup, config, mailbox, "userdb"),
+            (check_quota_status, config, mailbox),
         ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(*probe) for probe in probes]
+        results = [future.result() for future in futures]
+    # In this thread: it reads the database through the caller's session.
     return results + [check_quota_clone(session, config)]

@@ -78,7 +78,7 @@ def test_a_map_pointed_at_a_broken_query_fails_its_check(mail, app, new_mailbox,
     broken = copy / "postfix-mailboxes.cf"
     broken.write_text(broken.read_text().replace("mailserver_mailboxes", "mailserver_no_such_view"))
     results = run_checks(app, POSTFIX_MAP_DIR=str(copy))
-    assert results["map postfix-mailboxes"].state == status.FAILING
+    assert results["map postfix-mailboxes"].state == status.FAILING, results["map postfix-mailboxes"]
     assert "the query fails" in results["map postfix-mailboxes"].reason
     assert results["map postfix-domains"].state == status.OK
     # The same file, so the same database and role, with the right query: ok.
