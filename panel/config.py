@@ -37,6 +37,10 @@ DEFAULTS = {
     "QUEUE_COMMAND_PREFIX": "",
     # The certificate the mail servers serve (its expiry is a status check); empty: not checked.
     "TLS_CERT": "",
+    # The status checks (services.status_mail): the Postfix map files
+    # deploy/mailstack writes, and Dovecot's quota-status policy service.
+    "POSTFIX_MAP_DIR": "/etc/postfix/mailstack",
+    "QUOTA_STATUS_ADDRESS": "127.0.0.1:12340",
     # Seconds before postqueue/postsuper/postcat are killed (panel/mailtools.py).
     "QUEUE_COMMAND_TIMEOUT": "30",
     # Number of reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust; 0: none.

@@ -11,6 +11,7 @@ and never a missing or stale token.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from flask import url_for
@@ -123,3 +124,27 @@ def world_state(world) -> tuple:
                 )
             ),
         )
+
+
+def certificate_file(path, days: float):
+    """A self-signed PEM certificate at ``path`` that expires in ``days`` days."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days, minutes=30))
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return path

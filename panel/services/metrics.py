@@ -7,8 +7,12 @@ so every gunicorn worker answers the same.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+import datetime as dt
 
+from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from sqlalchemy import func, select
+
+from ..models import AuditEvent, LoginThrottle
 from . import lists, status
 from .actor import Actor
 
@@ -24,6 +28,7 @@ def render(session, actor: Actor, config) -> bytes:
         for name in status.STATES:
             state.labels(result.name, name).set(1 if result.state == name else 0)
     _queue_metrics(results, registry)
+    _login_failure_metrics(session, registry)
     totals = lists.domain_totals(session, actor)
     for key in ("domains", "mailboxes", "aliases"):
         Gauge(f"mailpanel_{key}", f"number of {key}", registry=registry).set(totals[key])
@@ -39,3 +44,27 @@ def _queue_metrics(results, registry) -> None:
                 size.labels(queue).set(count)
         if result.name == "queue_age" and result.values:
             age.set(result.values.get("age", 0))
+
+
+LOGIN_FAILURE_WINDOWS = {"1h": dt.timedelta(hours=1), "24h": dt.timedelta(hours=24)}
+
+
+def _login_failure_metrics(session, registry) -> None:
+    """Panel sign-in failures from the audit trail (each failure is an
+    audited ``login.failure``, on the (action, at) index) and the throttle
+    budgets locked now. Gauges over a window, not counters: the audit trail
+    may be pruned, and a counter must never go down. Mail (IMAP/POP3)
+    login failures come from the traffic statistics."""
+    now = dt.datetime.now(dt.timezone.utc)
+    failures = Gauge("mailpanel_login_failures", "failed panel sign-ins in the window", ["window"], registry=registry)
+    for window, span in LOGIN_FAILURE_WINDOWS.items():
+        count = session.scalar(
+            select(func.count()).where(AuditEvent.action == "login.failure", AuditEvent.at >= now - span)
+        )
+        failures.labels(window).set(count or 0)
+    locked = session.scalar(select(func.count()).where(LoginThrottle.locked_until > now))
+    Gauge(
+        "mailpanel_login_locked_budgets",
+        "sign-in budgets (accounts, addresses, browsers) locked now",
+        registry=registry,
+    ).set(locked or 0)

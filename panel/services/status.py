@@ -226,7 +226,10 @@ def run_all(session, config, now: float | None = None) -> list[Result]:
         results += check_queue(config, now)
     else:
         results.append(Result("queue", UNKNOWN, "Postfix is not running: the queue is not being worked", ""))
-    return results + [check_certificate(config), check_disk(config), *check_logs(config)]
+    from .status_mail import run_mail_checks  # it builds on this module's Result
+
+    mail = run_mail_checks(session, config, results[0].state == OK, results[1].state == OK)
+    return results + mail + [check_certificate(config), check_disk(config), *check_logs(config)]
 
 
 _cache: dict = {}

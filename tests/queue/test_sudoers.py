@@ -81,3 +81,29 @@ def test_the_panel_runs_through_sudo_as_its_own_user(installed_rules):
         sneaky.show_message("ABCDEF123456")
     assert refused.value.reason == "refused"
     assert "sudo: a password is required" in str(refused.value)
+
+
+def test_the_status_checks_lookups_are_allowed(installed_rules):
+    for argv in (
+        ["/usr/sbin/postmap", "-q", "e2e.test", "pgsql:/etc/postfix/mailstack/postfix-domains.cf"],
+        ["/usr/sbin/postmap", "-q", "status-probe@e2e.test", "sqlite:/etc/postfix/mailstack/postfix-catchall.cf"],
+        ["/usr/bin/doveadm", "user", "o'neil+x@e2e.test"],
+        ["/usr/bin/doveadm", "auth", "lookup", "bob@e2e.test"],
+    ):
+        assert allowed(argv), argv
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["/usr/sbin/postmap", "-q", "x", "pgsql:/tmp/evil.cf"],
+        ["/usr/sbin/postmap", "-q", "x", "pgsql:/etc/postfix/mailstack/../../shadow.cf"],
+        ["/usr/sbin/postmap", "-q", "x", "pgsql:/etc/postfix/mailstack/a.cf", "-c", "/tmp"],
+        ["/usr/sbin/postmap", "/etc/postfix/mailstack/postfix-domains.cf"],
+        ["/usr/bin/doveadm", "user", "bob@e2e.test", "-c", "/tmp/evil.conf"],
+        ["/usr/bin/doveadm", "auth", "test", "bob@e2e.test", "secret"],
+        ["/usr/bin/doveadm", "stop"],
+    ],
+)
+def test_status_lookups_of_another_shape_are_refused(installed_rules, argv):
+    assert not allowed(argv)

@@ -24,3 +24,23 @@ def test_metrics_refuse_no_token_and_a_domain_admins_token(client, api_tokens):
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers=_bearer(api_tokens["dora"])).status_code == 403
     assert client.get("/metrics", headers=_bearer(api_tokens["helen"])).status_code == 403
+
+
+def _gauges(client, token) -> dict:
+    status.clear_cache()
+    text = client.get("/metrics", headers=_bearer(token)).get_data(as_text=True)
+    return {(s.name, s.labels.get("window")): s.value for f in text_string_to_metric_families(text) for s in f.samples}
+
+
+def test_failed_panel_logins_are_counted_in_the_last_hour(app, client, api_tokens):
+    from tests.helpers import login
+
+    before = _gauges(client, api_tokens["root"])
+    browser = app.test_client()
+    for _ in range(3):
+        assert login(browser, "root", "wrong-password").status_code == 401
+    after = _gauges(client, api_tokens["root"])
+    for window in ("1h", "24h"):
+        key = ("mailpanel_login_failures", window)
+        assert after[key] - before[key] == 3
+    assert ("mailpanel_login_locked_budgets", None) in after

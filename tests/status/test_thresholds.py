@@ -1,8 +1,7 @@
 """The status checks' thresholds and the parts that need no mail stack."""
 
-import datetime as dt
-
 from panel.services import status
+from tests.helpers import certificate_file
 
 
 def test_grade_is_ok_below_warning_and_failing_from_the_failure_threshold():
@@ -39,26 +38,7 @@ def test_a_missing_pid_file_means_postfix_is_not_running(tmp_path):
 
 
 def test_a_certificate_expiring_in_three_days_fails(tmp_path):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3))
-        .sign(key, hashes.SHA256())
-    )
-    path = tmp_path / "cert.pem"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    path = certificate_file(tmp_path / "cert.pem", days=3)
     assert status.check_certificate({"TLS_CERT": str(path)}).state == "failing"
 
 

@@ -1,0 +1,284 @@
+"""Status checks that ask the mail servers themselves, with their own settings.
+
+A running master process proves little: these checks make Postfix's maps,
+Dovecot's passdb/userdb and the quota-status policy service answer, and
+look for quota_clone's writes after a delivery. Each one runs a program
+(argument list, short timeout, the QUEUE_COMMAND_PREFIX of
+deploy/sudoers-mailpanel in front) or opens a loopback socket, so together
+they stay within a few seconds; services.status caches the whole list.
+
+Facts they rely on (measured on Debian 12, Postfix 3.7, Dovecot 2.3):
+``postmap -q KEY TYPE:FILE`` exits 0 with the value when the key is found
+and 1 when it is not -- and also 1 when the query fails, but then stderr
+carries ``fatal:`` or ``warning:``; ``doveadm user`` / ``doveadm auth
+lookup`` exit 0 for a known user, 67 for an unknown one, other codes when
+the lookup failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shlex
+import socket
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..mailserver.maillog.filters import Matcher
+from ..mailserver.maillog.journey import line_time
+from ..mailserver.maillog.reading import scan
+from ..models import Domain, Mailbox, QuotaUsage
+from .status import FAILING, OK, UNKNOWN, WARNING, Result
+
+PROBE_TIMEOUT = 5.0
+MAP_DIR = "/etc/postfix/mailstack"
+QUOTA_STATUS_ADDRESS = "127.0.0.1:12340"
+SUDOERS_TODO = "install deploy/sudoers-mailpanel and set MAILPANEL_QUEUE_COMMAND_PREFIX"
+EX_NOUSER = 67
+# quota_clone: a delivery at least GRACE old and at most WINDOW old must
+# have left a usage row for its recipient (quota_clone writes when the LMTP
+# session ends, so a few seconds after the log line).
+QUOTA_CLONE_GRACE = dt.timedelta(minutes=2)
+QUOTA_CLONE_WINDOW = dt.timedelta(hours=1)
+_LOG_BUDGET = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a program answered: exit status and its two outputs (or why it did not run)."""
+
+    status: int | None
+    out: str = ""
+    err: str = ""
+    problem: str = ""
+
+
+def run_probe(config, argv: list[str], timeout: float = PROBE_TIMEOUT) -> Probe:
+    command = [*shlex.split(config.get("QUEUE_COMMAND_PREFIX") or ""), *argv]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        return Probe(None, problem=f"{command[0]} is not installed")
+    except PermissionError:
+        return Probe(None, problem=f"{command[0]}: permission denied")
+    except subprocess.TimeoutExpired:
+        return Probe(None, problem=f"{Path(argv[0]).name} did not answer within {timeout:g} s")
+    decode = lambda data: data.decode("utf-8", "replace").strip()  # noqa: E731
+    return Probe(done.returncode, decode(done.stdout), decode(done.stderr))
+
+
+def _first_line(text: str) -> str:
+    return (text.splitlines() or [""])[-1][:300]
+
+
+# -- known keys ---------------------------------------------------------------
+
+
+def known_keys(session) -> tuple[str | None, str | None]:
+    """An active domain and an active mailbox in it, if any: keys every map must know."""
+    domain = session.scalar(select(Domain.name).where(Domain.active).order_by(Domain.name).limit(1))
+    if domain is None:
+        return None, None
+    query = select(Mailbox.address).where(Mailbox.active, Mailbox.domain_active)
+    mailbox = session.scalar(query.order_by(Mailbox.address).limit(1))
+    return domain, mailbox
+
+
+# -- Postfix maps -------------------------------------------------------------
+
+
+def map_type(path: Path) -> str:
+    """The Postfix table type of a map file deploy/mailstack wrote."""
+    text = path.read_text(errors="replace")
+    return "sqlite" if any(line.startswith("dbpath") for line in text.splitlines()) else "pgsql"
+
+
+def _expected_key(name: str, domain: str | None, mailbox: str | None) -> tuple[str, bool]:
+    """The key to ask a map and whether it must be found."""
+    if name == "postfix-domains" and domain:
+        return domain, True
+    if name == "postfix-mailboxes" and mailbox:
+        return mailbox, True
+    # Other maps may well not know any key: a probe that finds nothing is
+    # fine, a probe whose query fails is not.
+    return f"status-probe@{domain or 'example.invalid'}", False
+
+
+def check_map(config, path: Path, key: str, must_find: bool) -> Result:
+    name = f"map {path.stem}"
+    try:
+        kind = map_type(path)
+    except OSError as exc:
+        return Result(name, UNKNOWN, f"cannot read {path}: {exc.strerror}", SUDOERS_TODO)
+    probe = run_probe(config, [config.get("POSTMAP_PATH") or "/usr/sbin/postmap", "-q", key, f"{kind}:{path}"])
+    if probe.problem:
+        return Result(name, UNKNOWN, probe.problem, SUDOERS_TODO)
+    if "fatal:" in probe.err or "warning:" in probe.err or probe.status not in (0, 1):
+        return Result(
+            name,
+            FAILING,
+            f"the query fails: {_first_line(probe.err) or f'exit {probe.status}'}",
+            "check the database named in the map file; rewrite it with: deploy/mailstack configure",
+        )
+    if must_find and probe.status != 0:
+        return Result(
+            name,
+            FAILING,
+            f"answers but does not know {key}: it reads another database?",
+            "point the mail servers at the panel's database: deploy/mailstack configure",
+        )
+    return Result(name, OK, f"answers {key!r} ({'found' if probe.status == 0 else 'not found, as it may'})")
+
+
+def map_probes(session, config) -> list[tuple]:
+    """(check, *arguments) for every map file, or the one result saying there are none."""
+    directory = Path(config.get("POSTFIX_MAP_DIR") or MAP_DIR)
+    try:
+        files = sorted(directory.glob("*.cf"))
+    except OSError:
+        files = []
+    if not files:
+        result = Result("maps", UNKNOWN, f"no Postfix map files in {directory}", "set MAILPANEL_POSTFIX_MAP_DIR")
+        return [(lambda: result,)]
+    domain, mailbox = known_keys(session)
+    return [(check_map, config, path, *_expected_key(path.stem, domain, mailbox)) for path in files]
+
+
+# -- Dovecot --------------------------------------------------------------------
+
+
+def check_dovecot_lookup(config, mailbox: str | None, what: str) -> Result:
+    """``doveadm user`` (userdb) or ``doveadm auth lookup`` (passdb, no password needed)."""
+    name = f"dovecot {what}"
+    if mailbox is None:
+        return Result(name, UNKNOWN, "no active mailbox to look up", "")
+    doveadm = config.get("DOVEADM_PATH") or "/usr/bin/doveadm"
+    args = ["user", mailbox] if what == "userdb" else ["auth", "lookup", mailbox]
+    probe = run_probe(config, [doveadm, *args])
+    if probe.problem:
+        return Result(name, UNKNOWN, probe.problem, SUDOERS_TODO)
+    if probe.status == 0:
+        return Result(name, OK, f"knows {mailbox}")
+    if probe.status == EX_NOUSER:
+        return Result(
+            name, FAILING, f"does not know {mailbox}: it reads another database?", "run: deploy/mailstack configure"
+        )
+    return Result(
+        name,
+        FAILING,
+        f"lookup of {mailbox} failed: {_first_line(probe.err or probe.out) or f'exit {probe.status}'}",
+        "read Dovecot's log; check the database in /etc/dovecot/mailstack/sql.conf.ext",
+    )
+
+
+def policy_request(recipient: str) -> bytes:
+    """What Postfix sends a policy service at RCPT time (the attributes quota-status reads)."""
+    attrs = {"request": "smtpd_access_policy", "protocol_state": "RCPT", "recipient": recipient, "size": "0"}
+    return "".join(f"{k}={v}\n" for k, v in attrs.items()).encode() + b"\n"
+
+
+def ask_policy(address: str, recipient: str, timeout: float = PROBE_TIMEOUT) -> str:
+    """The ``action=`` a policy service answers (OSError when it does not)."""
+    host, _, port = address.rpartition(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as conn:
+        conn.sendall(policy_request(recipient))
+        reply = b""
+        while not reply.endswith(b"\n\n"):
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    for line in reply.decode(errors="replace").splitlines():
+        if line.startswith("action="):
+            return line[len("action=") :]
+    raise OSError(f"no action in the reply {reply[:100]!r}")
+
+
+def check_quota_status(config, mailbox: str | None) -> Result:
+    address = config.get("QUOTA_STATUS_ADDRESS") or QUOTA_STATUS_ADDRESS
+    recipient = mailbox or "status-probe@example.invalid"
+    try:
+        action = ask_policy(address, recipient)
+    except (OSError, ValueError) as exc:
+        return Result(
+            "quota-status", FAILING, f"no answer on {address}: {exc}", "start Dovecot; check its quota-status service"
+        )
+    if mailbox and action.split(" ", 1)[0].upper() not in ("DUNNO", "OK"):
+        # An empty test message to an existing mailbox fits any quota: a
+        # refusal means the service cannot read usage (its dict socket).
+        return Result(
+            "quota-status",
+            FAILING,
+            f"answers {action[:120]!r} for {mailbox}",
+            "read Dovecot's log; the dict socket must be readable by vmail",
+        )
+    return Result("quota-status", OK, f"answers {action[:60]!r} on {address}")
+
+
+# -- quota_clone ------------------------------------------------------------------
+
+
+def last_lmtp_delivery(log_path: str, now: dt.datetime) -> tuple[dt.datetime, str] | None:
+    """The newest ``status=sent`` LMTP line logged QUOTA_CLONE_GRACE before ``now``: (time, recipient)."""
+
+    def delivered(raw: bytes) -> bool:
+        return b"/lmtp[" in raw and b"status=sent" in raw
+
+    found = scan(log_path, Matcher(delivered, lambda block: b"status=sent" in block), 50, False, _LOG_BUDGET)
+    for line in reversed(found.lines):
+        parsed = _delivery(line.text, now)
+        if parsed and parsed[0] <= now - QUOTA_CLONE_GRACE:
+            return parsed
+    return None
+
+
+def _delivery(text: str, now: dt.datetime) -> tuple[dt.datetime, str] | None:
+    """(time, recipient) of a delivery line; the log's times are local time,
+    and syslog-style ones carry no year (a December line read in January is
+    last year's)."""
+    stamp = line_time(text, now.year)
+    start = text.find(" to=<")
+    if stamp is None or start < 0:
+        return None
+    when = dt.datetime(*stamp[:6], stamp[6]).astimezone()
+    if when > now + dt.timedelta(days=1):
+        when = when.replace(year=when.year - 1)
+    return when, text[start + 5 : text.find(">", start)].lower()
+
+
+def check_quota_clone(session, config, now: dt.datetime | None = None) -> Result:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    log = config.get("POSTFIX_LOG") or ""
+    delivery = last_lmtp_delivery(log, now)
+    if delivery is None or delivery[0] < now - QUOTA_CLONE_WINDOW:
+        return Result("quota_clone", OK, "no delivery in the last hour to check it against")
+    when, recipient = delivery
+    row = session.get(QuotaUsage, recipient)
+    if row is None or row.messages == 0:
+        return Result(
+            "quota_clone",
+            WARNING,
+            f"mail was delivered to {recipient} at {when:%H:%M} but Dovecot wrote no quota usage for it",
+            "check Dovecot's dict service and quota_clone (its log); usage on pages is stale",
+        )
+    return Result("quota_clone", OK, f"usage of {recipient} recorded after its delivery at {when:%H:%M}")
+
+
+def run_mail_checks(session, config, postfix_ok: bool, dovecot_ok: bool) -> list[Result]:
+    """Every probe at once, in threads: together they take as long as the slowest (PROBE_TIMEOUT at most)."""
+    _domain, mailbox = known_keys(session)
+    probes = map_probes(session, config) if postfix_ok else []
+    if dovecot_ok:
+        probes += [
+            (check_dovecot_lookup, config, mailbox, "passdb"),
+            (check_dovecot_lookup, config, mailbox, "userdb"),
+            (check_quota_status, config, mailbox),
+        ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(*probe) for probe in probes]
+        results = [future.result() for future in futures]
+    # In this thread: it reads the database through the caller's session.
+    return results + [check_quota_clone(session, config)]
