@@ -200,3 +200,32 @@ def test_a_domain_without_a_dkim_key_is_told_to_make_one(session, actor, dns_ser
     bare = domains.create_domain(session, actor, "other.org")
     report = check(session, actor, bare, dns_server, [])
     assert finding(report, "DKIM").status == MISSING and "generate one" in finding(report, "DKIM").reason
+
+
+def test_cli_check_exits_zero_when_all_is_published(app, session, actor, domain, dns_server, runner):
+    dns_server.serve(correct_zone(session, actor, domain))
+    session.commit()
+    app.config.update(MAIL_HOSTNAME=HOST, DNS_RESOLVER=dns_server.setting)
+    result = runner.invoke(args=["domain", "dns", "example.org", "--check"])
+    assert result.exit_code == 0, result.output
+    assert "ok\tMX\texample.org\tmail for the domain goes to mx.host.example" in result.output
+    assert ": 0 missing or wrong" in result.output
+
+
+def test_cli_check_exits_one_and_names_the_wrong_record(app, session, actor, domain, dns_server, runner):
+    dns_server.serve(replaced(correct_zone(session, actor, domain), "25.2.0.192.in-addr.arpa. PTR"))
+    session.commit()
+    app.config.update(MAIL_HOSTNAME=HOST, DNS_RESOLVER=dns_server.setting)
+    result = runner.invoke(args=["domain", "dns", "example.org", "--check"])
+    assert result.exit_code == 1
+    assert f"missing\treverse DNS\t{ADDRESS}\t{ADDRESS} has no reverse DNS" in result.output
+    session.expire_all()
+    assert [f.record for f in dns_check.last(session, actor, domain).problems] == ["reverse DNS"]
+
+
+def test_cli_check_exits_three_when_dns_does_not_answer(app, session, actor, domain, dns_server, runner):
+    app.config.update(MAIL_HOSTNAME=HOST, DNS_RESOLVER=dns_server.setting)  # nothing started on it
+    result = runner.invoke(args=["domain", "dns", "example.org", "--check"])
+    assert result.exit_code == 3
+    assert "unknown\tMX\texample.org\tthe DNS server did not answer in time" in result.output
+    assert "DNS did not answer: nothing was kept" in result.output

@@ -28,6 +28,8 @@ from .dns_rules import UNKNOWN, Finding, check_records
 class Report:
     checked_at: datetime
     findings: list[Finding]
+    # Did DNS answer at least one question? (A kept result always had.)
+    reached: bool = True
 
     @property
     def problems(self) -> list[Finding]:
@@ -37,11 +39,6 @@ class Report:
     @property
     def unknown(self) -> list[Finding]:
         return [f for f in self.findings if f.status == UNKNOWN]
-
-    @property
-    def reached(self) -> bool:
-        """Did DNS answer at least one question?"""
-        return any(f.status != UNKNOWN for f in self.findings)
 
     @property
     def all_ok(self) -> bool:
@@ -57,7 +54,7 @@ def run(session: Session, actor: Actor, domain: Domain, mail_host: str, lookup: 
     """Check every record of the domain now; keep the result if DNS answered."""
     actor.require_manage(domain.id)
     findings = check_records(domain.name, mail_host, dkim.live_keys(session, actor, domain), lookup)
-    report = Report(utcnow(), findings)
+    report = Report(utcnow(), findings, reached=lookup.answered > 0)
     if report.reached:
         _keep(session, domain, report)
     return report

@@ -27,6 +27,7 @@ class Lookup:
         self._resolver = resolver
         self._down = problem
         self._cache: dict[tuple[str, str], list] = {}
+        self.answered = 0  # questions DNS answered (with records or without)
 
     @classmethod
     def using(cls, server: tuple[str, int] | None) -> Lookup:
@@ -56,8 +57,9 @@ class Lookup:
         if self._down:
             raise Unreachable(self._down)
         try:
-            return list(self._resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False) or [])
+            answer = self._resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:
+            self.answered += 1
             return []
         except dns.exception.Timeout:
             self._down = "the DNS server did not answer in time"
@@ -66,6 +68,8 @@ class Lookup:
             raise Unreachable(f"the DNS server failed to answer for {name} (SERVFAIL or refused)") from None
         except (dns.exception.DNSException, OSError) as exc:
             raise Unreachable(f"DNS lookup of {name} failed: {exc}") from None
+        self.answered += 1
+        return list(answer)
 
     def txt(self, name: str) -> list[str]:
         """Each TXT record as one string (its character-strings joined, RFC 7208 3.3)."""
