@@ -6,6 +6,7 @@ of process listings and unit files.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -45,6 +46,9 @@ DEFAULTS = {
     "QUEUE_COMMAND_TIMEOUT": "30",
     # Number of reverse proxies in front (nginx: 1) whose X-Forwarded-* to trust; 0: none.
     "PROXY_FIX": 0,
+    # The DNS server the live DNS checks ask, as host[:port] (an IP address;
+    # [v6]:port for IPv6); empty: the system's (/etc/resolv.conf).
+    "DNS_RESOLVER": "",
     # Largest request body (the CSV upload is at most 64 MiB plus form overhead).
     "MAX_CONTENT_LENGTH": 65 * 1024 * 1024,
 }
@@ -119,6 +123,27 @@ def mail_hostname(settings) -> str:
     return name if "." in name else "localhost.localdomain"
 
 
+def dns_resolver(value: str | None) -> tuple[str, int] | None:
+    """MAILPANEL_DNS_RESOLVER as (address, port); None: the system's resolver."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    host, port = value, "53"
+    if value.startswith("["):  # [2001:db8::53]:5353
+        host, _, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else (rest or "53")
+    elif value.count(":") == 1:  # 192.0.2.53:5353; a bare IPv6 address has several colons
+        host, port = value.split(":")
+    try:
+        address = str(ipaddress.ip_address(host))
+        number = int(port)
+    except ValueError:
+        number = 0
+    if not 0 < number < 65536:
+        raise ConfigError(f"MAILPANEL_DNS_RESOLVER must be an IP address with an optional :port, not {value!r}")
+    return address, number
+
+
 def reserved_domains(settings) -> frozenset[str]:
     extra = re.split(r"[\s,;]+", str(settings.get("RESERVED_DOMAINS") or "").lower())
     return frozenset(name.rstrip(".") for name in [mail_hostname(settings), *extra] if name)
@@ -146,6 +171,7 @@ def load(app, overrides: dict | None = None, environ=None) -> None:
     _check_hash_scheme(settings)
     _roles_requiring_2fa(settings)
     settings["MAIL_HOSTNAME"] = mail_hostname(settings)
+    dns_resolver(settings["DNS_RESOLVER"])  # a typo fails at start, not at the first check
     if not settings["SECRET_KEY"]:
         if settings["ENV"] == "production":
             raise ConfigError("MAILPANEL_SECRET_KEY (or MAILPANEL_SECRET_KEY_FILE) is required in production")

@@ -18,7 +18,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from panel.db import get_session
-from panel.models import Admin, Alias, AliasDomain, AuditEvent, Domain, Mailbox
+from panel.models import Admin, Alias, AliasDomain, AuditEvent, DnsCheck, Domain, Mailbox
 
 PASSWORD = "correct-horse-42"  # every admin of the world
 MAILBOX_PASSWORD = "mailbox-pass-42"  # alice@example.org and olga@other.org
@@ -112,6 +112,7 @@ def world_state(world) -> tuple:
             session.scalar(select(func.count()).select_from(Mailbox)),
             session.scalar(select(func.count()).select_from(Alias)),
             session.scalar(select(func.count()).select_from(AliasDomain)),
+            session.scalar(select(func.count()).select_from(DnsCheck)),
             tuple(session.execute(select(Domain.name, Domain.active, Domain.description).order_by(Domain.name))),
             tuple(
                 session.execute(

@@ -75,6 +75,7 @@ EXPECTED = {
     "dns.generate": MANAGERS_HERE,
     "dns.activate": MANAGERS_HERE,
     "dns.retire": MANAGERS_HERE,
+    "dns.check": MANAGERS_HERE,
 }
 
 

@@ -3,7 +3,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..db import get_session
-from ..services import dkim, dns_records, domains, lists
+from ..services import dkim, dns_check, dns_records, domains, lists
 from ..sizes import format_limit
 from .common import cli_actor, transaction
 
@@ -85,13 +85,36 @@ def list_command():
 
 @domain_cli.command("dns")
 @click.argument("name")
-def dns_command(name):
-    """The zone-file lines the domain needs (MX, SPF, DKIM, DMARC, client set-up)."""
+@click.option("--check", is_flag=True, help="Ask DNS (MAILPANEL_DNS_RESOLVER) whether each record is published right.")
+def dns_command(name, check):
+    """The zone-file lines the domain needs (MX, SPF, DKIM, DMARC, client set-up).
+
+    With --check: one line per record (status, record, name, reason); exit 1
+    when a record is missing or wrong, 3 when DNS did not answer."""
+    mail_host = current_app.config["MAIL_HOSTNAME"]
     with transaction() as (session, actor):
-        lines = dns_records.for_domain(
-            session, actor, domains.get_domain(session, name), current_app.config["MAIL_HOSTNAME"]
-        )
-    click.echo("\n".join(lines))
+        domain = domains.get_domain(session, name)
+        if not check:
+            click.echo("\n".join(dns_records.for_domain(session, actor, domain, mail_host)))
+            return
+        report = dns_check.run(session, actor, domain, mail_host, dns_check.lookup_for(current_app.config))
+    _print_report(report)
+    if report.problems:
+        raise SystemExit(1)
+    if report.unknown:
+        raise SystemExit(3)
+
+
+def _print_report(report) -> None:
+    click.echo("status\trecord\tname\treason")
+    for item in report.findings:
+        status = f"{item.status} (optional)" if item.optional and item.status != "ok" else item.status
+        click.echo(f"{status}\t{item.record}\t{item.name}\t{item.reason}")
+    summary = f"{len(report.problems)} missing or wrong"
+    if report.unknown:
+        summary += f", {len(report.unknown)} unknown (DNS did not answer: nothing was kept)"
+    checked = report.checked_at.isoformat(timespec="seconds")
+    click.echo(f"checked {checked}: {summary}", err=bool(report.problems or report.unknown))
 
 
 dkim_cli = AppGroup("dkim", help="DKIM keys of a domain (public keys only are ever shown).")

@@ -7,6 +7,7 @@
 - :mod:`.mailbox_user`: what a mailbox's owner sets (out-of-office, app
   passwords) and its last logins;
 - :mod:`.dkim`: the domains' DKIM keys;
+- :mod:`.dns_check`: the last live check of each domain's DNS records;
 - :mod:`.audit`: the audit trail.
 """
 
@@ -15,6 +16,7 @@ from .accounts import Admin, ApiToken, LoginThrottle, OneTimeSecret, RecoveryCod
 from .audit import AuditEvent
 from .base import ALL_ROLES, MANAGERS, NAMING_CONVENTION, Base, Role, as_utc, utcnow
 from .dkim import DkimKey
+from .dns_check import DnsCheck
 from .mail import Alias, AliasDestination, AliasDomain, Domain, DomainName, Mailbox, QuotaUsage
 from .mailbox_user import AppPassword, LastLogin, Vacation
 
@@ -33,6 +35,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "DkimKey",
+    "DnsCheck",
     "Domain",
     "DomainName",
     "LoginThrottle",

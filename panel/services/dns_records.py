@@ -1,6 +1,7 @@
 """The DNS records a hosted domain needs, as zone-file lines: where its mail
 goes (MX), who may send it (SPF), its DKIM keys, its DMARC policy, and the
-names mail clients use to find the server (autoconfig, RFC 6186 SRV)."""
+names mail clients use to find the server (autoconfig, RFC 6186 SRV), and
+where receivers send TLS failure reports (TLS-RPT, RFC 8460)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,12 @@ def zone_lines(domain_name: str, mail_host: str, keys: list[dkim.KeyInfo]) -> li
         _line(f"autodiscover.{apex}", "CNAME", host),
     ]
     lines += [_line(f"{service}.{apex}", "SRV", f"0 1 {port} {host}") for service, port in SRV]
+    lines += [
+        "; TLS-RPT: receivers that fail to reach this host over TLS say so in daily reports.",
+        _line(f"_smtp._tls.{apex}", "TXT", txt_strings(f"v=TLSRPTv1; rua=mailto:postmaster@{domain_name}")),
+        "; MTA-STS (_mta-sts TXT) also needs its policy served over HTTPS at mta-sts."
+        f"{domain_name}: the panel does not serve it, so it is not listed here; the check reads it if you publish it.",
+    ]
     return lines
 
 

@@ -1,11 +1,12 @@
-"""A domain's DNS tab: the records to publish, and its DKIM keys
-(generate, activate, retire). Public keys only: no page reads a private key."""
+"""A domain's DNS tab: the records to publish, the last live check of them
+("Check now" runs one), and its DKIM keys (generate, activate, retire).
+Public keys only: no page reads a private key."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from ..db import get_session
 from ..models import Role
-from ..services import ServiceError, dkim, dns_records, lists
+from ..services import ServiceError, dkim, dns_check, dns_records, lists
 from .access import allow, current_actor
 
 bp = Blueprint("dns", __name__)
@@ -27,7 +28,27 @@ def index(domain):
     keys = dkim.list_keys(db, actor, row)
     live = [key for key in keys if key.state in dkim.LIVE_STATES]
     records = dns_records.zone_lines(row.name, current_app.config["MAIL_HOSTNAME"], live)
-    return render_template("dns/index.html", domain=row, records="\n".join(records), keys=keys)
+    report = dns_check.last(db, actor, row)
+    return render_template("dns/index.html", domain=row, records="\n".join(records), keys=keys, report=report)
+
+
+@bp.post("/domains/<domain>/dns/check")
+@allow(*MANAGERS)
+def check(domain):
+    """Ask DNS now (a few seconds at most: short timeouts), keep the result, show it."""
+    db, actor, row = _domain(domain)
+    config = current_app.config
+    report = dns_check.run(db, actor, row, config["MAIL_HOSTNAME"], dns_check.lookup_for(config))
+    db.commit()
+    if not report.reached:
+        flash(f"DNS could not be asked ({report.findings[0].reason}); the previous result is shown.", "error")
+    elif report.problems:
+        flash(f"{len(report.problems)} of the records of {row.name} are missing or wrong: see below.", "error")
+    elif report.unknown:
+        flash(f"DNS stopped answering during the check: {len(report.unknown)} records are unknown.", "error")
+    else:
+        flash(f"The records of {row.name} are published as they should be.")
+    return redirect(url_for("dns.index", domain=row.name, _anchor="check"))
 
 
 def _back(row):

@@ -8,7 +8,8 @@ import re
 from sqlalchemy import select
 
 from panel.db import get_session
-from panel.models import DkimKey
+from panel.models import DkimKey, DnsCheck
+from panel.services import Actor, dkim, dns_records, domains
 from tests.helpers import client_as, post
 
 PAGE = "/domains/example.org/dns"
@@ -49,3 +50,63 @@ def test_a_hostile_selector_is_refused_and_nothing_comes_back_unescaped(app, wor
 def test_another_domains_admin_and_helpdesk_do_not_reach_it(app, world):
     assert client_as(app, "other_domainadmin").get(PAGE).status_code == 404
     assert client_as(app, "helpdesk").get(PAGE).status_code == 403
+
+
+HOST = "mx.host.example"
+
+
+def _zone(app, mx_target: str = HOST) -> list[str]:
+    """example.org's records as the panel lists them (with a fresh key), the mail host's address and PTR."""
+    with app.app_context():
+        session, actor = get_session(), Actor.system("test")
+        domain = domains.get_domain(session, "example.org")
+        dkim.activate(session, actor, domain, dkim.generate(session, actor, domain).selector)
+        session.commit()
+        lines = dns_records.for_domain(session, actor, domain, HOST)
+    lines = [line.replace(f"MX\t10 {HOST}.", f"MX\t10 {mx_target}.") for line in lines]
+    return [*lines, f"{HOST}. 3600 IN A 192.0.2.25", f"25.2.0.192.in-addr.arpa. 3600 IN PTR {HOST}."]
+
+
+def _marked(client) -> list[str]:
+    html = client.get("/domains/").get_data(as_text=True)
+    return re.findall(r'href="/domains/([^/"]+)/dns#check"[^>]*>DNS: (\d+) wrong', html)
+
+
+def test_check_now_shows_each_record_and_the_domain_list_marks_a_wrong_one(app, world, dns_server):
+    app.config.update(MAIL_HOSTNAME=HOST, DNS_RESOLVER=dns_server.setting)
+    dns_server.serve(_zone(app, mx_target="mail.elsewhere.example"))
+    client = client_as(app, "domainadmin")
+    assert "Not checked yet" in client.get(PAGE).get_data(as_text=True)
+    answer = post(client, "/domains/example.org/dns/check", follow_redirects=True)
+    html = answer.get_data(as_text=True)
+    # The MX, and so the SPF's "mx", which now names another server.
+    assert answer.status_code == 200 and "2 of the records of example.org are missing or wrong" in html
+    assert "MX points elsewhere, not to mx.host.example" in html and "10 mail.elsewhere.example" in html
+    assert "SPF lacks this host" in html
+    assert "the published key is the panel&#39;s (active)" in html
+    assert _marked(client) == [("example.org", "2")]
+    assert _marked(client_as(app, "superadmin")) == [("example.org", "2")]  # other.org: never checked, no mark
+
+    dns_server.serve(_zone(app))  # MX fixed (and a second key, published and checked too)
+    html = post(client, "/domains/example.org/dns/check", follow_redirects=True).get_data(as_text=True)
+    assert "published as they should be" in html and "DKIM mp" in html
+    assert _marked(client) == []
+
+
+def test_check_now_when_dns_does_not_answer_says_so(app, world, dns_server):
+    app.config["DNS_RESOLVER"] = dns_server.setting  # nothing started on it
+    client = client_as(app, "superadmin")
+    answer = post(client, "/domains/example.org/dns/check", follow_redirects=True)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "DNS could not be asked (the DNS server did not answer in time)" in html
+    assert "Not checked yet" in html
+    with world() as session:
+        assert session.scalar(select(DnsCheck)) is None
+
+
+def test_check_now_without_a_csrf_token_asks_nothing(app, world, dns_server):
+    app.config["DNS_RESOLVER"] = dns_server.setting
+    answer = client_as(app, "domainadmin").post("/domains/example.org/dns/check")
+    assert answer.status_code == 400
+    with world() as session:
+        assert session.scalar(select(DnsCheck)) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...models import Domain, Role
+from ...models import DnsCheck, Domain, Role
 from ..actor import Actor
 from ..errors import Forbidden, NotFound
 from .keyset import Page, decode_key, keyset_page, scoped
@@ -25,7 +25,11 @@ def visible_domain(session: Session, actor: Actor, name: str, field: str = "doma
 def domain_page(session: Session, actor: Actor, after: str | None = None, before: str | None = None) -> Page:
     if actor.role is Role.HELPDESK:
         raise Forbidden("helpdesk accounts search mailboxes only")
-    query = scoped(select(Domain), Domain.id, actor)
+    # Each row is (domain, records its last DNS check found missing or wrong;
+    # None: never checked): one outer join on the primary key, no query per row.
+    query = scoped(
+        select(Domain, DnsCheck.problems).outerjoin(DnsCheck, DnsCheck.domain_id == Domain.id), Domain.id, actor
+    )
     after_key, before_key = decode_key(after, 1), decode_key(before, 1)
     return keyset_page(session, query, [(Domain.name, True)], lambda r: (r[0].name,), after_key, before_key)
 

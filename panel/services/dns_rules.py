@@ -1,0 +1,231 @@
+"""What each published record should be, checked against what DNS answers:
+one :class:`Finding` per record — ok, missing, wrong (and why), or unknown
+when DNS did not answer. The expected values are those of
+:mod:`.dns_records`, the lines the panel tells the admin to publish."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from . import dns_policy
+from .dkim import KeyInfo
+from .dns_lookup import Lookup, Unreachable, host
+from .dns_policy import is_spf
+from .dns_records import SRV
+
+OK, MISSING, WRONG, UNKNOWN = "ok", "missing", "wrong", "unknown"
+
+
+@dataclass(frozen=True)
+class Finding:
+    record: str  # what it is: "MX", "SPF", "DKIM mp202612", "reverse DNS", ...
+    name: str  # the DNS name asked
+    status: str
+    reason: str
+    found: list[str] = field(default_factory=list)  # what DNS answered, shortened
+    # Client set-up and reporting records: not publishing them is no fault
+    # (publishing them wrong is).
+    optional: bool = False
+
+    @property
+    def problem(self) -> bool:
+        return self.status == WRONG or (self.status == MISSING and not self.optional)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, data: dict) -> Finding:
+        return cls(**{k: data[k] for k in ("record", "name", "status", "reason", "found", "optional") if k in data})
+
+
+def _short(values: list[str], limit: int = 120) -> list[str]:
+    return [v if len(v) <= limit else v[: limit - 1] + "…" for v in values[:5]]
+
+
+@dataclass
+class Context:
+    domain: str
+    mail_host: str
+    lookup: Lookup
+
+    def host_addresses(self) -> list[str]:
+        return self.lookup.addresses(self.mail_host)
+
+
+def _asked(check):
+    """A check that DNS could not answer is *unknown*, not missing."""
+
+    def wrapped(ctx: Context, record: str, name: str, *args, **kwargs) -> Finding:
+        try:
+            return check(ctx, record, name, *args, **kwargs)
+        except Unreachable as exc:
+            return Finding(record, name, UNKNOWN, str(exc), optional=kwargs.get("optional", False))
+
+    return wrapped
+
+
+@_asked
+def check_mx(ctx: Context, record: str, name: str) -> Finding:
+    rows = sorted(ctx.lookup.records(name, "MX"), key=lambda r: r.preference)
+    found = [f"{r.preference} {host(r.exchange)}" for r in rows]
+    if not rows:
+        return Finding(record, name, MISSING, f"no MX record: publish one pointing to {ctx.mail_host}")
+    if [host(r.exchange) for r in rows] == [""]:
+        return Finding(record, name, WRONG, 'a null MX ("."): the domain says it takes no mail', found)
+    ours = [r for r in rows if host(r.exchange) == ctx.mail_host]
+    if not ours:
+        return Finding(record, name, WRONG, f"MX points elsewhere, not to {ctx.mail_host}", found)
+    first = [host(r.exchange) for r in rows if r.preference < ours[0].preference]
+    if first:
+        reason = f"MX points elsewhere first: {', '.join(first)} has a lower preference than {ctx.mail_host}"
+        return Finding(record, name, WRONG, reason, found)
+    return Finding(record, name, OK, f"mail for the domain goes to {ctx.mail_host}", found)
+
+
+@_asked
+def check_spf(ctx: Context, record: str, name: str) -> Finding:
+    records = [t for t in ctx.lookup.txt(name) if is_spf(t)]
+    found = _short(records)
+    if not records:
+        return Finding(record, name, MISSING, "no SPF record (a TXT starting v=spf1): publish v=spf1 mx -all")
+    if len(records) > 1:
+        reason = "two SPF records: receivers treat that as an error (RFC 7208 permerror); merge them into one"
+        return Finding(record, name, WRONG, reason, found)
+    addresses = ctx.host_addresses()
+    verdict = dns_policy.SpfWalk(ctx.lookup, ctx.mail_host, addresses).verdict(name, records[0])
+    if verdict == dns_policy.ANYONE:
+        return Finding(record, name, WRONG, "+all lets any server on the internet send as the domain", found)
+    if verdict != dns_policy.PASS:
+        where = f"{ctx.mail_host} ({', '.join(addresses)})" if addresses else ctx.mail_host
+        reason = f"SPF lacks this host: {where} is not allowed to send; add mx, a:{ctx.mail_host} or its ip4:/ip6:"
+        return Finding(record, name, WRONG, reason, found)
+    return Finding(record, name, OK, f"{ctx.mail_host} may send as the domain", found)
+
+
+@_asked
+def check_dkim(ctx: Context, record: str, name: str, key: KeyInfo) -> Finding:
+    records = ctx.lookup.txt(name)
+    found = _short(records)
+    if not records:
+        return Finding(record, name, MISSING, f"publish the TXT record of selector {key.selector}")
+    if len(records) > 1:
+        return Finding(record, name, WRONG, "two TXT records at this selector: receivers may take either", found)
+    pairs, _ = dns_policy.tags(records[0])
+    values = dict(pairs)
+    published = "".join(values.get("p", "").split())
+    if not published:
+        return Finding(record, name, WRONG, "the record has an empty p=: it says the key is revoked", found)
+    if published != key.public_key:
+        reason = f"the published DKIM key is not ours: its p= is not the panel's key {key.selector}"
+        return Finding(record, name, WRONG, reason, found)
+    if values.get("k", "rsa").lower() != key.algorithm:
+        reason = f"the record says k={values.get('k', 'rsa')}, the key is {key.algorithm}"
+        return Finding(record, name, WRONG, reason, found)
+    return Finding(record, name, OK, f"the published key is the panel's ({key.state})", found)
+
+
+@_asked
+def check_dmarc(ctx: Context, record: str, name: str) -> Finding:
+    records = [t for t in ctx.lookup.txt(name) if t.startswith("v=DMARC1")]
+    found = _short(records)
+    if not records:
+        return Finding(record, name, MISSING, "no DMARC record: publish v=DMARC1; p=none to start")
+    if len(records) > 1:
+        return Finding(record, name, WRONG, "two DMARC records: receivers ignore both (RFC 7489 6.6.3)", found)
+    problems = dns_policy.dmarc_problems(records[0])
+    if problems:
+        return Finding(record, name, WRONG, "DMARC tag invalid: " + "; ".join(problems), found)
+    policy = dict(dns_policy.tags(records[0])[0])["p"]
+    note = " (reports only: move to quarantine, then reject, once all mail passes)" if policy == "none" else ""
+    return Finding(record, name, OK, f"policy p={policy}{note}", found)
+
+
+@_asked
+def check_reverse(ctx: Context, record: str, name: str, address: str) -> Finding:
+    names = ctx.lookup.ptr(address)
+    if not names:
+        reason = f"{address} has no reverse DNS (PTR): many receivers refuse mail from such a server"
+        return Finding(record, name, MISSING, reason)
+    if ctx.mail_host not in names:
+        reason = f"reverse DNS of {address} does not match the mail host's name {ctx.mail_host}"
+        return Finding(record, name, WRONG, reason, _short(names))
+    return Finding(record, name, OK, f"{address} points back to {ctx.mail_host}", names)
+
+
+def check_reverse_dns(ctx: Context) -> list[Finding]:
+    name = ctx.mail_host
+    try:
+        addresses = ctx.host_addresses()
+    except Unreachable as exc:
+        return [Finding("reverse DNS", name, UNKNOWN, str(exc))]
+    if not addresses:
+        return [Finding("reverse DNS", name, MISSING, f"the mail host {name} has no A or AAAA record")]
+    return [check_reverse(ctx, "reverse DNS", address, address) for address in addresses]
+
+
+@_asked
+def check_client_name(ctx: Context, record: str, name: str, optional: bool = True) -> Finding:
+    targets = [host(r.target) for r in ctx.lookup.records(name, "CNAME")]
+    if targets:
+        if targets == [ctx.mail_host]:
+            return Finding(record, name, OK, f"an alias of {ctx.mail_host}", targets, optional)
+        return Finding(record, name, WRONG, f"points elsewhere, not to {ctx.mail_host}", targets, optional)
+    addresses = ctx.lookup.addresses(name)
+    if not addresses:
+        return Finding(record, name, MISSING, f"publish a CNAME to {ctx.mail_host}", [], optional)
+    if set(addresses) & set(ctx.host_addresses()):
+        return Finding(record, name, OK, f"an address of {ctx.mail_host}", addresses, optional)
+    return Finding(record, name, WRONG, f"its address is not one of {ctx.mail_host}", addresses, optional)
+
+
+@_asked
+def check_srv(ctx: Context, record: str, name: str, port: int, optional: bool = True) -> Finding:
+    rows = ctx.lookup.records(name, "SRV")
+    found = [f"{r.priority} {r.weight} {r.port} {host(r.target)}" for r in rows]
+    if not rows:
+        return Finding(record, name, MISSING, f"publish 0 1 {port} {ctx.mail_host}", [], optional)
+    if any(host(r.target) == ctx.mail_host and r.port == port for r in rows):
+        return Finding(record, name, OK, f"{ctx.mail_host} port {port}", found, optional)
+    if [host(r.target) for r in rows] == [""]:
+        return Finding(record, name, WRONG, 'says the service is not offered (target ".")', found, optional)
+    return Finding(record, name, WRONG, f"points elsewhere, not to {ctx.mail_host} port {port}", found, optional)
+
+
+@_asked
+def check_tagged_txt(ctx: Context, record: str, name: str, prefix: str, rule, hint: str, optional=True) -> Finding:
+    """TLS-RPT and MTA-STS: one TXT starting ``prefix`` whose tags ``rule`` accepts."""
+    records = [t for t in ctx.lookup.txt(name) if t.startswith(prefix)]
+    found = _short(records)
+    if not records:
+        return Finding(record, name, MISSING, hint, [], optional)
+    if len(records) > 1:
+        return Finding(record, name, WRONG, f"two {prefix} records: receivers ignore both", found, optional)
+    problems = rule(records[0])
+    if problems:
+        return Finding(record, name, WRONG, f"{record} tag invalid: " + "; ".join(problems), found, optional)
+    return Finding(record, name, OK, "published and valid", found, optional)
+
+
+def check_records(domain: str, mail_host: str, keys: list[KeyInfo], lookup: Lookup) -> list[Finding]:
+    """Every record of :func:`.dns_records.zone_lines`, in its order, then reverse DNS and MTA-STS."""
+    ctx = Context(domain.rstrip(".").lower(), mail_host.rstrip(".").lower(), lookup)
+    apex = ctx.domain
+    findings = [check_mx(ctx, "MX", apex), check_spf(ctx, "SPF", apex)]
+    findings += [check_dkim(ctx, f"DKIM {k.selector}", f"{k.selector}._domainkey.{apex}", k) for k in keys]
+    if not keys:
+        reason = "the panel has no DKIM key for the domain: generate one, publish it, then activate it"
+        findings.append(Finding("DKIM", f"_domainkey.{apex}", MISSING, reason))
+    findings.append(check_dmarc(ctx, "DMARC", f"_dmarc.{apex}"))
+    findings += check_reverse_dns(ctx)
+    findings += [check_client_name(ctx, label, f"{label}.{apex}") for label in ("autoconfig", "autodiscover")]
+    findings += [check_srv(ctx, f"SRV {service}", f"{service}.{apex}", port) for service, port in SRV]
+    tlsrpt_hint = f"not published (optional): v=TLSRPTv1; rua=mailto:postmaster@{apex}"
+    findings.append(
+        check_tagged_txt(ctx, "TLS-RPT", f"_smtp._tls.{apex}", "v=TLSRPTv1", dns_policy.tlsrpt_problems, tlsrpt_hint)
+    )
+    sts_hint = f"not published (optional; it needs a policy served over HTTPS at mta-sts.{apex})"
+    findings.append(
+        check_tagged_txt(ctx, "MTA-STS", f"_mta-sts.{apex}", "v=STSv1", dns_policy.mta_sts_problems, sts_hint)
+    )
+    return findings
