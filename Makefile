@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the test suite drives for real (mail stack and browser).
 TEST_DEBS := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-pop3d \
-             dovecot-lmtpd dovecot-pgsql dovecot-sqlite dovecot-sieve chromium chromium-driver sqlite3 postgresql-client \
+             dovecot-lmtpd dovecot-pgsql dovecot-sqlite dovecot-sieve opendkim opendkim-tools libopendbx1-pgsql libopendbx1-sqlite3 chromium chromium-driver sqlite3 postgresql-client \
              sudo
 
 .PHONY: run test lint setup system-deps clean

@@ -71,7 +71,7 @@ def test_status_exit_code_reports_a_running_stack(mailstack):
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stdout
-    assert result.stdout.split() == ["dovecot:", "running", "postfix:", "running"]
+    assert result.stdout.split() == ["dovecot:", "running", "opendkim:", "running", "postfix:", "running"]
 
 
 def test_loopback_test_mode_listens_on_127_0_0_1_only_and_never_relays_out(mailstack):
