@@ -6,11 +6,11 @@ BIN := $(VENV)/bin
 MAILPANEL := $(BIN)/mailpanel
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Debian packages the test suite drives for real (mail stack, browser, and nsd: the
-# authoritative DNS server the DNS checks are tested against, on a loopback port).
+# Debian packages the test suite drives for real (mail stack with OpenDKIM, browser, and
+# nsd: the authoritative DNS server the DNS checks are tested against, on a loopback port).
 TEST_DEBS := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-pop3d \
-             dovecot-lmtpd dovecot-pgsql dovecot-sqlite dovecot-sieve chromium chromium-driver sqlite3 postgresql-client \
-             sudo nsd
+             dovecot-lmtpd dovecot-pgsql dovecot-sqlite dovecot-sieve opendkim opendkim-tools libopendbx1-pgsql \
+             libopendbx1-sqlite3 chromium chromium-driver sqlite3 postgresql-client sudo nsd
 
 .PHONY: run test lint setup system-deps clean
 

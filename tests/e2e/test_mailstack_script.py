@@ -3,6 +3,7 @@ the mail servers get no more access to the database than they need."""
 
 from __future__ import annotations
 
+import grp
 import os
 import sqlite3
 import stat
@@ -71,7 +72,7 @@ def test_status_exit_code_reports_a_running_stack(mailstack):
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stdout
-    assert result.stdout.split() == ["dovecot:", "running", "postfix:", "running"]
+    assert result.stdout.split() == ["dovecot:", "running", "opendkim:", "running", "postfix:", "running"]
 
 
 def test_loopback_test_mode_listens_on_127_0_0_1_only_and_never_relays_out(mailstack):
@@ -92,38 +93,71 @@ def test_mail_servers_get_least_privilege(mailstack):
         assert_sqlite_shared_with_postfix(Path(url.database))
 
 
-def assert_read_only_role(url) -> None:
-    password = Path("/etc/mailstack/pg-mailserver.password").read_text().strip()
+def psql_as(url, role: str, sql: str) -> subprocess.CompletedProcess:
+    """Run sql as one of the roles deploy/mailstack made (its generated password)."""
+    password = Path(f"/etc/mailstack/pg-{role}.password").read_text().strip()
     env = dict(
         os.environ,
         PGHOST=url.host or "127.0.0.1",
         PGPORT=str(url.port or 5432),
         PGDATABASE=url.database,
-        PGUSER="mailserver",
+        PGUSER=role,
         PGPASSWORD=password,
     )
+    return subprocess.run(
+        ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
-    def psql(sql: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
 
-    assert psql("SELECT count(*) FROM mailserver_mailboxes").returncode == 0
-    assert psql("SELECT count(*) FROM quota_usage").returncode == 0
-    assert psql("SELECT mailserver_alias_domain_mailbox('x', 'example.net')").returncode == 0
-    for forbidden in (
-        "SELECT count(*) FROM mailboxes",
-        "SELECT count(*) FROM admins",
-        "UPDATE mailboxes SET active = true",
-        "DELETE FROM quota_usage",
-        "CREATE TABLE intruder (id int)",
-    ):
-        result = psql(forbidden)
+def assert_refused(url, role: str, statements: tuple[str, ...]) -> None:
+    for forbidden in statements:
+        result = psql_as(url, role, forbidden)
         assert result.returncode != 0 and "permission denied" in result.stderr, forbidden
+
+
+def assert_read_only_role(url) -> None:
+    assert psql_as(url, "mailserver", "SELECT count(*) FROM mailserver_mailboxes").returncode == 0
+    assert psql_as(url, "mailserver", "SELECT count(*) FROM quota_usage").returncode == 0
+    assert psql_as(url, "mailserver", "SELECT mailserver_alias_domain_mailbox('x', 'example.net')").returncode == 0
+    assert_refused(
+        url,
+        "mailserver",
+        (
+            "SELECT count(*) FROM mailboxes",
+            "SELECT count(*) FROM admins",
+            "UPDATE mailboxes SET active = true",
+            "DELETE FROM quota_usage",
+            "CREATE TABLE intruder (id int)",
+            # Postfix and Dovecot never read a DKIM private key.
+            "SELECT count(*) FROM dkim_signing",
+            "SELECT count(*) FROM dkim_keys",
+        ),
+    )
+
+
+def test_the_dkim_signer_reads_its_view_and_nothing_else(mailstack):
+    url = make_url(mailstack.database_url)
+    conf = Path("/etc/opendkim/mailstack.conf").stat()
+    assert stat.S_IMODE(conf.st_mode) == 0o640 and conf.st_uid == 0
+    assert conf.st_gid == grp.getgrnam("opendkim").gr_gid  # not postfix's: it holds the signer's password
+    if url.get_backend_name() != "postgresql":
+        return  # one SQLite file: its permissions are the only boundary (docs/deliverability.md)
+    assert psql_as(url, "dkimsigner", "SELECT count(*) FROM dkim_signing").returncode == 0
+    assert_refused(
+        url,
+        "dkimsigner",
+        (
+            "SELECT count(*) FROM dkim_keys",
+            "SELECT count(*) FROM mailboxes",
+            "SELECT count(*) FROM mailserver_mailboxes",
+            "UPDATE dkim_keys SET state = 'active'",
+            "CREATE TABLE intruder (id int)",
+        ),
+    )
 
 
 def assert_sqlite_shared_with_postfix(path: Path) -> None:
