@@ -221,18 +221,16 @@ def check_quota_status(config, mailbox: str | None) -> Result:
 # -- quota_clone ------------------------------------------------------------------
 
 
-def last_lmtp_delivery(log_path: str, now: dt.datetime) -> tuple[dt.datetime, str] | None:
-    """The newest ``status=sent`` LMTP line logged QUOTA_CLONE_GRACE before ``now``: (time, recipient)."""
+def recent_lmtp_deliveries(log_path: str, now: dt.datetime) -> list[tuple[dt.datetime, str]]:
+    """(time, recipient) of the newest ``status=sent`` LMTP lines logged between
+    QUOTA_CLONE_WINDOW and QUOTA_CLONE_GRACE before ``now``, newest first."""
 
     def delivered(raw: bytes) -> bool:
         return b"/lmtp[" in raw and b"status=sent" in raw
 
     found = scan(log_path, Matcher(delivered, lambda block: b"status=sent" in block), 50, False, _LOG_BUDGET)
-    for line in reversed(found.lines):
-        parsed = _delivery(line.text, now)
-        if parsed and parsed[0] <= now - QUOTA_CLONE_GRACE:
-            return parsed
-    return None
+    parsed = (_delivery(line.text, now) for line in reversed(found.lines))
+    return [d for d in parsed if d and now - QUOTA_CLONE_WINDOW <= d[0] <= now - QUOTA_CLONE_GRACE]
 
 
 def _delivery(text: str, now: dt.datetime) -> tuple[dt.datetime, str] | None:
@@ -249,15 +247,30 @@ def _delivery(text: str, now: dt.datetime) -> tuple[dt.datetime, str] | None:
     return when, text[start + 5 : text.find(">", start)].lower()
 
 
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)  # SQLite keeps UTC, naive
+
+
+def delivery_to_check(session, deliveries: list[tuple[dt.datetime, str]]) -> tuple[dt.datetime, str] | None:
+    """The newest delivery to a mailbox that existed then and exists now: the
+    log outlives deleted (or deleted and re-created) mailboxes, whose usage
+    rows are rightly gone."""
+    for when, recipient in deliveries:
+        created = session.scalar(select(Mailbox.created_at).where(Mailbox.address == recipient).limit(1))
+        # The log's times are cut to the second.
+        if created is not None and _aware(created) < when + dt.timedelta(seconds=1):
+            return when, recipient
+    return None
+
+
 def check_quota_clone(session, config, now: dt.datetime | None = None) -> Result:
     now = now or dt.datetime.now(dt.timezone.utc)
-    log = config.get("POSTFIX_LOG") or ""
-    delivery = last_lmtp_delivery(log, now)
-    if delivery is None or delivery[0] < now - QUOTA_CLONE_WINDOW:
+    delivery = delivery_to_check(session, recent_lmtp_deliveries(config.get("POSTFIX_LOG") or "", now))
+    if delivery is None:
         return Result("quota_clone", OK, "no delivery in the last hour to check it against")
     when, recipient = delivery
-    row = session.get(QuotaUsage, recipient)
-    if row is None or row.messages == 0:
+    # A row at all, not its numbers: POP3 may have emptied the mailbox since.
+    if session.get(QuotaUsage, recipient) is None:
         return Result(
             "quota_clone",
             WARNING,
