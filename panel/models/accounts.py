@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
+from .base import Base, Role, utcnow
 from .mail import Domain
 
 admin_domains = Table(
@@ -70,6 +70,11 @@ class Admin(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    @property
+    def reaches_all_domains(self) -> bool:
+        """A superadmin, or an explicit all-domains grant (the Actor's scope)."""
+        return self.role == Role.SUPERADMIN.value or bool(self.all_domains)
 
 
 class ApiToken(Base):

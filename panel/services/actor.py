@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import Admin, Role
+from ..models import MANAGERS, Admin, Role
 from .errors import Forbidden, NotFound
 
 
@@ -31,7 +31,7 @@ class Actor:
     @classmethod
     def from_admin(cls, admin: Admin, remote_addr: str | None = None, session_id: int | None = None) -> Actor:
         role = Role(admin.role)
-        ids = None if role is Role.SUPERADMIN or admin.all_domains else frozenset(d.id for d in admin.domains)
+        ids = None if admin.reaches_all_domains else frozenset(d.id for d in admin.domains)
         return cls(admin.username, role, ids, remote_addr, admin.id, session_id)
 
     @classmethod
@@ -54,25 +54,29 @@ class Actor:
         if not self.is_superadmin:
             raise Forbidden("only a superadmin may do this")
 
-    @property
-    def is_manager(self) -> bool:
-        """A superadmin or a domain admin: who lists and changes a domain's
-        contents (the helpdesk finds one mailbox; a mailbox sees itself)."""
-        return self.role in (Role.SUPERADMIN, Role.DOMAINADMIN)
+    # may_*: the rules as questions, for pages deciding which links and
+    # buttons to show; require_* below raise on the same answers.
+    def may_manage(self, domain_id: int | None = None) -> bool:
+        """Create/edit/delete mailboxes and aliases (of that domain)."""
+        return self.role in MANAGERS and (domain_id is None or self.sees_domain(domain_id))
+
+    def may_reset_password(self, domain_id: int | None = None) -> bool:
+        return self.role is not Role.MAILBOX and (domain_id is None or self.sees_domain(domain_id))
 
     def require_manager(self, why: str = "only the domain's admins may do this") -> None:
-        if not self.is_manager:
+        """A superadmin or a domain admin: who lists a domain's contents (the
+        helpdesk finds one mailbox; a mailbox sees itself)."""
+        if not self.may_manage():
             raise Forbidden(why)
 
     def require_manage(self, domain_id: int) -> None:
-        """Create/edit/delete mailboxes and aliases of a domain."""
         self.require_sight(domain_id)
-        if self.role in (Role.HELPDESK, Role.MAILBOX):
+        if not self.may_manage(domain_id):
             raise Forbidden("you do not manage this domain")
 
     def require_password_reset(self, domain_id: int) -> None:
         self.require_sight(domain_id)
-        if self.role is Role.MAILBOX:
+        if not self.may_reset_password(domain_id):
             raise Forbidden("only staff reset passwords here")
 
     def require_sight(self, domain_id: int) -> None:

@@ -15,6 +15,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, OperationalError
+from werkzeug.local import LocalProxy
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..db import (
@@ -31,6 +32,7 @@ from ..models import Admin, Mailbox, Role
 from ..services import web_sessions
 from ..services.errors import Forbidden, NotFound, ServiceError
 from . import filters
+from .access import current_actor
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -154,6 +156,10 @@ def nav_items() -> list[tuple[str, str, bool]]:
     return items
 
 
+def _template_actor():
+    return current_actor() if current_user and current_user.is_authenticated else None
+
+
 def _security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -229,6 +235,10 @@ def init_app(app) -> None:
     _register_error_pages(app)
     filters.init_app(app)
     app.jinja_env.globals["nav_items"] = nav_items
+    # Pages ask the actor what it may do (services.actor's rules, the ones
+    # the services enforce), never compare role names. Lazy: an error page
+    # that needs no database does not build one.
+    app.jinja_env.globals["actor"] = LocalProxy(_template_actor)
 
     from . import (
         account,

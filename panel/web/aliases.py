@@ -6,6 +6,7 @@ from ..db import get_session
 from ..models import MANAGERS
 from ..services import ServiceError, aliases, lists
 from .access import allow, current_actor
+from .confirm import confirm_page
 from .forms import checkbox, render_form
 
 bp = Blueprint("aliases", __name__)
@@ -87,7 +88,7 @@ def delete(address):
     alias = aliases.get_alias(db, actor, address)
     actor.require_manage(alias.domain_id)
     if request.method == "GET":
-        return render_template("aliases/delete.html", alias=alias)
+        return _confirm_delete(alias)
     domain = alias.domain.name
     aliases.delete_alias(db, actor, alias)
     db.commit()
@@ -132,9 +133,29 @@ def delete_alias_domain(name):
     alias_domain = aliases.get_alias_domain(db, actor, name)
     actor.require_manage(alias_domain.target_domain_id)
     if request.method == "GET":
-        return render_template("aliases/delete_alias_domain.html", alias_domain=alias_domain)
+        return confirm_page(
+            f"Delete the alias domain {name}?",
+            paragraphs=[
+                f"Mail to any address at {name} will be refused instead of delivered to {alias_domain.target.name}."
+            ],
+            button=f"Delete {name}",
+            cancel=url_for("aliases.index", domain=alias_domain.target.name),
+        )
     target = alias_domain.target.name
     aliases.delete_alias_domain(db, actor, alias_domain)
     db.commit()
     flash(f"Alias domain {name} deleted.")
     return redirect(url_for("aliases.index", domain=target))
+
+
+def _confirm_delete(alias):
+    destinations = ", ".join(d.destination for d in alias.destinations)
+    consequence = f"Mail to {alias.address} will no longer be forwarded to {destinations}."
+    if alias.is_catchall:
+        consequence += f" Mail to unknown addresses of {alias.domain.name} will be refused."
+    return confirm_page(
+        f"Delete the alias {alias.address}?",
+        paragraphs=[consequence],
+        button=f"Delete {alias.address}",
+        cancel=url_for("aliases.index", domain=alias.domain.name),
+    )

@@ -18,7 +18,7 @@ from ..bulk import csvfile
 from ..bulk.exporter import streamed_export
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
-from ..models import MANAGERS, Role
+from ..models import MANAGERS
 from ..services import lists
 from .access import allow, current_actor
 
@@ -43,7 +43,7 @@ def import_page():
     options = Options(
         dry_run=_checked("dry_run"),
         update=_checked("update"),
-        create_domains=_checked("create_domains") and current_user.role == Role.SUPERADMIN.value,
+        create_domains=_checked("create_domains") and current_actor().is_superadmin,
         scheme=current_app.config["HASH_SCHEME"].upper(),
     )
     session = get_session()

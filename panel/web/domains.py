@@ -8,7 +8,8 @@ from ..models import Role
 from ..services import ServiceError, domains, lists
 from ..sizes import format_size
 from .access import allow, current_actor
-from .forms import checkbox, render_form
+from .confirm import confirm_page, emphasis
+from .forms import checkbox, form_errors, render_form
 
 bp = Blueprint("domains", __name__, url_prefix="/domains")
 
@@ -93,7 +94,26 @@ def disable(domain):
     db, actor = get_session(), current_actor()
     row = lists.visible_domain(db, actor, domain)
     if request.method == "GET":
-        return render_template("domains/disable.html", domain=row)
+        return confirm_page(
+            f"Disable {row.name}?",
+            paragraphs=["As soon as you confirm, and without any restart:"],
+            points=[
+                emphasis(
+                    "<strong>Mail to {} is refused</strong>: senders get a rejection for every address of the domain,"
+                    " its {} included.",
+                    row.name,
+                    f"{_count(row.alias_count, 'alias', 'aliases')} and alias domains",
+                ),
+                emphasis(
+                    "<strong>Its {} cannot log in</strong> (IMAP, POP3, sending mail).",
+                    _count(row.mailbox_count, "mailbox", "mailboxes"),
+                ),
+                "Nothing is deleted: mailboxes, aliases and stored mail stay, and enabling the domain restores"
+                " everything.",
+            ],
+            button=f"Disable {row.name}",
+            cancel=url_for("domains.index"),
+        )
     domains.set_domain_active(db, actor, row, False)
     db.commit()
     flash(f"Domain {row.name} disabled: it no longer receives mail and its mailboxes cannot log in.")
@@ -117,12 +137,34 @@ def delete(domain):
     db, actor = get_session(), current_actor()
     row = lists.visible_domain(db, actor, domain)
     if request.method == "GET":
-        return render_template("domains/delete.html", domain=row, errors={})
+        return _confirm_delete(row)
     try:
         domains.delete_domain(db, actor, row)
     except ServiceError as error:
         db.rollback()
-        return render_form("domains/delete.html", error, domain=lists.visible_domain(db, actor, domain))
+        return _confirm_delete(lists.visible_domain(db, actor, domain), form_errors(error)), 422
     db.commit()
     flash(f"Domain {domain} deleted.")
     return redirect(url_for("domains.index"))
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _confirm_delete(row, errors=None):
+    return confirm_page(
+        f"Delete {row.name}?",
+        paragraphs=[
+            emphasis(
+                "Only an empty domain can be deleted: it has {} and {}."
+                ' To stop mail for it without deleting anything, <a href="{}">disable it</a> instead.',
+                _count(row.mailbox_count, "mailbox", "mailboxes"),
+                _count(row.alias_count, "alias", "aliases"),
+                url_for("domains.disable", domain=row.name),
+            )
+        ],
+        button=f"Delete {row.name}",
+        cancel=url_for("domains.index"),
+        errors=errors,
+    )

@@ -21,10 +21,8 @@ def typed_values() -> dict:
     return {k: v for k, v in request.form.items() if k not in SECRET_FIELDS and k != "csrf_token"}
 
 
-def render_form(
-    template: str, error: ServiceError | None = None, values: dict | None = None, status: int = 200, **context
-):
-    """Render ``template`` with ``values`` (default: what was typed) and ``errors``.
+def form_errors(error: ServiceError | None) -> dict:
+    """A service refusal as the errors a form shows, keyed by field.
 
     NotFound and Forbidden are not form errors: they propagate to the error pages.
     """
@@ -33,6 +31,17 @@ def render_form(
     errors = dict(error.fields) if error else {}
     if error and not error.fields:
         errors["_form"] = error.message
+    return errors
+
+
+def render_form(
+    template: str, error: ServiceError | None = None, values: dict | None = None, status: int = 200, **context
+):
+    """Render ``template`` with ``values`` (default: what was typed) and ``errors``.
+
+    NotFound and Forbidden are not form errors: they propagate to the error pages.
+    """
+    errors = form_errors(error)
     if values is None:
         values = typed_values()
     return render_template(template, errors=errors, values=values, **context), (status if not error else 422)

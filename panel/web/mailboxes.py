@@ -8,6 +8,7 @@ from ..models import MANAGERS, Role
 from ..services import ServiceError, app_passwords, lists, mailbox_logins, mailboxes, portal
 from ..sizes import format_size
 from .access import ALL_ROLES, allow, current_actor
+from .confirm import confirm_page, emphasis
 from .forms import checkbox, chosen_password, render_form
 from .shown_once import redirect_to_secret
 
@@ -209,7 +210,19 @@ def delete(address):
     mailbox = mailboxes.get_mailbox(db, actor, address)
     actor.require_manage(mailbox.domain_id)
     if request.method == "GET":
-        return render_template("mailboxes/delete.html", mailbox=mailbox)
+        return confirm_page(
+            f"Delete {mailbox.address}?",
+            points=[
+                "The account goes at once: it stops receiving mail and cannot log in.",
+                emphasis(
+                    "Its stored mail is <strong>not</strong> deleted: it stays on the server in <code>{}</code>"
+                    " for an operator to archive or remove.",
+                    mailbox.maildir,
+                ),
+            ],
+            button=f"Delete {mailbox.address}",
+            cancel=url_for("mailboxes.edit", address=mailbox.address),
+        )
     domain = mailbox.domain.name
     mailboxes.delete_mailbox(db, actor, mailbox)
     db.commit()

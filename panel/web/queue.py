@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timezone
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 
 from ..db import get_session
 from ..mailserver.queue import QUEUES, SORTS, QueueFilter
@@ -31,28 +27,6 @@ AGES = {
 FILTER_FIELDS = ("queue", "sender", "recipient", "domain", "reason", "age")
 PER_PAGE = (25, 50, 100, 200)
 ACTION_LABELS = {"retry": "Retry now", "hold": "Hold", "release": "Release", "requeue": "Requeue", "delete": "Delete"}
-
-
-def fmt_age(seconds: int) -> str:
-    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
-    if days:
-        return f"{days}d {hours % 24}h"
-    if hours:
-        return f"{hours}h {minutes % 60}m"
-    return f"{minutes}m" if minutes else f"{seconds}s"
-
-
-def fmt_time(stamp: int) -> str:
-    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-@bp.context_processor
-def _formatters():
-    return {"fmt_age": fmt_age, "fmt_time": fmt_time, "now": time.time()}
-
-
-class CsrfOnlyForm(FlaskForm):
-    """Buttons that POST: the form carries nothing but its CSRF token."""
 
 
 def _tools() -> MailTools:
@@ -127,7 +101,6 @@ def index():
         ages=AGES,
         sorts=SORTS,
         actions=ACTION_LABELS,
-        form=CsrfOnlyForm(),
         postfix_down=down,
     ), code
 
@@ -150,17 +123,12 @@ def show(queue_id: str):
         cut=cut,
         problem=problem,
         actions=ACTION_LABELS,
-        form=CsrfOnlyForm(),
     ), status
 
 
 @bp.post("/action")
 @allow(Role.SUPERADMIN)
 def action():
-    form = CsrfOnlyForm()
-    if not form.validate_on_submit():
-        flash("The form expired; please try again.", "error")
-        return redirect(url_for("queue.index"))
     name = request.form.get("action", "")
     scope = "matching" if request.form.get("scope") == "matching" else "selected"
     ids = request.form.getlist("ids")
@@ -174,11 +142,11 @@ def action():
         return redirect(back)
     needs_confirmation = name in queue_service.DESTRUCTIVE or scope == "matching"
     if needs_confirmation and request.form.get("confirmed") != "yes":
-        return _confirm(form, name, scope, ids, args)
+        return _confirm(name, scope, ids, args)
     return _perform(name, scope, ids, args, back)
 
 
-def _confirm(form, name, scope, ids, args):
+def _confirm(name, scope, ids, args):
     count, problem = None, None
     if scope == "matching":
         try:
@@ -187,7 +155,6 @@ def _confirm(form, name, scope, ids, args):
             problem = exc.message
     return render_template(
         "queue/confirm.html",
-        form=form,
         action=name,
         label=ACTION_LABELS[name],
         scope=scope,
@@ -221,14 +188,12 @@ def _perform(name, scope, ids, args, back):
 @bp.post("/flush")
 @allow(Role.SUPERADMIN)
 def flush():
-    form = CsrfOnlyForm()
-    if form.validate_on_submit():
-        db = get_session()
-        try:
-            queue_service.flush(db, current_actor(), _tools())
-            db.commit()
-            flash("Postfix is trying every queued message now.")
-        except ServiceError as exc:
-            db.rollback()
-            flash(f"Flush failed: {exc.message}", "error")
+    db = get_session()
+    try:
+        queue_service.flush(db, current_actor(), _tools())
+        db.commit()
+        flash("Postfix is trying every queued message now.")
+    except ServiceError as exc:
+        db.rollback()
+        flash(f"Flush failed: {exc.message}", "error")
     return redirect(url_for("queue.index"))
