@@ -41,8 +41,16 @@ ADDRESS_BY_BLUEPRINT = {
 }
 
 # The hidden input of every form, whatever order its attributes come in
-# (hand-written inputs put name first, WTForms' form.csrf_token puts id first).
+# (the csrf_field() macro puts name first; a WTForms form.csrf_token puts id first).
 _CSRF_INPUT = re.compile(r'<input\b(?=[^>]*\bname="csrf_token")[^>]*\bvalue="([^"]+)"')
+
+
+def token_in(page: str) -> str:
+    """The CSRF token of the first form in an HTML page (for tests that talk
+    HTTP to a real server instead of Flask's test client)."""
+    match = _CSRF_INPUT.search(page)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
 
 
 def csrf_token(client) -> str:
@@ -53,9 +61,7 @@ def csrf_token(client) -> str:
         response = client.get("/account/")
         if response.status_code != 200:
             response = client.get("/me/")
-    match = _CSRF_INPUT.search(response.get_data(as_text=True))
-    assert match, f"no CSRF token on {response.request.path}"
-    return match.group(1)
+    return token_in(response.get_data(as_text=True))
 
 
 def post(client, url: str, data: dict | None = None, **kwargs):

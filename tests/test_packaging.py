@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import token_in
+
 pytestmark = pytest.mark.install
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -217,7 +219,7 @@ def _assert_serves(base: str, password: str) -> None:
     page = login.read().decode()
     assert login.status == 200
     assert re.search(r'<form method="post"', page) and 'name="username"' in page and 'name="password"' in page
-    [token] = re.findall(r'name="csrf_token" value="([^"]+)"', page)
+    token = token_in(page)
 
     style = opener.open(base + "/static/style.css", timeout=10)
     assert style.status == 200 and style.headers.get_content_type() == "text/css"

@@ -11,7 +11,6 @@ its password hashing, starving Dovecot's quota writes (it waits 1 s).
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import subprocess
 import sys
@@ -29,10 +28,9 @@ from panel import passwords
 from panel.db import get_session
 from panel.models import AuditEvent, LoginThrottle, Mailbox
 from panel.services import Actor, admins, domains, login_guard
+from tests.helpers import PASSWORD, token_in
 from tests.live import gunicorn_server
 
-PASSWORD = "correct-horse-42"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -43,7 +41,7 @@ class Browser:
         self.base, self.http = base, requests.Session()
         if forwarded_for:
             self.http.headers["X-Forwarded-For"] = forwarded_for
-        self.token = _CSRF.search(self.http.get(base + "/login", timeout=30).text).group(1)
+        self.token = token_in(self.http.get(base + "/login", timeout=30).text)
 
     def login(self, username: str, password: str) -> int:
         data = {"username": username, "password": password, "csrf_token": self.token}
@@ -53,7 +51,7 @@ class Browser:
         return self.http.get(self.base + path, allow_redirects=False, timeout=60).status_code
 
     def csrf(self, path: str) -> str:
-        return _CSRF.search(self.http.get(self.base + path, timeout=30).text).group(1)
+        return token_in(self.http.get(self.base + path, timeout=30).text)
 
 
 def _all_at_once(calls) -> list:
