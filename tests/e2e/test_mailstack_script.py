@@ -24,6 +24,7 @@ GENERATED = [
     Path("/etc/dovecot/dovecot.conf"),
     Path("/etc/dovecot/mailstack/sql.conf.ext"),
     Path("/etc/dovecot/mailstack/dict-sql.conf.ext"),
+    Path("/etc/opendkim/mailstack.conf"),
 ]
 
 
