@@ -35,6 +35,8 @@ DEFAULTS = {
     "SESSION_COOKIE_SECURE": False,
     "POSTFIX_LOG": "/var/log/mailstack/postfix.log",
     "DOVECOT_LOG": "/var/log/mailstack/dovecot.log",
+    # Days of hourly traffic counts kept (the page charts 30 days); older rows are deleted on ingest.
+    "TRAFFIC_RETENTION_DAYS": 40,
     "QUEUE_COMMAND_PREFIX": "",
     # The certificate the mail servers serve (its expiry is a status check); empty: not checked.
     "TLS_CERT": "",
@@ -55,7 +57,7 @@ DEFAULTS = {
 
 # Settings read from MAILPANEL_<NAME>; booleans and ints are parsed.
 _BOOLEAN = {"SESSION_COOKIE_SECURE"}
-_INTEGER = {"MAX_CONTENT_LENGTH"}
+_INTEGER = {"MAX_CONTENT_LENGTH", "TRAFFIC_RETENTION_DAYS"}
 
 
 class ConfigError(RuntimeError):
@@ -117,6 +119,12 @@ def _check_hash_scheme(settings: dict) -> None:
     settings["HASH_SCHEME"] = scheme
 
 
+def _check_retention(settings: dict) -> None:
+    days = settings["TRAFFIC_RETENTION_DAYS"]
+    if not isinstance(days, int) or days < 1:
+        raise ConfigError(f"MAILPANEL_TRAFFIC_RETENTION_DAYS must be a whole number of days >= 1, not {days!r}")
+
+
 def mail_hostname(settings) -> str:
     """MAIL_HOSTNAME, or the machine's name the way deploy/mailstack picks it."""
     name = (settings.get("MAIL_HOSTNAME") or socket.getfqdn()).strip().lower().rstrip(".")
@@ -169,6 +177,7 @@ def load(app, overrides: dict | None = None, environ=None) -> None:
         os.makedirs(app.instance_path, exist_ok=True)
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "mailpanel.sqlite")
     _check_hash_scheme(settings)
+    _check_retention(settings)
     _roles_requiring_2fa(settings)
     settings["MAIL_HOSTNAME"] = mail_hostname(settings)
     dns_resolver(settings["DNS_RESOLVER"])  # a typo fails at start, not at the first check

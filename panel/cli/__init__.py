@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    from . import admin, alias, api_token, db, domain, mailbox, mailbox_settings, status, users
+    from . import admin, alias, api_token, db, domain, mailbox, mailbox_settings, status, traffic, users
 
-    for module in (db, admin, domain, mailbox, mailbox_settings, alias, users, api_token, status):
+    for module in (db, admin, domain, mailbox, mailbox_settings, alias, users, api_token, status, traffic):
         for command in module.COMMANDS:
             app.cli.add_command(command)
 

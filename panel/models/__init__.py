@@ -8,6 +8,7 @@
   passwords) and its last logins;
 - :mod:`.dkim`: the domains' DKIM keys;
 - :mod:`.dns_check`: the last live check of each domain's DNS records;
+- :mod:`.traffic`: mail traffic counted from the logs;
 - :mod:`.audit`: the audit trail.
 """
 
@@ -19,6 +20,7 @@ from .dkim import DkimKey
 from .dns_check import DnsCheck
 from .mail import Alias, AliasDestination, AliasDomain, Domain, DomainName, Mailbox, QuotaUsage
 from .mailbox_user import AppPassword, LastLogin, Vacation
+from .traffic import TrafficHour, TrafficLog, TrafficMessage, TrafficTop
 
 __all__ = [
     "ADDRESS_MAX",
@@ -43,6 +45,10 @@ __all__ = [
     "OneTimeSecret",
     "QuotaUsage",
     "RecoveryCode",
+    "TrafficHour",
+    "TrafficLog",
+    "TrafficMessage",
+    "TrafficTop",
     "Role",
     "ALL_ROLES",
     "MANAGERS",

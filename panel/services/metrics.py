@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client.core import CounterMetricFamily
 from sqlalchemy import func, select
 
 from ..models import AuditEvent, LoginThrottle
-from . import lists, status
+from . import lists, status, traffic
 from .actor import Actor
 
 
@@ -32,6 +33,7 @@ def render(session, actor: Actor, config) -> bytes:
     totals = lists.domain_totals(session, actor)
     for key in ("domains", "mailboxes", "aliases"):
         Gauge(f"mailpanel_{key}", f"number of {key}", registry=registry).set(totals[key])
+    _traffic_metrics(session, actor, registry)
     return generate_latest(registry)
 
 
@@ -68,3 +70,28 @@ def _login_failure_metrics(session, registry) -> None:
         "sign-in budgets (accounts, addresses, browsers) locked now",
         registry=registry,
     ).set(locked or 0)
+
+
+class _Collected:
+    """A collector handing prometheus_client metric families built beforehand."""
+
+    def __init__(self, *families):
+        self.families = families
+
+    def collect(self):
+        return iter(self.families)
+
+
+def _traffic_metrics(session, actor: Actor, registry) -> None:
+    """Mail traffic counted from the logs since the first ingestion (not cut
+    by the retention, so they only grow: ``rate()`` works on them), and when
+    each log was last ingested."""
+    counted = CounterMetricFamily("mailpanel_traffic", "mail traffic counted from the logs, by kind", labels=["kind"])
+    for kind, value in traffic.lifetime_totals(session, actor).items():
+        counted.add_metric([kind], value)
+    registry.register(_Collected(counted))
+    fresh = Gauge(
+        "mailpanel_traffic_ingested_timestamp_seconds", "when each log was last ingested", ["log"], registry=registry
+    )
+    for item in traffic.freshness(session, actor):
+        fresh.labels(item.log).set(item.ingested_at.timestamp() if item.ingested_at else 0)

@@ -57,6 +57,7 @@ NAV = [
     ("Audit log", "audit.index", (_SA,)),
     ("Queue", "queue.index", (_SA,)),
     ("Logs", "logs.index", (_SA,)),
+    ("Traffic", "traffic.index", (_SA, _DA)),
     ("Import", "bulk.import_page", (_SA, _DA)),
     ("API tokens", "tokens.index", (_SA, _DA, _HD)),
     # A mailbox's owner, in the portal (/me/).
@@ -259,6 +260,7 @@ def init_app(app) -> None:
         shown_once,
         status,
         tokens,
+        traffic,
     )
 
     modules = (
@@ -279,6 +281,7 @@ def init_app(app) -> None:
         shown_once,
         me,
         status,
+        traffic,
         autoconfig,
     )
     for module in modules:

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, render_template
 
 from ..db import get_session
 from ..models import Role
-from ..services import lists, status
+from ..services import lists, status, traffic
 from .access import ALL_ROLES, allow, current_actor
 
 bp = Blueprint("home", __name__)
@@ -27,4 +27,5 @@ def index():
         near_quota=lists.near_quota(db, actor),
         events=lists.recent_events(db, actor),
         near_share=int(lists.NEAR_QUOTA * 100),
+        traffic_today=traffic.today(db, actor),
     )
