@@ -12,6 +12,11 @@ mailbox, as quota_clone would leave it). Then, per database:
   ``postmap -q - <map>`` over --keys random existing keys, against the
   floor: a one-table primary-key lookup (quota_usage by username) through
   the very same map settings: best of 5 interleaved runs, µs per key.
+  The recipient map (virtual_alias_maps) is timed per kind of recipient
+  (mailbox, alias, catch-all miss, alias domain, unknown, a disabled
+  mailbox in a catch-all domain), and the chain per recipient is summed
+  from its probes. The first run adds a catch-all to 1,000 domains; the
+  disabled mailboxes are disabled while the maps are timed, then enabled.
 - ``doveadm auth test`` and ``doveadm user`` against a private Dovecot
   instance (own base_dir, no listeners) reading the same database with the
   SQL config mailstack writes: median milliseconds per call (each call is a
@@ -40,6 +45,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
 
 from panel.db import make_engine, normalize_url  # noqa: E402
 from panel.mailserver import queries as mq  # noqa: E402
@@ -76,25 +83,75 @@ def seed_database(url: str, mailboxes: int) -> None:
 
 
 def _sample(conn, sql: str, count: int, rng: random.Random) -> list[str]:
-    rows = [r[0] for r in conn.exec_driver_sql(sql)]
+    rows = [r[0] for r in conn.execute(text(sql))]  # text(): '%' is escaped for the driver
     if not rows:
         raise SystemExit(f"no keys for: {sql} (seed the database with --seed)")
     return [rng.choice(rows) for _ in range(count)]
 
 
-def sample_keys(url: str, count: int) -> dict[str, list[str]]:
-    """Existing keys per query, chosen at random (fixed seed)."""
+CATCHALL_DOMAINS = 1000  # d2 .. d1001 get a catch-all (seed.py makes none)
+
+
+def ensure_catchalls(url: str) -> None:
+    """A catch-all in CATCHALL_DOMAINS domains (their first mailbox), once."""
+    engine = make_engine(normalize_url(url))
+    with engine.begin() as conn:
+        if conn.execute(text("SELECT count(*) FROM aliases WHERE address LIKE '@%'")).scalar():
+            return
+        first = "(SELECT min(m.id) FROM mailboxes m WHERE m.domain_id = d.id)"
+        conn.exec_driver_sql(
+            "INSERT INTO aliases (id, domain_id, address, active, domain_active, goto, created_at, updated_at) "
+            f"SELECT 100000000 + d.id, d.id, '@' || d.name, TRUE, TRUE, 'u' || {first} || '@' || d.name, "
+            f"CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM domains d WHERE d.id BETWEEN 2 AND {CATCHALL_DOMAINS + 1}"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO alias_destinations (id, alias_id, destination) "
+            "SELECT a.id, a.id, a.goto FROM aliases a WHERE a.id > 100000000"
+        )
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
+# Labels of what is timed: label -> (map file, what its keys are).
+MAP_NAMES = ["postfix-domains", "postfix-alias-domains", "postfix-mailboxes", "postfix-aliases", "postfix-catchall"]
+RECIPIENT = "postfix-recipient"
+KINDS = {
+    "mailbox": "an active mailbox: its self-map",
+    "alias": "an alias: its destinations",
+    "catch-all miss": "no mailbox in a domain with a catch-all",
+    "alias-domain mailbox": "x@alias-domain, whose answer x@target is then looked up (a mailbox)",
+    "unknown": "no mailbox, no catch-all: refused at RCPT",
+    "disabled mailbox, catch-all domain": "refused at RCPT, the catch-all spares it",
+}
+BEFORE_MISS = "postfix-aliases, miss for a mailbox (before 0018)"
+
+
+def _sample(conn, sql: str, count: int, rng: random.Random) -> list[str]:
+    rows = [r[0] for r in conn.execute(text(sql))]  # text(): '%' is escaped for the driver
+    if not rows:
+        raise SystemExit(f"no keys for: {sql} (seed the database with --seed)")
+    return [rng.choice(rows) for _ in range(count)]
+
+
+def sample_keys(url: str, count: int) -> dict[str, tuple[str, list[str]]]:
+    """Existing keys per label, chosen at random (fixed seed): label -> (map, keys)."""
     rng = random.Random(42)
     engine = make_engine(normalize_url(url))
     pg = engine.dialect.name == "postgresql"
-    local = "split_part(a.address, '@', 1)" if pg else "substr(a.address, 1, instr(a.address, '@') - 1)"
     with engine.connect() as conn:
         top = conn.exec_driver_sql("SELECT max(id) FROM mailboxes").scalar() or 1
     ids = ", ".join(str(rng.randint(1, top)) for _ in range(count))
     with engine.connect() as conn:
         mailboxes = _sample(conn, f"SELECT address FROM mailboxes WHERE id IN ({ids})", count, rng)
         aliases = _sample(conn, f"SELECT address FROM aliases WHERE id IN ({ids})", count, rng)
-        domains = _sample(conn, "SELECT name FROM domains", count, rng)
+        catchall_domains = _sample(conn, "SELECT substr(address, 2) FROM aliases WHERE address LIKE '@%'", count, rng)
+        plain_domains = _sample(
+            conn,
+            "SELECT name FROM domains WHERE NOT EXISTS (SELECT 1 FROM aliases WHERE address = '@' || name)",
+            count,
+            rng,
+        )
         alias_domains = _sample(conn, "SELECT name FROM alias_domains", count, rng)
         via_alias_domain = _sample(
             conn,
@@ -104,27 +161,45 @@ def sample_keys(url: str, count: int) -> dict[str, list[str]]:
             count,
             rng,
         )
-        alias_via_alias_domain = _sample(
+        # One mailbox per catch-all domain, to be disabled while measuring.
+        disabled = _sample(
             conn,
-            f"SELECT {local} || '@' || ad.name FROM aliases a "
-            "JOIN alias_domains ad ON ad.target_domain_id = a.domain_id "
-            f"WHERE a.id IN ({ids})",
+            "SELECT min(m.address) FROM mailboxes m JOIN aliases a ON a.address = '@' || "
+            + ("split_part(m.address, '@', 2)" if pg else "substr(m.address, instr(m.address, '@') + 1)")
+            + " GROUP BY m.domain_id",
             count,
             rng,
         )
     engine.dispose()
-    return {
-        "postfix-domains": domains,
-        "postfix-alias-domains": alias_domains,
-        "postfix-mailboxes": mailboxes,
-        "postfix-aliases": aliases,
-        "postfix-alias-domain-mailboxes": via_alias_domain,
-        "postfix-alias-domain-aliases": alias_via_alias_domain,
-        # No catch-all is seeded: every key runs the join and misses.
-        "postfix-alias-domain-catchall": [f"nobody{i}@{d}" for i, d in enumerate(alias_domains)],
-        "postfix-catchall": [f"nobody{i}@{d}" for i, d in enumerate(domains)],
-        FLOOR: mailboxes,
+    targets = [key.split("@")[0] + "@d" + key.split("@")[1][len("alias") :] for key in via_alias_domain]
+    sample = {
+        "postfix-domains": ("postfix-domains", plain_domains),
+        "postfix-alias-domains": ("postfix-alias-domains", alias_domains),
+        "postfix-mailboxes": ("postfix-mailboxes", mailboxes),
+        "postfix-aliases": ("postfix-aliases", aliases),
+        "postfix-catchall": ("postfix-catchall", [f"nobody{i}@{d}" for i, d in enumerate(catchall_domains)]),
+        BEFORE_MISS: ("postfix-aliases", mailboxes),
+        f"{RECIPIENT}: mailbox": (RECIPIENT, mailboxes),
+        f"{RECIPIENT}: alias": (RECIPIENT, aliases),
+        f"{RECIPIENT}: catch-all miss": (RECIPIENT, [f"nobody{i}@{d}" for i, d in enumerate(catchall_domains)]),
+        f"{RECIPIENT}: alias-domain mailbox": (RECIPIENT, via_alias_domain),
+        f"{RECIPIENT}: alias-domain mailbox, 2nd probe": (RECIPIENT, targets),
+        f"{RECIPIENT}: unknown": (RECIPIENT, [f"nobody{i}@{d}" for i, d in enumerate(plain_domains)]),
+        f"{RECIPIENT}: disabled mailbox, catch-all domain": (RECIPIENT, disabled),
+        FLOOR: (FLOOR, mailboxes),
     }
+    return sample, sorted(set(disabled))
+
+
+def set_active(url: str, addresses: list[str], active: bool) -> None:
+    engine = make_engine(normalize_url(url))
+    with engine.begin() as conn:
+        for start in range(0, len(addresses), 500):
+            chunk = ", ".join("'" + a.replace("'", "''") + "'" for a in addresses[start : start + 500])
+            conn.exec_driver_sql(
+                f"UPDATE mailboxes SET active = {'TRUE' if active else 'FALSE'} WHERE address IN ({chunk})"
+            )
+    engine.dispose()
 
 
 # --------------------------------------------------------------- Postfix
@@ -160,17 +235,17 @@ def postmap_once(spec: str, keys: list[str]) -> tuple[float, int]:
     return elapsed, len({line.split("\t", 1)[0] for line in result.stdout.splitlines()})
 
 
-def time_postmaps(specs: dict[str, str], sample: dict[str, list[str]]) -> dict[str, tuple[float, int]]:
-    """name -> (best µs per key, distinct keys found). Runs are interleaved
-    (every map once, then again ...) so drift on a shared machine hits all
-    maps alike; the best run is the least disturbed one."""
+def time_postmaps(specs: dict[str, str], sample: dict) -> dict[str, tuple[float, int]]:
+    """label -> (best µs per key, distinct keys found). Runs are interleaved
+    (every label once, then again ...) so drift on a shared machine hits all
+    alike; the best run is the least disturbed one."""
     best: dict[str, float] = {}
     found: dict[str, int] = {}
     for _ in range(RUNS):
-        for name, spec in specs.items():
-            seconds, found[name] = postmap_once(spec, sample[name])
-            best[name] = min(best.get(name, seconds), seconds)
-    return {name: (best[name] / len(sample[name]) * 1e6, found[name]) for name in specs}
+        for label, (name, keys) in sample.items():
+            seconds, found[label] = postmap_once(specs[name], keys)
+            best[label] = min(best.get(label, seconds), seconds)
+    return {label: (best[label] / len(keys) * 1e6, found[label]) for label, (_, keys) in sample.items()}
 
 
 # --------------------------------------------------------------- Dovecot
@@ -250,18 +325,22 @@ def time_doveadm(conf: Path, args_for, users: list[str]) -> float:
 def bench_database(url: str, keys: int, logins: int) -> dict:
     stack = load_mailstack()
     db = stack.parse_database(url)
-    sample = sample_keys(url, keys)
+    ensure_catchalls(url)
+    sample, disabled = sample_keys(url, keys)
     directory = Path(tempfile.mkdtemp(prefix="mailstack-bench-"))
     conf = None
+    set_active(url, disabled, False)
     try:
         specs = write_maps(stack, db, directory)
         postfix = time_postmaps(specs, sample)
-        for name, (micros, found) in postfix.items():
+        for label, (micros, found) in postfix.items():
             print(
-                f"  {name}: {micros:.0f} µs/key ({found}/{len(set(sample[name]))} distinct keys found)", file=sys.stderr
+                f"  {label}: {micros:.0f} µs/key ({found}/{len(set(sample[label][1]))} distinct keys found)",
+                file=sys.stderr,
             )
+        set_active(url, disabled, True)
         conf = dovecot_instance(stack, db, directory)
-        users = sample["postfix-mailboxes"][:logins]
+        users = sample["postfix-mailboxes"][1][:logins]
         dovecot = {
             "doveadm auth test": time_doveadm(conf, lambda u: ["auth", "test", u, BENCH_PASSWORD], users),
             "doveadm user": time_doveadm(conf, lambda u: ["user", u], users),
@@ -269,29 +348,50 @@ def bench_database(url: str, keys: int, logins: int) -> dict:
         print(f"  {dovecot}", file=sys.stderr)
         return {"postfix": postfix, "dovecot": dovecot}
     finally:
+        set_active(url, disabled, True)
         if conf is not None:
             subprocess.run(["doveadm", "-c", str(conf), "stop"], capture_output=True, timeout=60)
         shutil.rmtree(directory, ignore_errors=True)
 
 
 def markdown(results: dict, keys: int, logins: int) -> str:
-    names = [FLOOR] + list(dict.fromkeys(n for names in mq.POSTFIX_MAPS.values() for n in names))
     backends = list(results)
+    labels = list(next(iter(results.values()))["postfix"])
+    labels.remove(FLOOR)
     lines = [
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-        f"({os.cpu_count()} cores, {platform.platform()}); {keys} random existing keys per map, "
+        f"({os.cpu_count()} cores, {platform.platform()}); {keys} random keys per row, "
         f"best of {RUNS} interleaved `postmap -q -` runs.",
         "",
-        "| map (query file) | " + " | ".join(f"{b} µs/key | × floor" for b in backends) + " |",
+        "| map (query file): keys | " + " | ".join(f"{b} µs/key | × floor" for b in backends) + " |",
         "| --- | " + " | ".join("---: | ---:" for _ in backends) + " |",
     ]
-    for name in names:
-        cells = []
+
+    def cells(micros_of) -> str:
+        out = []
         for backend in backends:
-            micros, _ = results[backend]["postfix"][name]
-            floor = results[backend]["postfix"][FLOOR][0]
-            cells.append(f"{micros:.0f} | {micros / floor:.2f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+            postfix = results[backend]["postfix"]
+            micros = micros_of(postfix)
+            out.append(f"{micros:.0f} | {micros / postfix[FLOOR][0]:.2f}")
+        return " | ".join(out)
+
+    for label in [FLOOR, *labels]:
+        lines.append(f"| {label} | " + cells(lambda postfix, label=label: postfix[label][0]) + " |")
+    chains = {
+        "mailbox, before 0018 (aliases miss + mailbox self-map)": [BEFORE_MISS, "postfix-mailboxes"],
+        **{kind: [f"{RECIPIENT}: {kind}"] for kind in KINDS if kind != "alias-domain mailbox"},
+        "alias-domain mailbox": [f"{RECIPIENT}: alias-domain mailbox", f"{RECIPIENT}: alias-domain mailbox, 2nd probe"],
+    }
+    lines += [
+        "",
+        "The `virtual_alias_maps` chain per recipient kind (probes Postfix sends for the recipient itself):",
+        "",
+        "| recipient | probes | " + " | ".join(f"{b} µs | × floor" for b in backends) + " |",
+        "| --- | ---: | " + " | ".join("---: | ---:" for _ in backends) + " |",
+    ]
+    for kind, parts in chains.items():
+        total = lambda postfix, parts=parts: sum(postfix[p][0] for p in parts)  # noqa: E731
+        lines.append(f"| {kind} | {len(parts)} | " + cells(total) + " |")
     lines += [
         "",
         f"Dovecot, median ms per `doveadm` call over {logins} users (a new doveadm process each "

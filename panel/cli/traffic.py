@@ -29,6 +29,7 @@ COLUMNS = (
     ("imap_failed", "imap!"),
     ("pop3_logins", "pop3"),
     ("pop3_failed", "pop3!"),
+    ("smtp_failed", "smtp!"),
 )
 
 

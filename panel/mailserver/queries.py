@@ -20,19 +20,11 @@ QUERY_DIR = Path(__file__).resolve().parent / "queries"
 POSTFIX_MAPS = {
     "virtual_mailbox_domains": ["postfix-domains", "postfix-alias-domains"],
     "virtual_mailbox_maps": ["postfix-mailboxes"],
-    "virtual_alias_maps": [
-        "postfix-aliases",
-        # An active mailbox maps to itself: its lookups end here.
-        "postfix-mailboxes",
-        "postfix-alias-domain-mailboxes",
-        "postfix-alias-domain-aliases",
-        # The catch-alls are asked with the full address and spare every
-        # mailbox, active or not (the '@domain' key finds nothing): a
-        # disabled mailbox matches no table and is refused at RCPT instead
-        # of reaching the catch-all (migration 0012).
-        "postfix-alias-domain-catchall",
-        "postfix-catchall",
-    ],
+    # One probe per recipient (migration 0019): the alias, else the active
+    # mailbox itself (its lookups end here), else the catch-all for what is
+    # no mailbox in any state (migration 0012), else the same at an alias
+    # domain's target. The '@domain' key is never asked (%u is empty).
+    "virtual_alias_maps": ["postfix-recipient"],
     # Who may send as an address: the mailbox itself; else the mailboxes its
     # alias delivers to; else the catch-all's owner, for an address that is
     # no mailbox. One-table maps where they can be (Postfix takes the first

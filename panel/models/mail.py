@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -107,6 +108,8 @@ class Mailbox(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The portal's language the owner chose (panel.i18n.LANGUAGES); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     # What the panel's search matches (case folded once, on write; the
     # newline keeps a needle from spanning address and name). Kept by the
     # database (migration 0009), so raw-SQL writers cannot forget it.
@@ -139,6 +142,15 @@ class Mailbox(Base):
         CheckConstraint("quota_bytes >= 0", name="quota_nonneg"),
         # The panel's "sort by last change" keyset pages.
         Index("ix_mailboxes_domain_updated", "domain_id", "updated_at", "id"),
+        # A domain's disabled mailboxes by address (the list's state filter):
+        # partial, so it holds only the few disabled ones (migration 0021).
+        Index(
+            "ix_mailboxes_domain_disabled",
+            "domain_id",
+            "local_part",
+            postgresql_where=text("NOT active"),
+            sqlite_where=text("active = 0"),  # as SQLAlchemy writes NOT active there
+        ),
         # On PostgreSQL: Postfix's mailbox lookups are index-only scans (the
         # flags), and the panel's search walks it in address order filtering
         # on the index alone (domain_id, search_text); see migration 0009.

@@ -43,6 +43,7 @@ class TrafficHour(Base):
     imap_failed: Mapped[int] = _count()
     pop3_logins: Mapped[int] = _count()
     pop3_failed: Mapped[int] = _count()
+    smtp_failed: Mapped[int] = _count()  # failed SMTP AUTH (submission)
 
     # A domain admin's reads go by domain, then hour.
     __table_args__ = (Index("ix_traffic_hours_domain_hour", "domain", "hour"),)

@@ -13,9 +13,20 @@ fixture takes the machine-wide lock itself, so run pytest plainly:
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
+
+from tests.e2e.tls_ca import stack_serving
 
 
 @pytest.fixture(scope="session")
 def database_url(mail_database_url) -> str:
     return mail_database_url
+
+
+@pytest.fixture
+def tls_stack(mail):
+    """The stack reconfigured with the test CA's certificate, put back after."""
+    with stack_serving(mail, days=1) as directory:
+        yield ssl.create_default_context(cafile=str(directory / "ca.pem"))

@@ -35,7 +35,9 @@ def delivered(mailstack, app, actor, world):
 
 def journey_lines(client, **query) -> list[str]:
     page = client.get("/logs/journey", query_string=query).get_data(as_text=True)
-    return [html.unescape(line) for line in re.findall(r"<td><code>(.*?)</code></td>", page)]
+    # A line's cell marks its kind and links its queue id: read its text.
+    cells = re.findall(r"<td><code>(.*?)</code></td>", page)
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)) for cell in cells]
 
 
 def wait_for_dovecot_line(client, **query) -> list[str]:

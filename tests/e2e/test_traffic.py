@@ -14,13 +14,14 @@ import json
 import os
 import re
 import secrets
+import smtplib
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.mailstack_fixture import DOVECOT_LOG, E2E_PASSWORD, POSTFIX_LOG, message
+from tests.mailstack_fixture import DOVECOT_LOG, E2E_PASSWORD, HOST, POSTFIX_LOG, SUBMISSION_PORT, TIMEOUT, message
 
 pytestmark = pytest.mark.e2e
 WAIT_S = 20
@@ -93,6 +94,32 @@ def test_sent_refused_and_logged_in_is_what_is_counted(mail, cli, new_mailbox, d
     assert report["top_rejects"] == [
         {"reason": "550 5.1.1 Recipient address rejected: User unknown in virtual mailbox table", "count": refused}
     ]
+
+
+def _bad_auth(user: str, mechanism: str) -> None:
+    """One SMTP AUTH attempt on 587 with a wrong password, its own connection
+    (smtplib's login() would try the next mechanism after a refusal)."""
+    with smtplib.SMTP(HOST, SUBMISSION_PORT, timeout=TIMEOUT) as smtp:
+        smtp.ehlo("e2e.client.test")
+        smtp.user, smtp.password = user, "not-the-password"
+        method = smtp.auth_plain if mechanism == "PLAIN" else smtp.auth_login
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            smtp.auth(mechanism, method, initial_response_ok=mechanism == "PLAIN")
+
+
+def test_failed_smtp_auth_on_submission_is_counted_exactly(mail, cli, new_mailbox, domain):
+    box = new_mailbox(f"hijack@{domain}")
+    attempts = ["PLAIN", "LOGIN", "PLAIN", "LOGIN", "PLAIN"]  # N
+    for mechanism in attempts:
+        _bad_auth(box, mechanism)
+    mail.submit(box, E2E_PASSWORD, [box], message("the owner", sender=box, to=box))  # one success: not a failure
+
+    report = settled(cli, domain, lambda t: t["smtp_failed"] >= len(attempts) and t["sent"] >= 1)
+    counted = {k: v for k, v in report["totals"].items() if v}
+    assert counted == {"smtp_failed": len(attempts), "sent": 1, "received": 1, "delivered": 1}
+    table = cli("traffic", "--domain", domain, "--hours", "2")
+    assert "smtp!" in table.splitlines()[0]
+    assert re.search(rf"^total\b.*\b{len(attempts)}\s*$", table, re.M), table
 
 
 def _rotate(path: Path) -> None:

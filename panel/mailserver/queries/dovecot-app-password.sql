@@ -5,4 +5,8 @@
 -- SQL (which SQLite could not do). Only for the protocols it was made for
 -- (%s: imap, pop3, smtp), until it expires or is revoked; the view holds
 -- only those of active mailboxes in active domains.
-SELECT username AS user, secret_hash AS password, CAST(id AS TEXT) AS userdb_login_via FROM mailserver_app_passwords WHERE username = '%u' AND '%w' LIKE CAST(id AS TEXT) || '-%%' AND protocols LIKE '%%,%s,%%' AND (expires_at IS NULL OR expires_at > CURRENT_TIMESTAMP)
+-- The length() division fails the query when the key is empty: Dovecot 2.3's
+-- pgsql driver substitutes '' for %u when it cannot escape it (its connection
+-- still reconnecting after a database restart), and an empty key must be an
+-- error (LMTP 451, a temporary login failure), never "user unknown" (550).
+SELECT username AS user, secret_hash AS password, CAST(id AS TEXT) AS userdb_login_via FROM mailserver_app_passwords WHERE username = '%u' AND length('%u') / length('%u') = 1 AND '%w' LIKE CAST(id AS TEXT) || '-%%' AND protocols LIKE '%%,%s,%%' AND (expires_at IS NULL OR expires_at > CURRENT_TIMESTAMP)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 QUEUED, REMOVED, STATUS, SASL = "queued", "removed", "status", "sasl"
 REJECT, LOGIN, FAILED = "reject", "login", "failed"
+AUTH_FAILED = "authfail"  # SMTP AUTH (submission) refused
 STATUSES = {b"sent": "delivered", b"deferred": "deferred", b"bounced": "bounced", b"expired": "bounced"}
 
 
@@ -45,13 +46,31 @@ _QUEUED = re.compile(rb"from=<([^>]*)>, size=\d+, nrcpt=\d+ \(queue active\)")
 _STATUS = re.compile(rb"to=<([^>]*)>,.*? status=(sent|deferred|bounced|expired)\b")
 _SASL = re.compile(rb"client=[^,]*, sasl_method=[^,]*, sasl_username=(.+?)(?:, sasl_sender=|$)")
 _REJECT = re.compile(rb"(?:milter-)?reject: (.*?)(?:; from=<([^>]*)>,? to=<([^>]*)>|$)")  # postscreen: "from=<>, to=<>"
+# "warning: unknown[192.0.2.1]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
+# (Postfix 3.7 adds ", sasl_username=USER" when the client named one).
+_AUTH_FAILED = re.compile(rb"\S+: SASL [\w-]+ authentication failed: .*?(?:, sasl_username=(\S+))?$")
 _DOVECOT = re.compile(rb"\s(?:dovecot(?:\[\d+\])?: )?(imap|pop3)-login: (?:Info: )?")
 _LOGIN = re.compile(rb"Login: user=<([^>]*)>")
 _FAILED = re.compile(rb"\(auth failed, (\d+) attempts? in \d+ secs?\): user=<([^>]*)>")
-# A reject's reason without what varies from line to line (addresses, IPs),
-# so that reasons can be counted: "550 5.1.1 Recipient address rejected: ...".
-_REASON = re.compile(rb"(?:[\w-]+ from \S+: )?(\d{3}(?: \d\.\d{1,3}\.\d{1,3})?) (?:<[^>]*>: )?(.*)")
-_VARYING = re.compile(r"<[^>]*>|\[[0-9A-Fa-f:.]+\]|\b\d{1,3}(?:\.\d{1,3}){3}\b")
+# A reject's reason reduced to its class, so that reasons group and a top
+# list never shows one tenant's addresses to the others: the code, then the
+# words without what varies from line to line -- addresses, host names, IP
+# addresses, URLs, queue ids, numbers ("553 5.7.1 Sender address rejected:
+# not owned by user …"). An RBL's name stays: it is the server's setting
+# and says which list blocked the client.
+_REASON = re.compile(rb"(?:[\w-]+ from \S+: )?((?:\d{3} )?\d\.\d{1,3}\.\d{1,3}|\d{3}) (?:<[^>]*>: )?(.*)", re.DOTALL)
+_VARYING = re.compile(
+    r"(blocked using (?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})"  # kept
+    r"|<[^>]*>"  # <address>, <helo name>
+    r"|\bhttps?://\S+"
+    r"|[^\s<>@,;]+@[^\s<>@,;]+"  # a bare address: "not owned by user jack@example.org"
+    r"|\S*\[[0-9A-Fa-f:.]+\]"  # "host[192.0.2.1]", "[2001:db8::1]"
+    r"|\b\d{1,3}(?:\.\d{1,3}){3}\b"
+    r"|\b(?:[A-Za-z0-9-]+\.)+[A-Za-z][A-Za-z0-9-]*\.?(?=[\s,;:)]|$)"  # host and domain names
+    r"|\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[0-9A-Za-z]{10,}\b"  # queue ids
+    r"|\b\d+\b"
+)
+_ELLIPSES = re.compile(r"…(?:[\s,;:]*…)+")
 REASON_MAX = 200
 
 _DELIVERY_AGENTS = frozenset((b"lmtp", b"smtp", b"virtual", b"local", b"pipe", b"error", b"discard", b"retry"))
@@ -93,6 +112,9 @@ def _postfix(raw: bytes) -> Event | None:
         return None
     if b"reject: " in rest[:20]:
         return _reject(stamp, qid, rest)
+    if queue_id == b"warning" and program == b"smtpd" and b" authentication failed" in rest:
+        match = _AUTH_FAILED.match(rest)
+        return Event(AUTH_FAILED, stamp, address=_text(match.group(1) or b"")) if match else None
     if program == b"smtpd" and qid and b"sasl_username=" in rest:
         match = _SASL.match(rest)
         return Event(SASL, stamp, qid, _text(match.group(1))) if match else None
@@ -114,10 +136,11 @@ def _reject(stamp: bytes, qid: str, rest: bytes) -> Event | None:
 
 
 def reason(text: bytes) -> str:
-    """A reject's reason in a form shared by all lines of its kind."""
+    """A reject's reason in a form shared by all lines of its class."""
     match = _REASON.match(text)
     code, words = (match.group(1) + b" ", match.group(2)) if match else (b"", text)
-    cleaned = _VARYING.sub("…", words.decode("utf-8", "replace")).strip()
+    cleaned = _VARYING.sub(lambda m: m.group(1) or "…", words.decode("utf-8", "replace"))
+    cleaned = _ELLIPSES.sub("…", cleaned).strip()
     return (code.decode("ascii") + cleaned)[:REASON_MAX]
 
 

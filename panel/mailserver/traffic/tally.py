@@ -10,7 +10,8 @@ Which domain an event counts for:
   delivery attempt (a message deferred and delivered later counts once);
 - ``rejected``: the recipient's domain, else the sender's;
 - ``sent`` (SMTP AUTH): the domain of the SASL user name;
-- IMAP/POP3 logins and failures: the domain of the login name.
+- IMAP/POP3 logins and failures, and failed SMTP AUTH: the domain of the
+  login name (a failed SMTP AUTH without a user name counts server-wide).
 
 A domain that is not hosted counts as ``""`` ("elsewhere"), so a spammer
 trying random domains adds one row, not one per name. Alias domains count
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from .lines import FAILED, LOGIN, QUEUED, REJECT, REMOVED, SASL, STATUS, Event, domain_of, parse
+from .lines import AUTH_FAILED, FAILED, LOGIN, QUEUED, REJECT, REMOVED, SASL, STATUS, Event, domain_of, parse
 
 COUNTERS = (
     "received",
@@ -39,6 +40,7 @@ COUNTERS = (
     "imap_failed",
     "pop3_logins",
     "pop3_failed",
+    "smtp_failed",
 )
 _INDEX = {name: i for i, name in enumerate(COUNTERS)}
 REJECTS, SENDERS = "reject", "sender"  # the two kinds of top lists
@@ -166,6 +168,8 @@ class Tally:
             self._add(hour, self.host(event.address), f"{event.detail}_logins")
         elif kind == FAILED:
             self._add(hour, self.host(event.address), f"{event.detail}_failed", event.count)
+        elif kind == AUTH_FAILED:
+            self._add(hour, self.host(event.address), "smtp_failed")
 
     def _status(self, event: Event, hour: int) -> None:
         message = self.messages.setdefault(event.queue_id, Message()) if event.queue_id else Message()
