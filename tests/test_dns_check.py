@@ -229,3 +229,37 @@ def test_cli_check_exits_three_when_dns_does_not_answer(app, session, actor, dom
     assert result.exit_code == 3
     assert "unknown\tMX\texample.org\tthe DNS server did not answer in time" in result.output
     assert "DNS did not answer: nothing was kept" in result.output
+
+
+def _without_dmarc(session, actor, domain) -> list[str]:
+    return replaced(correct_zone(session, actor, domain), "_dmarc.example.org. TXT")
+
+
+def test_a_lookup_that_times_out_is_unknown_not_missing(session, actor, domain, dns_server, silent_dns):
+    lines = _without_dmarc(session, actor, domain)
+    assert finding(check(session, actor, domain, dns_server, lines), "DMARC").status == MISSING  # really absent
+    relay = silent_dns(dns_server, ["_dmarc.example.org"])
+    report = dns_check.run(session, actor, domain, HOST, dns_check.lookup_for({"DNS_RESOLVER": relay.setting}))
+    assert relay.dropped and set(relay.dropped) == {"_dmarc.example.org."}
+    statuses = {f.record: f.status for f in report.findings}
+    assert statuses["MX"] == statuses["SPF"] == statuses["DKIM s1"] == OK  # asked before DNS went quiet
+    dmarc = finding(report, "DMARC")
+    assert dmarc.status == UNKNOWN and dmarc.reason == "the DNS server did not answer in time"
+    assert report.problems == [] and report.reached and not report.all_ok
+    session.commit()
+    session.expire_all()
+    kept = dns_check.last(session, actor, domain)
+    assert finding(kept, "DMARC").status == UNKNOWN and finding(kept, "MX").status == OK and kept.problems == []
+
+
+def test_cli_check_exits_three_when_some_lookups_time_out(app, session, actor, domain, dns_server, silent_dns, runner):
+    dns_server.serve(_without_dmarc(session, actor, domain))
+    relay = silent_dns(dns_server, ["_dmarc.example.org"])
+    session.commit()
+    app.config.update(MAIL_HOSTNAME=HOST, DNS_RESOLVER=relay.setting)
+    result = runner.invoke(args=["domain", "dns", "example.org", "--check"])
+    assert result.exit_code == 3, result.output
+    assert "ok\tMX\texample.org\t" in result.output
+    assert "unknown\tDMARC\t_dmarc.example.org\tthe DNS server did not answer in time" in result.output
+    assert "missing\tDMARC" not in result.output
+    assert ": 0 missing or wrong," in result.output and "the rest was kept" in result.output

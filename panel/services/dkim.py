@@ -131,7 +131,9 @@ def generate(
     )
     key.state = "published"
     insert_unique(session, key, "selector", f"{domain.name} already has a key {selector}")
-    audit.record(session, actor, "dkim.generate", domain.name, selector=selector, algorithm=algorithm)
+    audit.record(
+        session, actor, "dkim.generate", domain.name, domain_id=domain.id, selector=selector, algorithm=algorithm
+    )
     return KeyInfo.of(key)
 
 
@@ -153,7 +155,13 @@ def activate(session: Session, actor: Actor, domain: Domain, selector: str) -> K
     except IntegrityError:
         raise Conflict("selector", "another key was activated at the same time: try again") from None
     audit.record(
-        session, actor, "dkim.activate", domain.name, selector=key.selector, previous=[k.selector for k in previous]
+        session,
+        actor,
+        "dkim.activate",
+        domain.name,
+        domain_id=domain.id,
+        selector=key.selector,
+        previous=[k.selector for k in previous],
     )
     return KeyInfo.of(key)
 
@@ -166,7 +174,7 @@ def retire(session: Session, actor: Actor, domain: Domain, selector: str) -> Key
         was = key.state
         key.state, key.retired_at, key.private_key = "retired", utcnow(), ""
         session.flush()
-        audit.record(session, actor, "dkim.retire", domain.name, selector=key.selector, was=was)
+        audit.record(session, actor, "dkim.retire", domain.name, domain_id=domain.id, selector=key.selector, was=was)
     return KeyInfo.of(key)
 
 

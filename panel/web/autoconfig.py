@@ -6,19 +6,23 @@ answer depends on the domain alone (same for a known and an unknown local
 part), 404 for a domain not hosted here, nothing written (no audit row, no
 session), every value built with ElementTree so it is escaped, and the
 request XML parsed with defusedxml (no entities, no external references)
-after a size check.
+after a size check. Each client address has a budget of requests
+(services.request_budget, kept in the database so it holds across web
+workers): beyond it, 429 with Retry-After.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, current_app, jsonify, request
 
-from ..db import get_session
-from ..services import client_settings
+from ..db import get_session, short_write
+from ..services import client_settings, request_budget
 from . import csrf
 from .access import public
 
@@ -28,6 +32,24 @@ _REQUEST_NS = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/reque
 _RESPONSE_NS = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 _OUTLOOK_NS = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
 _XML = "application/xml; charset=utf-8"
+_JSON_ENDPOINTS = {"autoconfig.outlook_json", "autoconfig.outlook_json_path"}  # errors in JSON, 429 too
+# What a Host header may be for the v2 redirect to name it (a DNS name, an optional port).
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?")
+
+
+@bp.before_request
+def _within_budget():
+    limit = current_app.config["CLIENT_SETUP_RATE_LIMIT"]
+    window = timedelta(seconds=current_app.config["CLIENT_SETUP_RATE_WINDOW"])
+    key = request_budget.client_key("c", request.remote_addr)
+    with short_write() as session:
+        wait = request_budget.charge(session, key, limit, window)
+    if not wait:
+        return None
+    headers = {"Retry-After": str(wait), "Cache-Control": "no-store"}
+    if request.endpoint in _JSON_ENDPOINTS:
+        return _json_error(429, "TooManyRequests", f"Too many requests; try again in {wait} seconds.", headers)
+    return f"Too many requests; try again in {wait} seconds.\n", 429, {"Content-Type": "text/plain", **headers}
 
 
 def _hosted_domain(email: str | None) -> str:
@@ -118,11 +140,10 @@ def _outlook_protocol(account: ET.Element, kind: str, server, email: str) -> Non
     _sub(protocol, "AuthRequired", "on")
 
 
-@bp.post("/autodiscover/autodiscover.xml")
-@bp.post("/Autodiscover/Autodiscover.xml", endpoint="outlook_capitalised")
+@bp.post('/<anycase("autodiscover"):_dir>/<anycase("autodiscover.xml"):_file>')
 @public
 @csrf.exempt  # Outlook posts here before anyone signs in: no session, no form, nothing changes.
-def outlook():
+def outlook(_dir: str, _file: str):
     email = _requested_email()
     _hosted_domain(email)
     hostname = current_app.config["MAIL_HOSTNAME"]
@@ -135,3 +156,45 @@ def outlook():
     _outlook_protocol(account, "IMAP", incoming[0], email)
     _outlook_protocol(account, "SMTP", outgoing[0], email)
     return _xml(root)
+
+
+# -- Outlook's autodiscover v2: where the POX answer is -----------------------------
+
+
+def _json_error(status: int, code: str, message: str, headers: dict | None = None):
+    response = jsonify(ErrorCode=code, ErrorMessage=message)
+    response.headers.update({"Cache-Control": "no-store", **(headers or {})})
+    return response, status
+
+
+@bp.get('/<anycase("autodiscover"):_dir>/<anycase("autodiscover.json"):_file>')
+@public
+def outlook_json(_dir: str, _file: str):
+    """The v2 (JSON) question "where is protocol X for this address?",
+    answered for AutodiscoverV1 only: the POX endpoint on the host asked
+    (the autodiscover.<domain> the client resolved, or the panel's name)."""
+    return _v2_answer(request.args.get("Email"))
+
+
+@bp.get(
+    '/<anycase("autodiscover"):_dir>/<anycase("autodiscover.json"):_file>/<anycase("v1.0"):_version>/<address:email>'
+)
+@public
+def outlook_json_path(_dir: str, _file: str, _version: str, email: str):
+    """The same question as current Outlook asks it: the address in the path,
+    /autodiscover/autodiscover.json/v1.0/<email>?Protocol=AutodiscoverV1."""
+    return _v2_answer(email)
+
+
+def _v2_answer(email: str | None):
+    if (request.args.get("Protocol") or "").lower() != "autodiscoverv1":
+        return _json_error(400, "InvalidProtocol", "The only supported Protocol is AutodiscoverV1.")
+    domain = client_settings.domain_of(email)
+    if domain is None:
+        return _json_error(400, "InvalidEmail", "Email must be an email address.")
+    if not client_settings.is_hosted(get_session(), domain):
+        return _json_error(404, "NotFound", "No mail is hosted here for this domain.")
+    host = request.host if _HOST.fullmatch(request.host) else current_app.config["MAIL_HOSTNAME"]
+    response = jsonify(Protocol="AutodiscoverV1", Url=f"https://{host}/autodiscover/autodiscover.xml")
+    response.headers["Cache-Control"] = "no-store"
+    return response

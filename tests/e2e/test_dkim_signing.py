@@ -10,6 +10,7 @@ while OpenDKIM and Postfix keep running: the same processes, never reloaded.
 from __future__ import annotations
 
 import email
+import email.utils
 import imaplib
 import re
 import time
@@ -145,3 +146,42 @@ def test_a_vacation_reply_is_signed(mail, cli, new_mailbox, session, actor):
     mail.send([anna], message("are you there", sender=bob, to=anna), sender=bob)
     assert signatures(raw_message(anna, "are you there")) == []
     assert verify(raw_message(bob, "Out of office"), cli) == "away"
+
+
+def _bounce_queue_id(recipient: str, timeout: float = TIMEOUT) -> tuple[str, str]:
+    """(queue id of the bounced message, queue id of the DSN Postfix's bounce service made for it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        log = POSTFIX_LOG.read_text(errors="replace")
+        bounced = re.search(rf"(\w+): to=<{re.escape(recipient)}>.*status=bounced", log)
+        if bounced:
+            dsn = re.search(rf"{bounced.group(1)}: sender non-delivery notification: (\w+)", log)
+            if dsn:
+                return bounced.group(1), dsn.group(1)
+        time.sleep(0.2)
+    raise AssertionError(f"no bounce for {recipient} in {POSTFIX_LOG}")
+
+
+def test_a_bounce_is_not_signed_while_the_domain_has_an_active_key(mail, cli, new_mailbox):
+    """Submission on 587 is signed; the LMTP refusal (over quota) makes
+    Postfix's bounce service write a DSN through cleanup, which has no
+    milter for internal mail (internal_mail_filter_classes is empty)."""
+    lena = new_mailbox(f"lena@{DOMAIN}")
+    full = new_mailbox(f"full-bounce@{DOMAIN}", "--quota", "20000")
+    cli("domain", "dkim", "generate", DOMAIN, "--selector", "bnc")
+    cli("domain", "dkim", "activate", DOMAIN, "bnc")
+
+    # No SIZE check on submission (quota-status runs on 25 only): accepted, then LMTP refuses it.
+    mail.submit(lena, E2E_PASSWORD, [full], message("too big to keep", sender=lena, to=full, pad_to=40_000))
+    original, dsn = _bounce_queue_id(full)
+    raw = raw_message(lena, "Undelivered Mail Returned to Sender")
+    bounce = email.message_from_bytes(raw)
+    assert email.utils.parseaddr(bounce["From"])[1].startswith("MAILER-DAEMON@")
+    assert bounce.get_content_type() == "multipart/report"
+    assert signatures(raw) == []
+    # The message it returns was signed with the active key, so signing was on.
+    returned = [part for part in bounce.walk() if part.get_content_type() in ("message/rfc822", "text/rfc822-headers")]
+    assert returned and b"s=bnc;" in returned[0].as_bytes().replace(b"\r\n\t", b" ").replace(b"\n\t", b" ")
+    opendkim = OPENDKIM_LOG.read_text(errors="replace")
+    assert f"{original}: DKIM-Signature field added (s=bnc, d={DOMAIN})" in opendkim
+    assert f"{dsn}:" not in opendkim  # the signer never saw the bounce

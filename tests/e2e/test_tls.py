@@ -5,91 +5,22 @@ refused, and a message sent over 465 is read over 993, DKIM-signed."""
 
 from __future__ import annotations
 
-import datetime
 import imaplib
 import poplib
-import shutil
 import smtplib
 import ssl
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
+from panel.services import status
 from tests.e2e.test_dkim_signing import verify
+from tests.e2e.tls_ca import NAME, stack_serving
+from tests.helpers import certificate_file
 from tests.mailstack_fixture import E2E_PASSWORD, HOST, TIMEOUT, message
 
 pytestmark = pytest.mark.e2e
-NAME = "mail.tls-e2e.test"
-
-
-def _name(text):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
-
-
-def _make_ca_and_cert(directory: Path) -> None:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(_name("Throw-away test CA"))
-        .issuer_name(_name("Throw-away test CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(NAME))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    (directory / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    (directory / "key.pem").chmod(0o600)
-
-
-@pytest.fixture
-def tls_stack(mail):
-    """The stack reconfigured with the test CA's certificate, put back after."""
-    directory = Path(tempfile.mkdtemp(prefix="mailstack-tls-", dir="/var/tmp"))
-    directory.chmod(0o755)
-    _make_ca_and_cert(directory)
-    env = dict(mail.env, MAILSTACK_TLS_CERT=str(directory / "cert.pem"), MAILSTACK_TLS_KEY=str(directory / "key.pem"))
-    env["MAILSTACK_HOSTNAME"] = NAME
-    plain_env = mail.env
-    try:
-        mail.env = env
-        mail.command("configure")
-        mail.command("restart")
-        yield ssl.create_default_context(cafile=str(directory / "ca.pem"))
-    finally:
-        mail.env = plain_env
-        mail.command("configure")
-        mail.command("restart")
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_implicit_tls_and_starttls_log_in_with_a_verified_certificate(tls_stack, new_mailbox):
@@ -160,6 +91,35 @@ def test_tls_1_1_is_refused(tls_stack, port):
             with smtplib.SMTP(HOST, port, timeout=TIMEOUT) as smtp:
                 smtp.ehlo("client.test")
                 smtp.starttls(context=old)
+
+
+def test_a_certificate_the_stack_serves_for_3_more_days_fails_flask_status(mail, app, runner, tmp_path):
+    # A good certificate in MAILPANEL_TLS_CERT: the check must not read it
+    # once it is told where the servers serve TLS.
+    decoy = certificate_file(tmp_path / "decoy.pem", days=90)
+    with stack_serving(mail, days=3) as directory:
+        served = x509.load_pem_x509_certificate((directory / "cert.pem").read_bytes()).not_valid_after_utc
+        app.config.update(TLS_CERT=str(decoy), TLS_CHECK_ADDRESSES=f"{HOST}:993 {HOST}:465")
+        status.clear_cache()
+        result = runner.invoke(args=["status"])
+        assert result.exit_code == 1, result.output
+        (line,) = [line for line in result.output.splitlines() if line.split()[1:2] == ["certificate"]]
+        assert line.startswith("failing ")
+        assert f"served on {HOST}:" in line and f"({NAME}) expires in 3 days, {served:%Y-%m-%d %H:%M} UTC" in line
+        assert "renew it" in line
+        # The other port serves the same certificate: both were read.
+        for port in (993, 465):
+            cert = status.served_certificate(f"{HOST}:{port}")
+            assert cert.not_valid_after_utc == served
+    # Back without TLS: nothing answers on 993, and the check says so.
+    status.clear_cache()
+    result = runner.invoke(args=["status"])
+    (line,) = [line for line in result.output.splitlines() if line.split()[1:2] == ["certificate"]]
+    assert line.startswith("failing ") and f"no certificate served on {HOST}:" in line
+    app.config.update(TLS_CHECK_ADDRESSES="")
+    status.clear_cache()
+    line = next(line for line in runner.invoke(args=["status"]).output.splitlines() if " certificate " in line)
+    assert line.startswith("ok ") and "decoy.pem expires in 90 days" in line
 
 
 def _named(context):

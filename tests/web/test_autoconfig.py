@@ -177,3 +177,111 @@ def test_an_admin_downloads_the_apple_profile_of_a_mailbox(app, world):
     response = client.get("/mailboxes/alice@example.org/mail.mobileconfig")
     assert response.status_code == 200
     assert plistlib.loads(response.data)["PayloadContent"][0]["EmailAddress"] == "alice@example.org"
+
+
+JSON_URLS = ("/autodiscover/autodiscover.json", "/Autodiscover/Autodiscover.json", "/AUTODISCOVER/autodiscover.JSON")
+
+
+@pytest.mark.parametrize("url", JSON_URLS)
+def test_autodiscover_v2_redirects_to_the_pox_endpoint_in_any_spelling(anonymous, url):
+    import json
+
+    response = anonymous.get(
+        url,
+        query_string={"Email": "alice@example.org", "Protocol": "AutodiscoverV1"},
+        headers={"Host": "autodiscover.example.org"},
+    )
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert json.loads(response.data) == {
+        "Protocol": "AutodiscoverV1",
+        "Url": "https://autodiscover.example.org/autodiscover/autodiscover.xml",
+    }
+
+
+def test_autodiscover_v2_same_for_any_local_part_404_elsewhere_400_for_nonsense(anonymous):
+    def ask(email, protocol="AutodiscoverV1"):
+        return anonymous.get(JSON_URLS[0], query_string={"Email": email, "Protocol": protocol})
+
+    assert ask("alice@example.org").data == ask("nobody-at-all@example.org").data
+    assert ask("alice@not-hosted.example").status_code == 404
+    for email, protocol, code in [
+        ("alice@example.org", "Rest", "InvalidProtocol"),
+        ("alice@example.org", "", "InvalidProtocol"),
+        ("no-at-sign", "AutodiscoverV1", "InvalidEmail"),
+        ("", "AutodiscoverV1", "InvalidEmail"),
+    ]:
+        refused = ask(email, protocol)
+        assert refused.status_code == 400 and refused.is_json and refused.json["ErrorCode"] == code
+
+
+def test_autodiscover_v2_does_not_echo_a_hostile_host_header(anonymous):
+    response = anonymous.get(
+        JSON_URLS[0],
+        query_string={"Email": "alice@example.org", "Protocol": "AutodiscoverV1"},
+        headers={"Host": "evil<script>.example"},
+    )
+    assert response.status_code in (200, 400)
+    assert b"<script>" not in response.data
+
+
+# What current Outlook asks: the address in the path (Microsoft's autodiscover v2).
+PATH_URLS = (
+    "/autodiscover/autodiscover.json/v1.0/{}",
+    "/Autodiscover/Autodiscover.json/V1.0/{}",
+    "/AUTODISCOVER/AUTODISCOVER.JSON/v1.0/{}",
+)
+
+
+@pytest.mark.parametrize("url", PATH_URLS)
+def test_outlooks_path_form_answers_what_the_query_form_answers(anonymous, url):
+    headers = {"Host": "autodiscover.example.org"}
+    asked = anonymous.get(url.format("alice@example.org"), query_string={"Protocol": "AutodiscoverV1"}, headers=headers)
+    query = {"Email": "alice@example.org", "Protocol": "AutodiscoverV1"}
+    assert asked.status_code == 200 and asked.mimetype == "application/json"
+    assert asked.json == {
+        "Protocol": "AutodiscoverV1",
+        "Url": "https://autodiscover.example.org/autodiscover/autodiscover.xml",
+    }
+    assert asked.data == anonymous.get(JSON_URLS[0], query_string=query, headers=headers).data
+    assert asked.headers["Cache-Control"] == "no-store"
+
+
+def test_outlooks_path_form_same_for_any_local_part_404_elsewhere_400_for_nonsense(anonymous):
+    def ask(email, protocol="AutodiscoverV1", **extra):
+        return anonymous.get(PATH_URLS[0].format(email), query_string={"Protocol": protocol, **extra})
+
+    assert ask("alice@example.org").data == ask("nobody-at-all@example.org").data
+    assert ask("alice@example.org", RedirectCount="1").status_code == 200  # Outlook adds it on a second try
+    assert ask("alice@example.net").status_code == 200  # an alias domain of example.org
+    assert ask("a/b@example.org").data == ask("alice@example.org").data  # RFC 5321 allows "/" there
+    assert ask("a%0d%0aX-Injected:%201@example.org").data == ask("alice@example.org").data  # nothing echoed
+    unknown = ask("alice@not-hosted.example")
+    assert unknown.status_code == 404 and unknown.is_json and unknown.json["ErrorCode"] == "NotFound"
+    for email, protocol, code in [
+        ("alice@example.org", "ActiveSync", "InvalidProtocol"),
+        ("alice@example.org", "", "InvalidProtocol"),
+        ("no-at-sign", "AutodiscoverV1", "InvalidEmail"),
+        ("alice@exa%0d%0aX-Injected:%201mple.org", "AutodiscoverV1", "InvalidEmail"),
+        ("x" * 10_000 + "@example.org", "AutodiscoverV1", "InvalidEmail"),
+    ]:
+        refused = ask(email, protocol)
+        assert refused.status_code == 400 and refused.is_json and refused.json["ErrorCode"] == code, email[:40]
+        assert b"X-Injected" not in refused.data and "X-Injected" not in str(refused.headers)
+
+
+def test_outlooks_path_form_escapes_what_it_echoes_and_writes_nothing(anonymous, world):
+    before = world_state(world)
+    response = anonymous.get(
+        PATH_URLS[0].format("%3Cscript%3E@example.org"),
+        query_string={"Protocol": "AutodiscoverV1"},
+        headers={"Host": "evil<script>.example"},
+    )
+    assert response.status_code in (200, 400) and b"<script>" not in response.data
+    assert "Set-Cookie" not in response.headers
+    assert world_state(world) == before
+
+
+@pytest.mark.parametrize("url", ["/AutoDiscover/AUTODISCOVER.XML", "/autodiscover/Autodiscover.xml"])
+def test_outlook_pox_in_any_spelling(anonymous, url):
+    assert anonymous.post(url, data=REQUEST.format("alice@example.org")).status_code == 200
+    assert anonymous.post(url.replace(".", "x"), data=REQUEST.format("alice@example.org")).status_code == 404

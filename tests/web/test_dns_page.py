@@ -110,3 +110,18 @@ def test_check_now_without_a_csrf_token_asks_nothing(app, world, dns_server):
     assert answer.status_code == 400
     with world() as session:
         assert session.scalar(select(DnsCheck)) is None
+
+
+def test_check_now_when_some_lookups_time_out_marks_them_unknown(app, world, dns_server, silent_dns):
+    lines = [line for line in _zone(app) if not line.startswith("_dmarc.")]  # absent, yet not "missing"
+    dns_server.serve(lines)
+    relay = silent_dns(dns_server, ["_dmarc.example.org"])
+    app.config.update(MAIL_HOSTNAME=HOST, DNS_RESOLVER=relay.setting)
+    client = client_as(app, "domainadmin")
+    html = post(client, "/domains/example.org/dns/check", follow_redirects=True).get_data(as_text=True)
+    assert "DNS stopped answering during the check:" in html and "records are unknown" in html
+    dmarc = re.search(r"<tr>(?:(?!</tr>).)*_dmarc\.example\.org(?:(?!</tr>).)*</tr>", html, re.S).group(0)
+    assert ">unknown<" in dmarc and "did not answer in time" in dmarc and "missing" not in dmarc
+    assert "could not be checked (DNS did not answer); none found wrong" in html
+    assert "every required record is published" not in html
+    assert _marked(client) == []  # nothing is known to be wrong
