@@ -109,3 +109,38 @@ def test_prefix_filters_find_their_events_through_an_index(session, actor, backe
         cursor.execute("EXPLAIN " + statement, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "Index Cond" in plan and "~>=~" in plan, plan
+
+
+def test_the_audit_page_reads_each_change_as_old_to_new_and_actions_in_words(app, world, session, actor):
+    from panel.services import lists
+    from tests.helpers import client_as
+
+    domain = domains.create_domain(session, actor, "audit.example")
+    domains.update_domain(session, actor, domain, max_mailboxes=10, max_quota_bytes="2G", default_quota_bytes="1G")
+    domains.update_domain(session, actor, domain, max_mailboxes=0)
+    mb = mailboxes.create_mailbox(session, actor, "a@audit.example", password="password-1", quota="1G")
+    mailboxes.update_mailbox(session, actor, mb, name="Ann", quota="2G", active=False)
+    alias = aliases.create_alias(session, actor, "x@audit.example", ["a@audit.example"])
+    aliases.update_alias(session, actor, alias, destinations=["a@audit.example", "b@x.org"])
+    admin = admins.create_admin(session, actor, "help2", "helpdesk", "password-1", all_domains=True)
+    admins.update_admin(session, actor, admin, all_domains=False, domain_names=["audit.example"])
+    session.commit()
+    ordered = session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    events = {e.action + ":" + e.target: e for e in ordered}
+    shown = {key: lists.audit_details(e) for key, e in events.items()}
+    assert (
+        shown["mailbox.update:a@audit.example"] == "active yes → no; name none → Ann; quota 1G → 2G; sessions ended: 0"
+    )
+    assert shown["alias.update:x@audit.example"] == "destinations a@audit.example → a@audit.example, b@x.org"
+    assert shown["admin.update:help2"].startswith("domains (all domains) → audit.example;")
+    first, second = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "domain.update").order_by(AuditEvent.id)
+    )
+    assert "max mailboxes unlimited → 10" in lists.audit_details(first)
+    assert "max quota unlimited → 2G" in lists.audit_details(first)
+    assert lists.audit_details(second) == "max mailboxes 10 → unlimited"
+    # The stored details still hold the new values where they always were.
+    assert json.loads(events["mailbox.update:a@audit.example"].details)["quota_bytes"] == 2 * 1024**3
+    page = client_as(app, "superadmin").get("/audit/").get_data(as_text=True)
+    assert "quota 1G → 2G" in page and "mailbox changed" in page and "alias created" in page
+    assert '<code class="action-code">mailbox.update</code>' in page

@@ -22,9 +22,13 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(ADDRESS_MAX + 1))
     details: Mapped[str] = mapped_column(Text, default="{}")
     remote_addr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The domain the event concerns, for its admins' view (migration 0022);
+    # an id, not a key: the trail outlives the domain.
+    domain_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
         Index("ix_audit_events_actor_at", "actor", "at"),
+        Index("ix_audit_events_domain_at", "domain_id", "at"),
         # Pattern ops: the audit log's "prefix*" filters (migration 0010).
         Index("ix_audit_events_action_at", "action", "at", postgresql_ops={"action": "varchar_pattern_ops"}),
         Index("ix_audit_events_target_at", "target", "at", postgresql_ops={"target": "varchar_pattern_ops"}),

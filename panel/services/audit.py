@@ -14,8 +14,9 @@ from .actor import Actor
 _SECRET_KEYS = {"password", "password_hash", "token", "secret"}
 
 
-def event_values(actor: Actor, action: str, target: str, /, **details) -> dict:
-    """The columns of one audit row; the bulk importer inserts many at once."""
+def event_values(actor: Actor, action: str, target: str, /, domain_id: int | None = None, **details) -> dict:
+    """The columns of one audit row; the bulk importer inserts many at once.
+    ``domain_id``: the domain the event concerns, so its admins see it."""
     clean = {k: v for k, v in details.items() if k not in _SECRET_KEYS}
     return {
         "actor": actor.username,
@@ -23,10 +24,13 @@ def event_values(actor: Actor, action: str, target: str, /, **details) -> dict:
         "target": target,
         "details": json.dumps(clean, sort_keys=True, default=str),
         "remote_addr": actor.remote_addr,
+        "domain_id": domain_id,
     }
 
 
-def record(session: Session, actor: Actor, action: str, target: str, /, **details) -> AuditEvent:
-    event = AuditEvent(**event_values(actor, action, target, **details))
+def record(
+    session: Session, actor: Actor, action: str, target: str, /, domain_id: int | None = None, **details
+) -> AuditEvent:
+    event = AuditEvent(**event_values(actor, action, target, domain_id=domain_id, **details))
     session.add(event)
     return event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 
@@ -10,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import Admin, AuditEvent
+from ...sizes import format_limit
 from ..actor import Actor
 from ..errors import ServiceError, safe_text
-from .keyset import Page, decode_key, iso, keyset_page, typed_key
+from .keyset import Page, decode_key, iso, keyset_page, scope_clauses, typed_key
 
 
 def admin_page(session: Session, actor: Actor, after: str | None = None, before: str | None = None) -> Page:
@@ -60,6 +62,27 @@ def audit_page(
     """Audit events, newest first. Actor and action match exactly; target
     matches exactly or, ending in ``*``, by prefix (both use an index)."""
     actor.require_superadmin()
+    order = [(AuditEvent.at, False), (AuditEvent.id, False)]
+    key = lambda r: (iso(r[0].at), r[0].id)  # noqa: E731
+    return keyset_page(
+        session,
+        _filtered(filters),
+        order,
+        key,
+        typed_key(decode_key(after, 2), "changed"),
+        typed_key(decode_key(before, 2), "changed"),
+    )
+
+
+def audit_rows(session: Session, actor: Actor, filters: AuditFilter, chunk: int = 1000) -> Iterator[list[AuditEvent]]:
+    """Every event the filters match, newest first, ``chunk`` at a time from a
+    server-side cursor (the CSV export of the audit page)."""
+    actor.require_superadmin()
+    query = _filtered(filters).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    yield from session.scalars(query.execution_options(yield_per=chunk)).partitions()
+
+
+def _filtered(filters: AuditFilter):
     query = select(AuditEvent)
     if filters.actor:
         query = query.where(AuditEvent.actor == filters.actor.lower())
@@ -78,32 +101,119 @@ def audit_page(
     if filters.until:
         # Through the last microsecond of that day (the day after 9999-12-31 is no date).
         query = query.where(AuditEvent.at <= datetime.combine(filters.until, time.max, timezone.utc))
-    order = [(AuditEvent.at, False), (AuditEvent.id, False)]
-    key = lambda r: (iso(r[0].at), r[0].id)  # noqa: E731
-    return keyset_page(
-        session,
-        query,
-        order,
-        key,
-        typed_key(decode_key(after, 2), "changed"),
-        typed_key(decode_key(before, 2), "changed"),
-    )
+    return query
 
 
 def recent_events(session: Session, actor: Actor, limit: int = 10) -> list[AuditEvent]:
-    """The newest audit events the actor may see: superadmins see all; others
-    see nothing here (events name accounts of other domains)."""
+    """The newest audit events the actor may see: superadmins see all; a
+    domain admin their domains' events (by ix_audit_events_domain_at),
+    never the rest of the trail, which names other tenants' accounts."""
+    query = select(AuditEvent)
     if not actor.is_superadmin:
-        return []
-    return list(session.scalars(select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+        if not actor.may_manage():
+            return []
+        if actor.domain_ids is None:  # an "all domains" grant: every domain's events
+            query = query.where(AuditEvent.domain_id.is_not(None))
+        else:
+            query = query.where(*scope_clauses(AuditEvent.domain_id, actor))
+    return list(session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+def domain_events(session: Session, actor: Actor, domain, limit: int = 10) -> list[AuditEvent]:
+    """The newest events of one domain, for its page: its admins and superadmins."""
+    actor.require_manage(domain.id)
+    query = select(AuditEvent).where(AuditEvent.domain_id == domain.id)
+    return list(session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+# What each action did, in words (the filter still takes the code).
+ACTION_WORDS = {
+    "admin.create": "admin created",
+    "admin.update": "admin changed",
+    "admin.password": "admin's password set",
+    "admin.sessions_ended": "admin's sessions ended",
+    "admin.totp_enabled": "second factor turned on",
+    "admin.totp_disabled": "second factor turned off",
+    "alias.create": "alias created",
+    "alias.update": "alias changed",
+    "alias.delete": "alias deleted",
+    "alias_domain.create": "alias domain created",
+    "alias_domain.enable": "alias domain enabled",
+    "alias_domain.disable": "alias domain disabled",
+    "alias_domain.delete": "alias domain deleted",
+    "api_token.create": "API token made",
+    "api_token.revoke": "API token revoked",
+    "dkim.generate": "DKIM key made",
+    "dkim.activate": "DKIM key now signs",
+    "dkim.retire": "DKIM key retired",
+    "domain.create": "domain created",
+    "domain.update": "domain changed",
+    "domain.user_rights": "users' rights changed",
+    "domain.enable": "domain enabled",
+    "domain.disable": "domain disabled",
+    "domain.delete": "domain deleted",
+    "login.success": "logged in",
+    "login.failure": "login failed",
+    "login.lock_account": "account locked after failed logins",
+    "login.lock_address": "address locked after failed logins",
+    "login.lock_device": "device locked after failed logins",
+    "login.recovery_code_used": "recovery code used",
+    "logout": "logged out",
+    "mailbox.create": "mailbox created",
+    "mailbox.update": "mailbox changed",
+    "mailbox.password": "mailbox password set",
+    "mailbox.delete": "mailbox deleted",
+    "mailbox.forwarding": "forwarding set",
+    "mailbox.vacation": "out-of-office set",
+    "mailbox.sessions_ended": "mailbox's sessions ended",
+    "mailbox.app_password.create": "app password made",
+    "mailbox.app_password.revoke": "app password revoked",
+    "queue.flush": "queue flushed",
+    "queue.hold": "queued mail held",
+    "queue.release": "queued mail released",
+    "queue.requeue": "queued mail requeued",
+    "queue.delete": "queued mail deleted",
+}
+
+
+def action_words(action: str) -> str:
+    return ACTION_WORDS.get(action) or action.replace("_", " ").replace(".", ": ")
+
+
+def _label(key: str) -> str:
+    return key.removesuffix("_bytes").replace("_", " ")
+
+
+def _shown(key: str, value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    if value is None or value == "":
+        return "none"
+    if key.endswith("_bytes") and isinstance(value, int):
+        return format_limit(value)
+    if key.startswith("max_") and value == 0:
+        return "unlimited"
+    return str(value)
 
 
 def audit_details(event: AuditEvent) -> str:
-    """The details as short ``key: value`` text for display (escaped by the template)."""
+    """The details as short text for display (escaped by the template): a
+    change as "quota 1G → 2G" where the event kept what it was, else
+    "key: value"."""
     try:
         data = json.loads(event.details or "{}")
     except ValueError:
         return event.details or ""
     if not isinstance(data, dict):
         return str(data)
-    return "; ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in data.items())
+    was = data.pop("was", None)
+    was = was if isinstance(was, dict) else {}
+    parts = []
+    for key, value in data.items():
+        if key in was:
+            parts.append(f"{_label(key)} {_shown(key, was[key])} → {_shown(key, value)}")
+        else:
+            parts.append(f"{_label(key)}: {_shown(key, value)}")
+    return "; ".join(parts)
