@@ -76,6 +76,11 @@ def import_csv():
             "updated": result.updated,
             "unchanged": result.unchanged,
             "aliases_created": result.aliases_created,
+            "aliases_updated": result.aliases_updated,
+            "aliases_unchanged": result.aliases_unchanged,
+            "alias_domains_created": result.alias_domains_created,
+            "alias_domains_updated": result.alias_domains_updated,
+            "alias_domains_unchanged": result.alias_domains_unchanged,
             "domains_created": result.domains_created,
             "generated_passwords": [{"email": e, "password": p} for e, p in result.generated],
         }

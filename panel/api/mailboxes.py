@@ -1,4 +1,5 @@
-"""/api/v1/mailboxes: keyset-paged search, create, update, password, disable, delete."""
+"""/api/v1/mailboxes: keyset-paged search, create, update, password, disable,
+delete; and bulk actions on a domain's mailboxes (services/mailbox_bulk.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from flask import current_app, jsonify
 from .. import passwords
 from ..db import get_session
 from ..models import Mailbox
-from ..services import lists, mailboxes
+from ..services import ServiceError, lists, mailbox_bulk, mailboxes
+from ..services.mailbox_bulk import Matching
 from . import bp
 from .auth import ALL_ROLES, MANAGERS, actor, token_required
 from .common import commit, json_body, page, page_size, text_arg, timestamp
+from .domains import visible_domain
 
 CREATE = {
     "email": (str,),
@@ -22,6 +25,15 @@ CREATE = {
 }
 UPDATE = {"name": (str,), "quota": (int, str), "active": (bool,)}
 PASSWORD = {"password": (str,), "password_hash": (str,)}
+BULK = {
+    "action": (str,),
+    "emails": (list,),
+    "all": (bool,),
+    "state": (str,),
+    "unused": (str,),
+    "quota": (int, str),
+    "expected": (int,),
+}
 
 
 def as_json(mailbox: Mailbox) -> dict:
@@ -152,3 +164,38 @@ def delete_mailbox(email):
     mailboxes.delete_mailbox(get_session(), actor(), _mailbox(email))
     commit()
     return "", 204
+
+
+@bp.post("/domains/<name>/mailboxes/bulk")
+@token_required(*MANAGERS)
+def bulk_mailboxes(name):
+    """Disable, enable, delete or set the quota of the listed mailboxes, or
+    of all matching the list's filter: all or none, one audit event each."""
+    body = json_body(BULK, required=("action",))
+    domain = visible_domain(name)
+    outcome = mailbox_bulk.bulk_update(
+        get_session(),
+        actor(),
+        domain,
+        body["action"],
+        _bulk_selection(body),
+        quota=body.get("quota"),
+        expected=body.get("expected"),
+    )
+    commit()
+    return jsonify({"action": body["action"], "changed": outcome.changed, "unchanged": outcome.unchanged})
+
+
+def _bulk_selection(body: dict):
+    if body.get("all"):
+        if "emails" in body:
+            raise ServiceError("emails", 'send "emails" or "all": true, not both')
+        return Matching(body.get("state") or None, body.get("unused") or None)
+    if "state" in body or "unused" in body:
+        raise ServiceError("all", 'a filter ("state", "unused") selects with "all": true')
+    emails = body.get("emails") or []
+    if not emails:
+        raise ServiceError("emails", 'list the mailboxes, or send "all": true with the list\'s filter')
+    if not all("@" in email for email in emails):
+        raise ServiceError("emails", "each item is a mailbox's address")
+    return emails

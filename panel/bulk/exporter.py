@@ -2,7 +2,11 @@
 
 Rows come in chunks from the services' scoped reads
 (:mod:`panel.services.lists.export`: a server-side cursor, and two indexed
-queries per chunk for its aliases). Plain passwords are never
+queries per chunk for its aliases). First the mailboxes (``kind`` mailbox,
+with the aliases that deliver to that mailbox alone in ``aliases``), then
+every other alias (``kind`` alias: several destinations, one outside the
+export, a catch-all to another domain) and the alias domains (``kind``
+alias_domain, the target domain in ``destinations``). Plain passwords are never
 known; ``password_hash`` is exported for superadmins only. Cells that a
 spreadsheet would run as a formula get a leading ``'`` (the importer takes it
 off again), so an export re-imports unchanged.
@@ -22,8 +26,12 @@ from .csvfile import FORMULA_STARTS
 
 
 def columns_for(actor: Actor) -> list[str]:
-    base = ["email", "name", "quota", "active", "aliases"]
+    base = ["email", "name", "quota", "active", "aliases", "kind", "destinations"]
     return base[:2] + ["password_hash"] + base[2:] if actor.is_superadmin else base
+
+
+def _flag(active: bool) -> str:
+    return "true" if active else "false"
 
 
 def neutralise(value: str) -> str:
@@ -45,22 +53,35 @@ def export_csv(session: Session, actor: Actor, domain: Domain | None = None) -> 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
+    blank = dict.fromkeys(columns, "")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    def write(values: dict) -> None:
+        writer.writerow([neutralise((blank | values)[c]) for c in columns])
+
     for chunk in lists.export_chunks(session, actor, domain):
-        alias_map = lists.single_destination_aliases(session, actor, [row.address for row in chunk])
+        alias_map = lists.single_destination_aliases(session, actor, [row.address for row in chunk], domain)
         for row in chunk:
             values = {
                 "email": row.address,
                 "name": row.name,
                 "password_hash": row.password_hash,
                 "quota": str(row.quota_bytes),
-                "active": "true" if row.active else "false",
+                "active": _flag(row.active),
                 "aliases": " ".join(alias_map.get(row.address, [])),
+                "kind": "mailbox",
             }
-            writer.writerow([neutralise(values[c]) for c in columns])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue()
-    else:
-        yield ""
+            write(values)
+        yield flush()
+    for chunk in lists.export_alias_chunks(session, actor, domain):
+        for address, goto, active in chunk:
+            write({"email": address, "kind": "alias", "active": _flag(active), "destinations": goto.replace(",", " ")})
+        yield flush()
+    for name, target, active in lists.export_alias_domains(session, actor, domain):
+        write({"email": name, "kind": "alias_domain", "active": _flag(active), "destinations": target})
+    yield flush()

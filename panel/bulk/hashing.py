@@ -4,12 +4,20 @@ Hashing is deliberately slow (argon2id ~0.1 s), so an import of plain
 passwords is bound by CPU: a process pool (not threads; the GIL) keeps every
 core busy. Workers start through ``forkserver`` so they never inherit the
 parent's database connections.
+
+Workers exit with the process that started them. A forkserver worker's parent
+is the forkserver, which lives as long as any worker does, so neither notices
+when the importer is killed (SIGKILL, an OOM kill, gunicorn's timeout) and
+four orphans would hash on forever. Each worker therefore watches its
+starter through a pidfd and leaves the moment it ends.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import select
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from functools import partial
@@ -28,6 +36,20 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def _exit_with(starter: int) -> None:
+    """Pool initializer: end this worker as soon as process ``starter`` ends."""
+    try:
+        handle = os.pidfd_open(starter)
+    except ProcessLookupError:  # gone before we started
+        os._exit(1)
+
+    def watch() -> None:
+        select.select([handle], [], [])  # readable once the process has ended
+        os._exit(1)  # no cleanup to do: the hashes are the starter's, and it is gone
+
+    threading.Thread(target=watch, name="exit-with-starter", daemon=True).start()
+
+
 class Hasher:
     """``hash_all(passwords)`` in order; the pool starts on first use."""
 
@@ -41,7 +63,9 @@ class Hasher:
             return [passwords.hash_password(p, self.scheme) for p in plain]
         if self._pool is None:
             context = multiprocessing.get_context("forkserver")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_exit_with, initargs=(os.getpid(),)
+            )
         # Tiny chunks keep every worker busy to the end of the batch; a hash
         # costs far more than the round trip to the worker.
         chunk = 2

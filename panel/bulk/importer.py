@@ -38,6 +38,8 @@ from .hashing import hasher
 from .plan import PlannedRow, Planner
 
 CHUNK = 1000
+# A dry run lists this many of the rows it would write, then counts the rest.
+PREVIEW = 100
 
 Progress = Callable[[str, int, int], None]
 
@@ -51,17 +53,43 @@ class Options:
     # False when the caller has nowhere to hand generated passwords to (the
     # CLI without --passwords-out): such rows are then refused before writing.
     generate_passwords: bool = True
+    # How this caller's user turns ``update`` / ``create_domains`` on, for
+    # the advice in a refusal: the CLI's flags, the web page's checkboxes.
+    update_advice: str = "use --update to change it"
+    create_domains_advice: str = "use --create-domains to add it"
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewRow:
+    """One row a dry run would write, for the list it shows."""
+
+    line: int
+    kind: str  # mailbox | alias | alias_domain
+    address: str
+    action: str  # create | update
+    detail: str
 
 
 @dataclass
 class Result:
     dry_run: bool = False
     rows: int = 0
+    # Mailboxes (the counts a file of mailboxes only has always had).
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Aliases: from the aliases column and alias rows; alias domains.
     aliases_created: int = 0
+    aliases_updated: int = 0
+    aliases_unchanged: int = 0
+    alias_domains_created: int = 0
+    alias_domains_updated: int = 0
+    alias_domains_unchanged: int = 0
     domains_created: list[str] = field(default_factory=list)
+    # The check pass: the first PREVIEW rows that would be written, and how
+    # many more there are.
+    preview: list[PreviewRow] = field(default_factory=list)
+    preview_more: int = 0
     # (address, password) for rows that had none; handed back once.
     generated: list[tuple[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -76,6 +104,13 @@ class Result:
             f"{self.rows} rows: {self.created} mailboxes {verb} created, {self.updated} updated, "
             f"{self.unchanged} unchanged; {self.aliases_created} aliases {verb} created"
         )
+        if self.aliases_updated or self.aliases_unchanged:
+            text += f", {self.aliases_updated} updated, {self.aliases_unchanged} unchanged"
+        if self.alias_domains_created or self.alias_domains_updated or self.alias_domains_unchanged:
+            text += (
+                f"; {self.alias_domains_created} alias domains {verb} created, "
+                f"{self.alias_domains_updated} updated, {self.alias_domains_unchanged} unchanged"
+            )
         if self.domains_created:
             text += f"; new domains: {', '.join(self.domains_created)}"
         return text
@@ -115,6 +150,7 @@ def _check(session, actor, stream, options, progress) -> tuple[Result, Planner]:
     for chunk in _chunks(read_records(stream, problems)):
         for row in planner.chunk(chunk):
             _count(result, row)
+            _preview(result, row)
         result.rows += len(chunk)
         if progress:
             progress("checking", result.rows, 0)
@@ -156,14 +192,27 @@ def _hash_passwords(stream, planner: Planner, options: Options, result: Result, 
     return hashes
 
 
+_COUNTERS = {
+    "mailbox": ("created", "updated", "unchanged"),
+    "alias": ("aliases_created", "aliases_updated", "aliases_unchanged"),
+    "alias_domain": ("alias_domains_created", "alias_domains_updated", "alias_domains_unchanged"),
+}
+
+
 def _count(result: Result, row: PlannedRow) -> None:
-    if row.kind == "create":
-        result.created += 1
-    elif row.kind == "update":
-        result.updated += 1
-    else:
-        result.unchanged += 1
+    created, updated, unchanged = _COUNTERS[row.row_kind]
+    counter = {"create": created, "update": updated}.get(row.kind, unchanged)
+    setattr(result, counter, getattr(result, counter) + 1)
     result.aliases_created += len(row.new_aliases)
+
+
+def _preview(result: Result, row: PlannedRow) -> None:
+    if row.kind == "unchanged":
+        return
+    if len(result.preview) >= PREVIEW:
+        result.preview_more += 1
+        return
+    result.preview.append(PreviewRow(row.line, row.row_kind, row.address, row.kind, row.describe()))
 
 
 def _chunks(records: Iterable[Record]) -> Iterator[list[Record]]:
@@ -204,12 +253,14 @@ def audit_total(session: Session, actor: Actor, result: Result) -> None:
         updated=result.updated,
         unchanged=result.unchanged,
         aliases_created=result.aliases_created,
+        aliases_updated=result.aliases_updated,
+        alias_domains_created=result.alias_domains_created,
         domains_created=result.domains_created,
     )
 
 
 def _write_chunk(session, actor, rows: list[PlannedRow], hashes: dict[int, str], options: Options, result) -> None:
-    creates = [r for r in rows if r.kind == "create"]
+    creates = [r for r in rows if r.kind == "create" and r.row_kind == "mailbox"]
     for row in creates:
         if row.new.password_hash is None:
             row.new.password_hash = hashes[row.line]
@@ -220,6 +271,11 @@ def _write_chunk(session, actor, rows: list[PlannedRow], hashes: dict[int, str],
         with _guard(group[0].line):
             bulk.create_mailboxes(session, actor, group[0].domain, [r.new for r in group])
     for row in rows:
+        if row.row_kind != "mailbox":
+            if row.kind != "unchanged":
+                with _guard(row.line):
+                    _write_alias_row(session, actor, row)
+            continue
         if row.kind == "update":
             with _guard(row.line):
                 _update(session, actor, row, hashes.get(row.line), options)
@@ -235,6 +291,19 @@ def _update(session: Session, actor: Actor, row: PlannedRow, hashed: str | None,
         mailboxes.update_mailbox(session, actor, row.mailbox, **row.changes)
     if hashed or row.password_hash:
         mailboxes.set_password(session, actor, row.mailbox, password_hash=hashed or row.password_hash)
+
+
+def _write_alias_row(session: Session, actor: Actor, row: PlannedRow) -> None:
+    """An alias or alias domain row, through the services' own functions."""
+    active = True if row.active is None else row.active
+    if row.row_kind == "alias" and row.alias is None:
+        aliases.create_alias(session, actor, row.address, row.destinations, active)
+    elif row.row_kind == "alias":
+        aliases.update_alias(session, actor, row.alias, destinations=row.destinations, active=row.active)
+    elif row.alias_domain is None:
+        aliases.create_alias_domain(session, actor, row.address, row.destinations[0], active)
+    else:
+        aliases.set_alias_domain_active(session, actor, row.alias_domain, active)
 
 
 @contextmanager

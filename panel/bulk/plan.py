@@ -4,6 +4,11 @@ reported by line. The first pass plans the whole file without writing
 (and holds each domain's limits for the file as a whole); the write pass
 plans each chunk again against the database as it is then, and in that
 pass creating a domain the file asks for (``--create-domains``) is real.
+
+A row's ``kind`` (empty: mailbox) says what it is: a mailbox (with the
+aliases that deliver to it alone in ``aliases``), an alias (``email`` its
+address or ``@domain``, ``destinations`` where it delivers) or an alias
+domain (``email`` the alias domain's name, ``destinations`` its target).
 """
 
 from __future__ import annotations
@@ -13,14 +18,18 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Alias, Domain, Mailbox
+from ..models import Alias, AliasDomain, Domain, Mailbox
 from ..services import Actor, ServiceError, aliases, bulk, domains, mailboxes
 from ..services.errors import NotFound
+from ..sizes import format_limit
 from .csvfile import Problems, Record
 
 _TRUE = {"", "true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
 _ALIAS_SEPARATORS = (";", " ", "\t", "\n", "\r")
+KINDS = ("mailbox", "alias", "alias_domain")
+# The cells only a mailbox row has; an alias or alias domain row leaves them empty.
+_MAILBOX_CELLS = ("name", "password", "password_hash", "quota", "aliases")
 
 
 @dataclass(slots=True)
@@ -36,6 +45,48 @@ class PlannedRow:
     password_hash: str | None = None
     generate: bool = False
     new_aliases: list[str] = field(default_factory=list)
+    row_kind: str = "mailbox"  # mailbox | alias | alias_domain
+    alias: Alias | None = None
+    alias_domain: AliasDomain | None = None
+    destinations: list[str] = field(default_factory=list)  # an alias's; an alias domain's target
+    active: bool | None = None  # an alias's or alias domain's; None: as it is (or true when new)
+
+    def describe(self) -> str:
+        """What writing this row does, in words (a dry run's list)."""
+        if self.row_kind == "alias":
+            text = "delivers to " + ", ".join(self.destinations)
+        elif self.row_kind == "alias_domain":
+            text = f"alias domain of {self.destinations[0]}"
+        elif self.kind == "create":
+            text = self._describe_new_mailbox()
+        else:
+            text = ", ".join(self._describe_changes()) or "aliases only"
+        if self.row_kind != "mailbox" and self.active is False:
+            text += ", disabled"
+        if self.new_aliases:
+            text += "; new aliases: " + ", ".join(self.new_aliases)
+        return text
+
+    def _describe_new_mailbox(self) -> str:
+        parts = [f"quota {format_limit(self.new.quota_bytes)}"]
+        if self.new.name:
+            parts.append(f"name {self.new.name}")
+        if not self.new.active:
+            parts.append("disabled")
+        parts.append("generated password" if self.generate else "password given" if self.password else "hash given")
+        return ", ".join(parts)
+
+    def _describe_changes(self) -> list[str]:
+        parts = []
+        if "name" in self.changes:
+            parts.append(f"name {self.mailbox.name or '(none)'} → {mailboxes.parse_display_name(self.changes['name'])}")
+        if "quota" in self.changes:
+            parts.append(f"quota {format_limit(self.mailbox.quota_bytes)} → {format_limit(self.changes['quota'])}")
+        if "active" in self.changes:
+            parts.append("enabled" if self.changes["active"] else "disabled")
+        if self.password or self.password_hash:
+            parts.append("new password")
+        return parts
 
 
 @dataclass
@@ -54,6 +105,15 @@ def parse_active(value: str | None) -> bool | None:
     if text in _FALSE:
         return False
     raise ServiceError("active", f"{value.strip()[:20]!r} is not true/false/1/0/yes/no")
+
+
+def parse_kind(value: str | None) -> str:
+    text = (value or "").strip().lower()
+    if not text:
+        return "mailbox"
+    if text in KINDS:
+        return text
+    raise ServiceError("kind", f"{value.strip()[:20]!r} is not mailbox, alias or alias_domain")
 
 
 def split_aliases(value: str | None) -> list[str]:
@@ -86,6 +146,36 @@ class Planner:
     # -- per chunk --------------------------------------------------------
 
     def chunk(self, records: list[Record]) -> list[PlannedRow]:
+        by_kind: dict[str, list[Record]] = {kind: [] for kind in KINDS}
+        for record in records:
+            kind = self._kind(record)
+            if kind is not None:
+                by_kind[kind].append(record)
+        rows = self._mailboxes(by_kind["mailbox"])
+        rows += self._aliases(by_kind["alias"])
+        rows += self._alias_domains(by_kind["alias_domain"])
+        return rows
+
+    def _kind(self, record: Record) -> str | None:
+        """The row's kind, once its cells fit the kind (else None, reported)."""
+        try:
+            kind = parse_kind(record.cells.get("kind"))
+        except ServiceError as exc:
+            self._problem(record, exc)
+            return None
+        if kind == "mailbox":
+            misplaced = ["destinations"] if (record.cells.get("destinations") or "").strip() else []
+            reason = (
+                "only alias and alias_domain rows have destinations (a mailbox's own aliases go in the aliases column)"
+            )
+        else:
+            misplaced = [c for c in _MAILBOX_CELLS if (record.cells.get(c) or "").strip()]
+            reason = f"an {kind} row has no {{}}; leave it empty"
+        for column in misplaced:
+            self.problems.add(record.line, column, reason.format(column))
+        return None if misplaced else kind
+
+    def _mailboxes(self, records: list[Record]) -> list[PlannedRow]:
         parsed = [p for p in (self._parse(r) for r in records) if p is not None]
         addresses = [p[1] for p in parsed]
         alias_addresses = [a for p in parsed for a in p[3]]
@@ -109,22 +199,28 @@ class Planner:
         return rows
 
     def _problem(self, record: Record, exc: ServiceError, column: str | None = None) -> None:
+        if len(exc.fields) > 1:  # a service told several fields' problems: each is a column's
+            for field, message in exc.fields.items():
+                self.problems.add(record.line, field, message)
+            return
         self.problems.add(record.line, column or next(iter(exc.fields), None), exc.message)
+
+    def _first_time(self, record: Record, name: str) -> bool:
+        if name in self.seen:
+            self.problems.add(record.line, "email", f"{name} appears twice (also on line {self.seen[name]})")
+            return False
+        self.seen[name] = record.line
+        return True
 
     def _parse(self, record: Record):
         cells = record.cells
-        ok = True
         try:
             local, domain_name = mailboxes.parse_address(cells.get("email", ""), "email")
             address = f"{local}@{domain_name}"
         except ServiceError as exc:
             self._problem(record, exc, "email")
             return None
-        if address in self.seen:
-            self.problems.add(record.line, "email", f"{address} appears twice (also on line {self.seen[address]})")
-            ok = False
-        else:
-            self.seen[address] = record.line
+        ok = self._first_time(record, address)
         domain = self._domain(record, domain_name)
         alias_list = []
         for raw in split_aliases(cells.get("aliases")):
@@ -145,12 +241,12 @@ class Planner:
             return None
         return record, address, domain, alias_list
 
-    def _domain(self, record: Record, name: str) -> Domain | None:
+    def _domain(self, record: Record, name: str, column: str = "email") -> Domain | None:
         if name not in self.domain_cache:
             self.domain_cache[name] = self._resolve_domain(name)
         found = self.domain_cache[name]
         if isinstance(found, ServiceError):
-            self._problem(record, found, "email")
+            self._problem(record, found, column)
             return None
         return found
 
@@ -161,7 +257,7 @@ class Planner:
             if not self.actor.is_superadmin:  # only a superadmin may add domains: no hint
                 return exc
             if not self.options.create_domains:
-                return ServiceError("email", f"{exc.message} (use --create-domains to add it)")
+                return ServiceError("email", f"{exc.message} ({self.options.create_domains_advice})")
         except ServiceError as exc:
             return exc
         try:
@@ -245,7 +341,7 @@ class Planner:
 
     def _plan_update(self, record, address, domain, mailbox, active, password, password_hash) -> PlannedRow | None:
         if not self.options.update:
-            raise ServiceError("email", f"the mailbox {address} already exists (use --update to change it)")
+            raise ServiceError("email", f"the mailbox {address} already exists ({self.options.update_advice})")
         self.actor.require_manage(mailbox.domain_id)
         changes = {}
         name = record.cells.get("name")
@@ -322,3 +418,122 @@ class Planner:
         )
         for column, message in over.items():
             self.problems.add(record.line, column, message)
+
+    # -- alias rows ---------------------------------------------------------
+
+    def _aliases(self, records: list[Record]) -> list[PlannedRow]:
+        parsed = [p for p in (self._parse_alias(r) for r in records) if p is not None]
+        addresses = [p[1] for p in parsed]
+        if not addresses:
+            return []
+        existing = {a.address: a for a in self.session.scalars(select(Alias).where(Alias.address.in_(addresses)))}
+        boxes = set(self.session.scalars(select(Mailbox.address).where(Mailbox.address.in_(addresses))))
+        rows = []
+        for record, address, domain, targets, active in parsed:
+            try:
+                row = self._plan_alias(record, address, domain, targets, active, existing.get(address), boxes)
+            except ServiceError as exc:
+                self._problem(record, exc, "email" if "address" in exc.fields else None)
+                continue
+            rows.append(row)
+        return rows
+
+    def _parse_alias(self, record: Record):
+        cells = record.cells
+        try:
+            address, domain_name = aliases.parse_alias_address(cells.get("email", ""))
+        except ServiceError as exc:
+            self._problem(record, exc, "email")
+            return None
+        ok = self._first_time(record, address)
+        domain = self._domain(record, domain_name)
+        targets, active = [], None
+        try:
+            targets = aliases.parse_destinations(cells.get("destinations"))
+            aliases.check_not_only_self(address, targets)
+        except ServiceError as exc:
+            self._problem(record, exc, "destinations")
+            ok = False
+        try:
+            active = parse_active(cells.get("active"))
+        except ServiceError as exc:
+            self._problem(record, exc)
+            ok = False
+        return (record, address, domain, targets, active) if ok and domain is not None else None
+
+    def _plan_alias(self, record, address, domain, targets, active, alias: Alias | None, boxes) -> PlannedRow:
+        if address in boxes:
+            raise ServiceError("email", f"{address} is a mailbox (its forwarding is set on the mailbox)")
+        row = PlannedRow(record.line, "create", domain, address, row_kind="alias", destinations=targets, active=active)
+        if alias is None:
+            aliases.parse_alias_address(address, new=True)
+            self._use(record, domain, aliases=1)
+            return row
+        self.actor.require_manage(alias.domain_id)
+        row.alias = alias
+        same = [d.destination for d in alias.destinations] == targets and active in (None, alias.active)
+        if same:
+            row.kind = "unchanged"
+        elif not self.options.update:
+            raise ServiceError("email", f"the alias {address} already exists ({self.options.update_advice})")
+        else:
+            row.kind = "update"
+        return row
+
+    # -- alias domain rows ----------------------------------------------------
+
+    def _alias_domains(self, records: list[Record]) -> list[PlannedRow]:
+        parsed = [p for p in (self._parse_alias_domain(r) for r in records) if p is not None]
+        names = [p[1] for p in parsed]
+        if not names:
+            return []
+        existing = {a.name: a for a in self.session.scalars(select(AliasDomain).where(AliasDomain.name.in_(names)))}
+        rows = []
+        for record, name, target, active in parsed:
+            try:
+                rows.append(self._plan_alias_domain(record, name, target, active, existing.get(name)))
+            except ServiceError as exc:
+                self._problem(record, exc, "email" if exc.fields.keys() <= {"name"} else None)
+        return rows
+
+    def _parse_alias_domain(self, record: Record):
+        cells = record.cells
+        try:
+            name = domains.parse_domain_name(cells.get("email", ""), "email")
+        except ServiceError as exc:
+            self._problem(record, exc, "email")
+            return None
+        ok = self._first_time(record, name)
+        target, active = None, None
+        try:
+            target_name = domains.parse_domain_name(cells.get("destinations", ""), "destinations")
+            target = self._domain(record, target_name, "destinations")
+        except ServiceError as exc:
+            self._problem(record, exc, "destinations")
+        try:
+            active = parse_active(cells.get("active"))
+        except ServiceError as exc:
+            self._problem(record, exc)
+            ok = False
+        return (record, name, target, active) if ok and target is not None else None
+
+    def _plan_alias_domain(self, record, name, target: Domain, active, alias_domain: AliasDomain | None) -> PlannedRow:
+        row = PlannedRow(
+            record.line, "create", target, name, row_kind="alias_domain", destinations=[target.name], active=active
+        )
+        if alias_domain is None or not self.actor.sees_domain(alias_domain.target_domain_id):
+            aliases.check_new_alias_domain(self.session, self.actor, name, target.name)
+            if name in self.new_domains:
+                raise ServiceError("email", f"{name} is a domain this file creates")
+            return row
+        if alias_domain.target_name != target.name:
+            raise ServiceError("email", f"{name} is already an alias domain of {alias_domain.target_name}")
+        self.actor.require_manage(alias_domain.target_domain_id)
+        row.alias_domain = alias_domain
+        if active in (None, alias_domain.active):
+            row.kind = "unchanged"
+        elif not self.options.update:
+            raise ServiceError("email", f"the alias domain {name} already exists ({self.options.update_advice})")
+        else:
+            row.kind = "update"
+        return row

@@ -93,6 +93,7 @@ def create_mailboxes(session: Session, actor: Actor, domain: Domain, batch: list
                 actor,
                 "mailbox.create",
                 r["address"],
+                domain_id=domain.id,
                 quota_bytes=r["quota_bytes"],
                 active=r["active"],
                 maildir=r["maildir"],

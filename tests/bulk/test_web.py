@@ -4,6 +4,7 @@ API tokens in the web UI — through the real login and CSRF."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 
@@ -32,6 +33,15 @@ def test_domain_admin_upload_touching_another_domain_is_refused_whole(app, world
     assert _addresses(world) == ["alice@example.org", "olga@other.org"]
 
 
+def test_the_upload_page_names_its_checkboxes_not_the_cli_flags(app, world):
+    client = client_as(app, "superadmin")
+    response = _upload(client, "email,password\nalice@example.org,secret123\nx@nowhere.org,secret123\n")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and "--update" not in page and "--create-domains" not in page
+    assert "alice@example.org already exists (tick “Update existing mailboxes” to change it)" in page
+    assert "nowhere.org is not hosted here (tick “Create domains that do not exist yet” to add it)" in page
+
+
 def test_dry_run_then_import_with_one_time_password_download(app, world):
     client = client_as(app, "superadmin")
     body = 'email,name\nnew@example.org,"<script>x</script>"\n'
@@ -48,14 +58,18 @@ def test_dry_run_then_import_with_one_time_password_download(app, world):
     with world() as s:
         box = s.scalar(select(Mailbox).where(Mailbox.address == "new@example.org"))
         assert passwords.verify(row["password"], box.password_hash) and box.name == "<script>x</script>"
-    assert client.get(link).status_code == 404  # once only
+    assert client.get(link).status_code == 410  # once only (and says so)
     assert client_as(app, "domainadmin").get(link).status_code == 404
 
 
 def test_export_button_is_scoped(app, world):
     text = client_as(app, "domainadmin").get("/export").get_data(as_text=True)
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert [r["email"] for r in rows] == ["alice@example.org"] and "password_hash" not in rows[0]
+    assert [(r["email"], r["kind"]) for r in rows] == [
+        ("alice@example.org", "mailbox"),
+        ("example.net", "alias_domain"),
+    ]
+    assert "password_hash" not in rows[0]
     assert client_as(app, "domainadmin").get("/export?domain=other.org").status_code == 404
     full = client_as(app, "superadmin").get("/export?domain=other.org").get_data(as_text=True)
     assert "olga@other.org" in full and "{ARGON2ID}" in full

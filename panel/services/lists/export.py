@@ -1,14 +1,21 @@
-"""What a CSV export reads: the actor's mailboxes in chunks, and the aliases
-the ``aliases`` column can express. The CSV itself is :mod:`panel.bulk.exporter`'s."""
+"""What a CSV export reads: the actor's mailboxes in chunks, the aliases the
+``aliases`` column can express, every other alias and the alias domains (as
+rows of their own), and what an export covers. The CSV itself is
+:mod:`panel.bulk.exporter`'s.
+
+A mailbox's forwarding is stored as an alias with the mailbox's own address
+(:mod:`panel.services.forwarding`); it is a mailbox setting, not an alias,
+and the export leaves it out (and says so in :func:`export_coverage`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, not_, select
 from sqlalchemy.orm import Session
 
-from ...models import Alias, AliasDestination, Domain, Mailbox, QuotaUsage
+from ...models import Alias, AliasDestination, AliasDomain, Domain, Mailbox, QuotaUsage
 from ..actor import Actor
 from ..errors import NotFound
 from .keyset import scope_clauses
@@ -16,12 +23,20 @@ from .keyset import scope_clauses
 CHUNK = 1000
 
 
-def _domain_scope(actor: Actor, domain: Domain | None) -> list:
+# A domain list longer than this is told as "and N more".
+COVERAGE_NAMES = 20
+
+
+def _domain_scope(actor: Actor, domain: Domain | None, column=Mailbox.domain_id) -> list:
     if domain is None:
-        return scope_clauses(Mailbox.domain_id, actor)
+        return scope_clauses(column, actor)
     if not actor.sees_domain(domain.id):
         raise NotFound("domain", f"no domain {domain.name}")
-    return [Mailbox.domain_id == domain.id]
+    return [column == domain.id]
+
+
+def _not_a_forwarding():
+    return not_(exists().where(Mailbox.address == Alias.address))
 
 
 def export_chunks(session: Session, actor: Actor, domain: Domain | None = None, chunk: int = CHUNK) -> Iterator[list]:
@@ -53,10 +68,13 @@ def usage_rows(session: Session, actor: Actor, domain: Domain | None = None) -> 
     yield from session.execute(query.execution_options(yield_per=CHUNK))
 
 
-def single_destination_aliases(session: Session, actor: Actor, addresses: list[str]) -> dict[str, list[str]]:
-    """Aliases of the actor's domains whose only destination is one of these
-    mailboxes: exactly what the ``aliases`` column can express. Another
-    tenant's alias may point here too; it is theirs (and would not re-import)."""
+def single_destination_aliases(
+    session: Session, actor: Actor, addresses: list[str], domain: Domain | None = None
+) -> dict[str, list[str]]:
+    """Aliases of the actor's domains (or of ``domain``) whose only
+    destination is one of these mailboxes: exactly what the ``aliases``
+    column can express. Another tenant's alias may point here too; it is
+    theirs (and would not re-import)."""
     if not addresses:
         return {}
     pointing = session.execute(
@@ -76,7 +94,9 @@ def single_destination_aliases(session: Session, actor: Actor, addresses: list[s
     )
     if not single:
         return {}
-    query = select(Alias.id, Alias.address).where(Alias.id.in_(single), *scope_clauses(Alias.domain_id, actor))
+    query = select(Alias.id, Alias.address).where(
+        Alias.id.in_(single), _not_a_forwarding(), *_domain_scope(actor, domain, Alias.domain_id)
+    )
     names = dict(session.execute(query).all())
     found: dict[str, list[str]] = {}
     for alias_id, destination in pointing:
@@ -85,3 +105,97 @@ def single_destination_aliases(session: Session, actor: Actor, addresses: list[s
     for value in found.values():
         value.sort()
     return found
+
+
+def _in_aliases_column(actor: Actor, domain: Domain | None):
+    """An alias the ``aliases`` column carries: one destination, a mailbox
+    of the same export."""
+    only = (
+        select(func.min(AliasDestination.destination))
+        .where(AliasDestination.alias_id == Alias.id)
+        .having(func.count() == 1)
+        .correlate(Alias)
+        .scalar_subquery()
+    )
+    return exists().where(Mailbox.address == only, *_domain_scope(actor, domain))
+
+
+def _alias_rows_query(actor: Actor, domain: Domain | None):
+    return select(Alias.address, Alias.goto, Alias.active).where(
+        *_domain_scope(actor, domain, Alias.domain_id), _not_a_forwarding(), not_(_in_aliases_column(actor, domain))
+    )
+
+
+def export_alias_chunks(session: Session, actor: Actor, domain: Domain | None = None, chunk: int = CHUNK):
+    """The aliases the ``aliases`` column cannot carry (several
+    destinations, a destination outside the export, a catch-all to one),
+    as (address, goto, active), by address, ``chunk`` rows at a time."""
+    actor.require_manager("a full list of aliases is for the domain's admins")
+    query = _alias_rows_query(actor, domain).order_by(Alias.address)
+    yield from session.execute(query.execution_options(yield_per=chunk)).partitions()
+
+
+def export_alias_domains(session: Session, actor: Actor, domain: Domain | None = None) -> list:
+    """The alias domains of the actor's domains (or of ``domain``), as
+    (name, target name, active), by name; a handful per domain."""
+    actor.require_manager("a full list of alias domains is for the domain's admins")
+    query = select(AliasDomain.name, AliasDomain.target_name, AliasDomain.active).where(
+        *_domain_scope(actor, domain, AliasDomain.target_domain_id)
+    )
+    return list(session.execute(query.order_by(AliasDomain.name)))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What one export holds, said before (web) or after (CLI) it runs."""
+
+    domains: list[str]  # the first COVERAGE_NAMES, by name
+    domain_count: int
+    mailboxes: int
+    aliases: int  # every alias row or aliases-column entry (forwardings excepted)
+    alias_domains: int
+    forwardings: int  # mailbox forwardings, which the export leaves out
+    password_hashes: bool
+
+    def sentence(self) -> str:
+        names = ", ".join(self.domains)
+        if self.domain_count > len(self.domains):
+            names += f" and {self.domain_count - len(self.domains)} more"
+        text = (
+            f"{self.domain_count} domains ({names or 'none'}): {self.mailboxes} mailboxes, "
+            f"{self.aliases} aliases, {self.alias_domains} alias domains"
+        )
+        text += "; with password hashes" if self.password_hashes else "; without password hashes"
+        if self.forwardings:
+            text += f"; not included: {self.forwardings} mailbox forwardings and the domains' settings"
+        else:
+            text += "; not included: the domains' settings"
+        return text
+
+
+def export_coverage(session: Session, actor: Actor, domain: Domain | None = None) -> Coverage:
+    """Counted in SQL over the same scope the export reads."""
+    actor.require_manager("a full list of mailboxes is for the domain's admins")
+    domain_scope = _domain_scope(actor, domain, Domain.id)
+    names = list(session.scalars(select(Domain.name).where(*domain_scope).order_by(Domain.name).limit(COVERAGE_NAMES)))
+    # The domain rows' counters, never count(*) over the mailboxes.
+    totals = select(
+        func.count(Domain.id),
+        func.coalesce(func.sum(Domain.mailbox_count), 0),
+        func.coalesce(func.sum(Domain.alias_count), 0),
+    ).where(*domain_scope)
+    domain_count, mailbox_count, all_aliases = session.execute(totals).one()
+    alias_scope = _domain_scope(actor, domain, Alias.domain_id)
+    forwardings = session.scalar(select(func.count()).select_from(Alias).where(*alias_scope, not_(_not_a_forwarding())))
+    alias_domains = session.scalar(
+        select(func.count()).select_from(AliasDomain).where(*_domain_scope(actor, domain, AliasDomain.target_domain_id))
+    )
+    return Coverage(
+        domains=names,
+        domain_count=domain_count,
+        mailboxes=mailbox_count,
+        aliases=all_aliases - forwardings,
+        alias_domains=alias_domains,
+        forwardings=forwardings,
+        password_hashes=actor.is_superadmin,
+    )
