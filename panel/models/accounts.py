@@ -54,6 +54,8 @@ class Admin(Base):
     totp_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The pages' language they chose (panel.i18n.LANGUAGES); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
 
     domains: Mapped[list[Domain]] = relationship(secondary=admin_domains, order_by=Domain.name, lazy="selectin")
 
@@ -150,6 +152,22 @@ class LoginThrottle(Base):
 
     # Quiet budgets are purged by age.
     __table_args__ = (Index("ix_login_throttles_last_failure_at", "last_failure_at"),)
+
+
+class RequestBudget(Base):
+    """Anonymous requests per client address in a fixed window, for the
+    endpoints anyone may call (``c:<address>``: mail client autoconfig and
+    autodiscover). Kept in the database so every web worker counts on the
+    same budget. See services.request_budget."""
+
+    __tablename__ = "request_budgets"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    hits: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Budgets of past windows are purged by age.
+    __table_args__ = (Index("ix_request_budgets_window_start", "window_start"),)
 
 
 class OneTimeSecret(Base):

@@ -1,0 +1,47 @@
+"""The pages' language: Flask-Babel, English and French.
+
+The language is the one the signed-in user chose (``language`` on their
+admin or mailbox row), else the best match of the browser's
+Accept-Language, else English. Outside a request (the CLI, imports run by
+a command) and in the API everything stays English.
+
+Services raise their messages in English (``panel/services`` knows nothing
+of requests); the web layer translates what it shows.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_babel import Babel
+from flask_login import current_user
+
+from .languages import DEFAULT, LANGUAGE_NAMES, LANGUAGES
+
+babel = Babel()
+
+
+def chosen(user) -> str | None:
+    """A user's stored choice, if it is one the panel speaks."""
+    language = getattr(user, "language", None)
+    return language if language in LANGUAGES else None
+
+
+def select_locale() -> str:
+    if not has_request_context() or request.blueprint == "api":
+        return DEFAULT
+    try:
+        user = current_user._get_current_object() if current_user else None
+    except Exception:  # noqa: BLE001 - no user to ask (an error page with no database)
+        user = None
+    if user is not None and getattr(user, "is_authenticated", False):
+        language = chosen(user)
+        if language:
+            return language
+    return request.accept_languages.best_match(LANGUAGES, default=DEFAULT)
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES

@@ -1,0 +1,137 @@
+"""The pages' language: French when the browser asks for it, the user's
+stored choice over the browser's, English by default; the API and the CLI
+stay English whatever the header says."""
+
+from __future__ import annotations
+
+from html import unescape
+
+from sqlalchemy import select
+
+from panel.models import Admin, Mailbox
+from tests.helpers import MAILBOX_PASSWORD, PASSWORD, USERS, login, post
+
+FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5"}
+
+
+def _client(app, role=None, environ=None):
+    client = app.test_client()
+    client.environ_base.update(environ or {})
+    if role is not None:
+        username = USERS[role]
+        response = login(client, username, MAILBOX_PASSWORD if "@" in username else PASSWORD)
+        assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def _page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return unescape(response.get_data(as_text=True))
+
+
+def test_english_is_the_default(app, world):
+    page = _page(_client(app), "/login")
+    assert '<html lang="en">' in page and "<h1>Log in</h1>" in page and "Nom d'utilisateur" not in page
+    page = _page(_client(app, "superadmin"), "/")
+    assert "<h1>Dashboard</h1>" in page and "Largest domains" in page and "Tableau de bord" not in page
+
+
+def test_the_browser_asks_for_french(app, world):
+    page = _page(_client(app, environ=FRENCH), "/login")
+    assert '<html lang="fr">' in page
+    assert "<h1>Se connecter</h1>" in page and "Nom d'utilisateur" in page and "Mot de passe" in page
+
+    dashboard = _page(_client(app, "superadmin", FRENCH), "/")
+    assert "<h1>Tableau de bord</h1>" in dashboard
+    assert "Plus grands domaines" in dashboard and "Se déconnecter" in dashboard and ">Domaines</a>" in dashboard
+    assert "Largest domains" not in dashboard
+
+    portal = _page(_client(app, "mailbox", FRENCH), "/me/")
+    assert "Courrier stocké" in portal and "Dernière connexion (IMAP/POP3)" in portal and "jamais" in portal
+    assert "Se déconnecter partout" in portal and "Stored mail" not in portal
+
+
+def test_an_unknown_language_falls_back_to_english(app, world):
+    page = _page(_client(app, environ={"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9"}), "/login")
+    assert '<html lang="en">' in page and "<h1>Log in</h1>" in page
+
+
+def test_an_admins_stored_choice_wins_over_the_browser(app, world):
+    client = _client(app, "superadmin", FRENCH)
+    assert "Langue de ces pages" in _page(client, "/account/")
+    assert post(client, "/account/language", {"language": "en"}).status_code == 302
+    page = _page(client, "/")
+    assert '<html lang="en">' in page and "<h1>Dashboard</h1>" in page  # the header still says French
+    with world() as session:
+        assert session.scalar(select(Admin.language).where(Admin.username == USERS["superadmin"])) == "en"
+
+    english_browser = _client(app, "superadmin")
+    assert post(english_browser, "/account/language", {"language": "fr"}).status_code == 302
+    assert "<h1>Tableau de bord</h1>" in _page(english_browser, "/")
+    assert post(english_browser, "/account/language", {"language": ""}).status_code == 302  # the browser's again
+    assert "<h1>Dashboard</h1>" in _page(english_browser, "/")
+
+
+def test_a_mailbox_owners_stored_choice_wins_over_the_browser(app, world):
+    client = _client(app, "mailbox")
+    assert post(client, "/me/language", {"language": "fr"}).status_code == 302
+    page = _page(client, "/me/")
+    assert "Courrier stocké" in page and '<option value="fr" lang="fr" selected>' in page
+    with world() as session:
+        assert session.scalar(select(Mailbox.language).where(Mailbox.address == USERS["mailbox"])) == "fr"
+    # Another browser, signed in as the same owner, sees French too.
+    assert "Courrier stocké" in _page(_client(app, "mailbox"), "/me/")
+
+
+def test_a_language_the_panel_does_not_speak_is_refused(app, world):
+    client = _client(app, "superadmin")
+    response = post(client, "/account/language", {"language": "de"})
+    assert response.status_code == 400
+    assert "is not a language the panel speaks" in response.get_data(as_text=True)
+    with world() as session:
+        assert session.scalar(select(Admin.language).where(Admin.username == USERS["superadmin"])) is None
+
+
+def test_a_french_form_error_and_flash(app, world):
+    client = _client(app, "mailbox", FRENCH)
+    response = post(
+        client,
+        "/me/password",
+        {"current_password": "wrong", "new_password": "x", "password_confirm": "y"},
+    )
+    assert response.status_code == 422
+    assert "n'est pas votre mot de passe actuel" in unescape(response.get_data(as_text=True))
+
+
+def test_french_dates_and_sizes(app):
+    from datetime import date, datetime, timezone
+
+    from flask import render_template_string
+
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert render_template_string("{{ v|when }}", v=datetime(2025, 3, 12, 14, 5, tzinfo=timezone.utc)) == (
+            "12 mars 2025 14:05 UTC"
+        )
+        assert render_template_string("{{ v|size }} {{ 0|size }}", v=1536 * 1024**2) == "1,5G illimité"
+        assert render_template_string("{{ v|day }} {{ n|number }}", v=date(2025, 8, 1), n=12345) == (
+            "1 août 2025 12\u202f345"
+        )
+    with app.test_request_context("/"):
+        assert render_template_string("{{ v|when }}", v=datetime(2025, 3, 12, 14, 5, tzinfo=timezone.utc)) == (
+            "2025-03-12 14:05 UTC"
+        )
+        assert render_template_string("{{ v|size }} {{ 0|size }} {{ n|number }}", v=1536 * 1024**2, n=12345) == (
+            "1.5G unlimited 12,345"
+        )
+
+
+def test_the_api_and_the_cli_stay_english(app):
+    from flask_babel import get_locale, gettext
+
+    with app.test_request_context("/api/v1/domains", headers={"Accept-Language": "fr"}):
+        assert str(get_locale()) == "en" and gettext("Log in") == "Log in"
+    with app.test_request_context("/login", headers={"Accept-Language": "fr"}):
+        assert str(get_locale()) == "fr" and gettext("Log in") == "Se connecter"
+    with app.app_context():  # a CLI command: no request
+        assert str(get_locale()) == "en" and gettext("Log in") == "Log in"
