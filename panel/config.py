@@ -38,6 +38,15 @@ DEFAULTS = {
     # Days of hourly traffic counts kept (the page charts 30 days); older rows are deleted on ingest.
     "TRAFFIC_RETENTION_DAYS": 40,
     "QUEUE_COMMAND_PREFIX": "",
+    # The age of the oldest deferred message at which the queue_age status
+    # check warns and fails: a duration, "90s", "30m", "1h", "2d" (bare: seconds).
+    "STATUS_DEFERRED_WARN": "1h",
+    "STATUS_DEFERRED_FAIL": "24h",
+    # Where the mail servers serve implicit TLS, "host:port" space- or
+    # comma-separated (e.g. "127.0.0.1:993 127.0.0.1:465"): the certificate
+    # status check reads the certificate each one actually serves. Empty:
+    # it reads the file TLS_CERT instead.
+    "TLS_CHECK_ADDRESSES": "",
     # The certificate the mail servers serve (its expiry is a status check); empty: not checked.
     "TLS_CERT": "",
     # The status checks (services.status_mail): the Postfix map files
@@ -51,13 +60,19 @@ DEFAULTS = {
     # The DNS server the live DNS checks ask, as host[:port] (an IP address;
     # [v6]:port for IPv6); empty: the system's (/etc/resolv.conf).
     "DNS_RESOLVER": "",
+    # Anonymous mail client set-up requests (autoconfig, autodiscover) one
+    # client address (an IPv6 /64) may make per window of seconds; beyond,
+    # 429 with Retry-After. Counted in the database, so the limit holds
+    # across web workers. 0: no limit.
+    "CLIENT_SETUP_RATE_LIMIT": 60,
+    "CLIENT_SETUP_RATE_WINDOW": 300,
     # Largest request body (the CSV upload is at most 64 MiB plus form overhead).
     "MAX_CONTENT_LENGTH": 65 * 1024 * 1024,
 }
 
 # Settings read from MAILPANEL_<NAME>; booleans and ints are parsed.
 _BOOLEAN = {"SESSION_COOKIE_SECURE"}
-_INTEGER = {"MAX_CONTENT_LENGTH", "TRAFFIC_RETENTION_DAYS"}
+_INTEGER = {"MAX_CONTENT_LENGTH", "TRAFFIC_RETENTION_DAYS", "CLIENT_SETUP_RATE_LIMIT", "CLIENT_SETUP_RATE_WINDOW"}
 
 
 class ConfigError(RuntimeError):
@@ -125,6 +140,38 @@ def _check_retention(settings: dict) -> None:
         raise ConfigError(f"MAILPANEL_TRAFFIC_RETENTION_DAYS must be a whole number of days >= 1, not {days!r}")
 
 
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(value, name: str = "a duration") -> int:
+    """``"90s"``, ``"30m"``, ``"1h"``, ``"2d"`` or a number of seconds, in seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = int(value)
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", str(value).lower())
+        if match is None:
+            raise ConfigError(f"{name} must be a duration like 90s, 30m, 1h or 2d, not {value!r}")
+        seconds = int(match.group(1)) * _UNITS[match.group(2) or "s"]
+    if seconds < 1:
+        raise ConfigError(f"{name} must be at least one second, not {value!r}")
+    return seconds
+
+
+def _check_deferred_thresholds(settings: dict) -> None:
+    warn = duration_seconds(settings["STATUS_DEFERRED_WARN"], "MAILPANEL_STATUS_DEFERRED_WARN")
+    fail = duration_seconds(settings["STATUS_DEFERRED_FAIL"], "MAILPANEL_STATUS_DEFERRED_FAIL")
+    if warn > fail:
+        raise ConfigError("MAILPANEL_STATUS_DEFERRED_WARN must not be longer than MAILPANEL_STATUS_DEFERRED_FAIL")
+
+
+def _check_client_setup_rate(settings: dict) -> None:
+    limit, window = settings["CLIENT_SETUP_RATE_LIMIT"], settings["CLIENT_SETUP_RATE_WINDOW"]
+    if not isinstance(limit, int) or limit < 0:
+        raise ConfigError(f"MAILPANEL_CLIENT_SETUP_RATE_LIMIT must be a whole number >= 0 (0: no limit), not {limit!r}")
+    if not isinstance(window, int) or window < 1:
+        raise ConfigError(f"MAILPANEL_CLIENT_SETUP_RATE_WINDOW must be a whole number of seconds >= 1, not {window!r}")
+
+
 def mail_hostname(settings) -> str:
     """MAIL_HOSTNAME, or the machine's name the way deploy/mailstack picks it."""
     name = (settings.get("MAIL_HOSTNAME") or socket.getfqdn()).strip().lower().rstrip(".")
@@ -178,6 +225,8 @@ def load(app, overrides: dict | None = None, environ=None) -> None:
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "mailpanel.sqlite")
     _check_hash_scheme(settings)
     _check_retention(settings)
+    _check_deferred_thresholds(settings)
+    _check_client_setup_rate(settings)
     _roles_requiring_2fa(settings)
     settings["MAIL_HOSTNAME"] = mail_hostname(settings)
     dns_resolver(settings["DNS_RESOLVER"])  # a typo fails at start, not at the first check

@@ -112,3 +112,13 @@ def test_request_size_is_capped_and_configurable(tmp_path):
     assert app.config["MAX_CONTENT_LENGTH"] == 1024
     with pytest.raises(config.ConfigError, match="MAILPANEL_MAX_CONTENT_LENGTH"):
         config.load(app, environ={"MAILPANEL_SECRET_KEY": "k", "MAILPANEL_MAX_CONTENT_LENGTH": "big"})
+
+
+def test_deferred_thresholds_are_durations_checked_at_start(tmp_path):
+    assert [config.duration_seconds(v) for v in ("90", "90s", "30m", "2h", "1d", 5)] == [90, 90, 1800, 7200, 86400, 5]
+    for value in ("1 hour", "-5m", "0s"):
+        with pytest.raises(config.ConfigError, match="MAILPANEL_STATUS_DEFERRED_WARN"):
+            config.load(_app(tmp_path), environ={"MAILPANEL_STATUS_DEFERRED_WARN": value, "MAILPANEL_SECRET_KEY": "k"})
+    with pytest.raises(config.ConfigError, match="must not be longer"):
+        environ = {"MAILPANEL_STATUS_DEFERRED_WARN": "2d", "MAILPANEL_STATUS_DEFERRED_FAIL": "1d"}
+        config.load(_app(tmp_path), environ={**environ, "MAILPANEL_SECRET_KEY": "k"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ POSTFIX_PID = Path("/var/spool/postfix/pid/master.pid")
 DOVECOT_PID = Path("/run/dovecot/master.pid")
 CERT_WARN_DAYS, CERT_FAIL_DAYS = 21, 7
 QUEUE_WARN, QUEUE_FAIL = 100, 1000
-DEFERRED_WARN_S, DEFERRED_FAIL_S = 3600, 24 * 3600
+DEFERRED_WARN_S, DEFERRED_FAIL_S = 3600, 24 * 3600  # defaults of MAILPANEL_STATUS_DEFERRED_WARN/_FAIL
 FREE_WARN, FREE_FAIL = 0.10, 0.03  # share of space (and inodes) left
 CACHE_SECONDS = 5.0
 CHECK_TIMEOUT = 5.0
@@ -146,10 +147,31 @@ def check_queue(config, now: float | None = None) -> list[Result]:
                 "install deploy/sudoers-mailpanel and set MAILPANEL_QUEUE_COMMAND_PREFIX",
             )
         ]
-    return queue_results(sizes, oldest_deferred, now or time.time())
+    warn, fail = deferred_thresholds(config)
+    return queue_results(sizes, oldest_deferred, now or time.time(), warn, fail)
 
 
-def queue_results(sizes: dict[str, int], oldest_deferred: float | None, now: float) -> list[Result]:
+def deferred_thresholds(config) -> tuple[int, int]:
+    """MAILPANEL_STATUS_DEFERRED_WARN and _FAIL in seconds (checked at start-up)."""
+    from ..config import duration_seconds
+
+    warn = duration_seconds(config.get("STATUS_DEFERRED_WARN") or DEFERRED_WARN_S)
+    return warn, duration_seconds(config.get("STATUS_DEFERRED_FAIL") or DEFERRED_FAIL_S)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 2 * 3600 else f"{seconds / 3600:.1f} h"
+
+
+def queue_results(
+    sizes: dict[str, int],
+    oldest_deferred: float | None,
+    now: float,
+    warn: float = DEFERRED_WARN_S,
+    fail: float = DEFERRED_FAIL_S,
+) -> list[Result]:
     total = sum(sizes.values())
     shown = ", ".join(f"{n} {name}" for name, n in sorted(sizes.items())) or "empty"
     results = [
@@ -162,18 +184,83 @@ def queue_results(sizes: dict[str, int], oldest_deferred: float | None, now: flo
         )
     ]
     age = 0.0 if oldest_deferred is None else max(0.0, now - oldest_deferred)
-    state = grade(age, DEFERRED_WARN_S, DEFERRED_FAIL_S)
-    reason = "no deferred mail" if oldest_deferred is None else f"oldest deferred message waits {age / 3600:.1f} h"
+    state = grade(age, warn, fail)
+    reason = "no deferred mail"
+    if oldest_deferred is not None:
+        limit = f" (warning from {_duration(warn)}, failing from {_duration(fail)})" if state != OK else ""
+        reason = f"oldest deferred message waits {_duration(age)}{limit}"
     todo = "read its delay reason on the queue page" if state != OK else ""
     results.append(Result("queue_age", state, reason, todo, values={"age": age}))
     return results
 
 
+def served_certificate(address: str, timeout: float = CHECK_TIMEOUT):
+    """The certificate a server presents on an implicit-TLS port (OSError,
+    ssl.SSLError when it does not). Not verified: the check reads its
+    expiry, which must be reported even when it has already expired."""
+    import socket
+    import ssl
+
+    from cryptography import x509
+
+    host, _, port = address.strip().rpartition(":")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as raw:
+        with context.wrap_socket(raw, server_hostname=None) as conn:
+            return x509.load_der_x509_certificate(conn.getpeercert(binary_form=True))
+
+
+def _subject(cert) -> str:
+    from cryptography.x509.oid import NameOID
+
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else cert.subject.rfc4514_string()
+
+
+def check_served_certificates(addresses: list[str], now: dt.datetime | None = None) -> Result:
+    """The certificate each address serves; the one expiring first decides."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with ThreadPoolExecutor(max_workers=len(addresses)) as pool:
+        futures = {a: pool.submit(served_certificate, a) for a in addresses}
+        served, problems = {}, []
+        for address, future in futures.items():
+            try:
+                served[address] = future.result()
+            except (OSError, ValueError) as exc:
+                problems.append(f"{address}: {exc}")
+    if problems:
+        return Result(
+            "certificate",
+            FAILING,
+            f"no certificate served on {problems[0]}"[:300],
+            "start the mail servers with TLS (MAILSTACK_TLS_CERT) or fix MAILPANEL_TLS_CHECK_ADDRESSES",
+        )
+    address, cert = min(served.items(), key=lambda item: item[1].not_valid_after_utc)
+    days = (cert.not_valid_after_utc - now).total_seconds() / 86400
+    state = cert_state(days)
+    when = f"{cert.not_valid_after_utc:%Y-%m-%d %H:%M} UTC"
+    return Result(
+        "certificate",
+        state,
+        f"the certificate served on {address} ({_subject(cert)}) expires in {days:.0f} days, {when}",
+        "renew it, then postfix reload and doveadm reload" if state != OK else "",
+    )
+
+
 def check_certificate(config, now: dt.datetime | None = None) -> Result:
+    addresses = [a for a in re.split(r"[\s,]+", config.get("TLS_CHECK_ADDRESSES") or "") if a]
+    if addresses:
+        return check_served_certificates(addresses, now)
     path = config.get("TLS_CERT") or ""
     if not path:
         return Result(
-            "certificate", UNKNOWN, "no certificate configured", "set MAILPANEL_TLS_CERT to the one mailstack serves"
+            "certificate",
+            UNKNOWN,
+            "no certificate configured",
+            "set MAILPANEL_TLS_CHECK_ADDRESSES (e.g. 127.0.0.1:993 127.0.0.1:465) or MAILPANEL_TLS_CERT",
         )
     try:
         from cryptography import x509
@@ -220,15 +307,25 @@ def check_logs(config) -> list[Result]:
     return results
 
 
+def vital(session, config) -> list[Result]:
+    """What serving mail needs: the two servers and the database. Cheap (two
+    pid files, one query), so /health asks it live: a load balancer must not
+    be told "ok" from a cache filled before the database went away."""
+    return [check_postfix(config), check_dovecot(config), check_database(session)]
+
+
 def run_all(session, config, now: float | None = None) -> list[Result]:
-    results = [check_postfix(config), check_dovecot(config), check_database(session)]
+    results = vital(session, config)
     if results[0].state == OK:
         results += check_queue(config, now)
     else:
         results.append(Result("queue", UNKNOWN, "Postfix is not running: the queue is not being worked", ""))
     from .status_mail import run_mail_checks  # it builds on this module's Result
 
-    mail = run_mail_checks(session, config, results[0].state == OK, results[1].state == OK)
+    if results[2].state == FAILING:  # they all start from a mailbox read in the database
+        mail = [Result("mail_lookups", UNKNOWN, "not checked: the database is unreachable", "")]
+    else:
+        mail = run_mail_checks(session, config, results[0].state == OK, results[1].state == OK)
     return results + mail + [check_certificate(config), check_disk(config), *check_logs(config)]
 
 

@@ -4,6 +4,7 @@ delivery lines quota_clone's check reads."""
 
 import datetime as dt
 import sqlite3
+import threading
 
 from panel.services import status, status_mail
 
@@ -27,6 +28,36 @@ def test_postmap_finding_the_key_not_finding_it_and_failing_are_told_apart(tmp_p
     assert missing.state == status.FAILING and "does not know b.test" in missing.reason
     broken = status_mail.check_map({}, _map(tmp_path, "no_such_table"), "a.test", False)
     assert broken.state == status.FAILING and "no such table" in broken.reason
+
+
+def _locked(db, seconds: float) -> threading.Event:
+    """Hold an exclusive lock on db (rollback-journal mode, so readers are
+    refused) for `seconds`; the event is set once the lock is held."""
+    held = threading.Event()
+
+    def hold():
+        conn = sqlite3.connect(db, isolation_level=None)
+        conn.execute("BEGIN EXCLUSIVE")
+        held.set()
+        threading.Event().wait(seconds)
+        conn.execute("ROLLBACK")
+        conn.close()
+
+    threading.Thread(target=hold, daemon=True).start()
+    assert held.wait(5)
+    return held
+
+
+def test_a_map_that_meets_a_locked_sqlite_file_is_asked_again(tmp_path):
+    """Postfix's SQLite client has no busy timeout: a lookup can meet a lock
+    another process holds for a moment. The check tries again before it
+    calls the map broken, and says so when the lock stays."""
+    good = _map(tmp_path, "domains")
+    _locked(tmp_path / "maps.sqlite", 3.3)  # longer than one postmap waits (~2.8 s)
+    assert status_mail.check_map({}, good, "a.test", True).state == status.OK
+    _locked(tmp_path / "maps.sqlite", 10)  # postmap itself waits about 1 s a try
+    stuck = status_mail.check_map({}, good, "a.test", True)
+    assert stuck.state == status.FAILING and "database is locked" in stuck.reason
 
 
 def test_a_missing_postmap_is_unknown_and_says_what_to_do(tmp_path):

@@ -23,6 +23,16 @@ def test_an_old_deferred_message_fails_the_queue_age_check():
     assert age.state == "failing" and "48.0 h" in age.reason
 
 
+def test_the_deferred_thresholds_come_from_the_configuration():
+    now = 1_800_000_000
+    config = {"STATUS_DEFERRED_WARN": "30s", "STATUS_DEFERRED_FAIL": "5m"}
+    warn, fail = status.deferred_thresholds(config)
+    assert (warn, fail) == (30, 300) and status.deferred_thresholds({}) == (3600, 86400)
+    states = [status.queue_results({"deferred": 1}, now - age, now, warn, fail)[1] for age in (10, 40, 400)]
+    assert [r.state for r in states] == ["ok", "warning", "failing"]
+    assert states[1].reason == "oldest deferred message waits 40 s (warning from 30 s, failing from 5 min)"
+
+
 def test_an_empty_queue_is_ok():
     assert [r.state for r in status.queue_results({}, None, 0)] == ["ok", "ok"]
 
@@ -35,6 +45,12 @@ def test_worst_state_wins():
 def test_a_missing_pid_file_means_postfix_is_not_running(tmp_path):
     result = status.check_postfix({"POSTFIX_PID_FILE": str(tmp_path / "master.pid")})
     assert result.state == "failing" and "not running" in result.reason
+
+
+def test_nothing_serving_tls_at_a_checked_address_fails_the_certificate_check(tmp_path):
+    good = certificate_file(tmp_path / "cert.pem", days=90)
+    result = status.check_certificate({"TLS_CHECK_ADDRESSES": "127.0.0.1:1", "TLS_CERT": str(good)})
+    assert result.state == "failing" and result.reason.startswith("no certificate served on 127.0.0.1:1")
 
 
 def test_a_certificate_expiring_in_three_days_fails(tmp_path):
@@ -65,3 +81,23 @@ def test_status_page_and_dashboard_name_a_stopped_postfix(app, world, tmp_path):
     page = root.get("/status")
     assert page.status_code == 200 and 'data-check="postfix" data-state="failing"' in page.get_data(as_text=True)
     assert "Postfix is not running" in root.get("/").get_data(as_text=True)
+
+
+def test_health_asks_live_while_the_dashboard_reads_a_cache(app, world, tmp_path):
+    """The dashboard fills the status cache; a load balancer asking a moment
+    later, after Postfix died, must hear "unavailable", not the cached "ok"."""
+    import os
+
+    from tests.helpers import client_as
+
+    running = tmp_path / "running.pid"
+    running.write_text(f"{os.getpid()}\n")
+    app.config.update(POSTFIX_PID_FILE=str(running), DOVECOT_PID_FILE=str(running))
+    status.clear_cache()
+    root = client_as(app, "superadmin")
+    assert "Postfix master process" in root.get("/status").get_data(as_text=True)
+    assert app.test_client().get("/health").get_data(as_text=True) == "ok\n"
+    running.unlink()  # Postfix (and Dovecot) gone, within the cache's lifetime
+    assert 'data-check="postfix" data-state="ok"' in root.get("/status").get_data(as_text=True)  # still cached
+    response = app.test_client().get("/health")
+    assert (response.status_code, response.get_data(as_text=True)) == (503, "unavailable\n")
