@@ -12,11 +12,12 @@ def create_app(overrides: dict | None = None):
     """The application: defaults, then MAILPANEL_* environment, then ``overrides``."""
     from flask import Flask
 
-    from . import api, cli, config, db, urls, web
+    from . import api, cli, config, db, i18n, urls, web
 
     app = Flask(__name__, instance_path=config.instance_path(), instance_relative_config=True)
     config.load(app, overrides)
     db.init_app(app)
+    i18n.init_app(app)
     cli.init_app(app)
     urls.init_app(app)
     web.init_app(app)

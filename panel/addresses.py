@@ -56,6 +56,10 @@ def normalize_domain(value: str) -> str:
     value = value.strip()
     _refuse_controls(value, "a domain")
     value = value.rstrip(".") if value.endswith(".") and not value.endswith("..") else value
+    if "" in value.split("."):
+        raise AddressError(
+            f"{value[:80]} has two dots in a row (or a dot at an end): each part between dots needs a name"
+        )
     try:
         ascii_form = value.lower() if value.isascii() else idna.encode(value, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
@@ -64,12 +68,15 @@ def normalize_domain(value: str) -> str:
         raise AddressError(f"a domain is at most {DOMAIN_MAX} characters")
     labels = ascii_form.split(".")
     if len(labels) < 2:
-        raise AddressError("a domain needs at least two labels, like example.org")
+        raise AddressError("a domain needs at least two parts, like example.org")
     for label in labels:
         if not _LABEL_RE.match(label):
-            raise AddressError(f"invalid domain label {label!r}")
+            raise AddressError(
+                f"each part of a domain is 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen"
+                f" ({label[:63]} is not)"
+            )
     if labels[-1].isdigit():
-        raise AddressError("the top-level label cannot be numeric")
+        raise AddressError("the last part of a domain cannot be a number")
     return ascii_form
 
 

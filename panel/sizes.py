@@ -37,6 +37,8 @@ def parse_count(value, maximum: int = MAX_COUNT) -> int:
         number = value
     else:
         text = str(value).strip()
+        if text.startswith("-") and _DIGITS.match(text[1:]):
+            raise SizeError("cannot be negative")
         if not _DIGITS.match(text):
             raise SizeError("must be a whole number")
         if len(text.lstrip("0")) > _MAX_DIGITS:
@@ -58,6 +60,8 @@ def parse_size(value) -> int:
     else:
         text = str(value).strip()
         match = _SIZE_RE.match(text)
+        if text.startswith("-") and _SIZE_RE.match(text[1:]):
+            raise SizeError("a size cannot be negative")
         if not match:
             raise SizeError(f"{text[:40]!r} is not a size; use bytes or a unit like 500M or 2G")
         whole, decimals, unit = match.groups()
@@ -90,6 +94,13 @@ def format_size(number: int | None, exact: bool = False) -> str:
             value = number / factor
             return f"{value:.0f}{unit}" if value == int(value) else f"{value:.1f}{unit}"
     return str(number) if exact else f"{number}B"
+
+
+def format_amount(number: int | None) -> str:
+    """An amount in a message, in the units people type: exact when that
+    is short (``1124M`` as typed, not ``1.1G``), else rounded (``1.1G``)."""
+    exact = format_size(number, exact=True)
+    return exact if len(exact) <= 6 else format_size(number)
 
 
 def format_limit(number: int | None) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from werkzeug.routing import BaseConverter
 
 
@@ -23,6 +25,22 @@ class AddressConverter(BaseConverter):
     weight = 150
 
 
+class AnyCaseConverter(BaseConverter):
+    """``<anycase("autodiscover"):_>``: one fixed path segment in any mix of
+    upper and lower case. Outlook and the devices that copy it spell
+    ``/Autodiscover/Autodiscover.xml`` as they please (IIS never minded),
+    and the nginx snippet passes every spelling on (``location ~*``)."""
+
+    def __init__(self, url_map, word: str):
+        super().__init__(url_map)
+        self.word = word
+        self.regex = f"(?i:{re.escape(word)})"
+
+    def to_url(self, value) -> str:
+        return self.word
+
+
 def init_app(app) -> None:
     # Before any blueprint: rules are compiled as they are registered.
     app.url_map.converters["address"] = AddressConverter
+    app.url_map.converters["anycase"] = AnyCaseConverter

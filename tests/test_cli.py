@@ -244,7 +244,7 @@ def test_admin_create(runner, session):
             "--password-stdin",
             input="admin-password\n",
         ),
-        "no domain",
+        "the domain nope.org is not hosted here",
     )
     assert count(session, Admin) == 1
 

@@ -147,3 +147,41 @@ def test_disabling_revokes_tokens_and_enabling_does_not_revive_them(session, act
     admins.update_admin(session, actor, dom, active=True)
     session.commit()
     assert tokens.authenticate(session, token) is None
+
+
+def _lesser_actors(domain):
+    return [Actor("lesser", Role.DOMAINADMIN, frozenset({domain.id})), Actor("lesser", Role.HELPDESK, None)]
+
+
+def test_only_a_superadmin_lists_accounts_or_ends_anothers_sessions(session, actor, domain):
+    dom = admins.create_admin(session, actor, "dom", "domainadmin", "password-123", ["example.org"])
+    web_sessions.start(session, dom.id, "192.0.2.1", "test")
+    session.commit()
+    for lesser in _lesser_actors(domain):
+        with pytest.raises(Forbidden):
+            admins.list_admins(session, lesser)
+        with pytest.raises(Forbidden):
+            admins.end_sessions(session, lesser, dom)
+    assert session.scalar(select(func.count()).select_from(WebSession)) == 1
+    assert [a.username for a in admins.list_admins(session, actor)] == ["dom"]
+    assert admins.end_sessions(session, Actor.from_admin(dom), dom) == 1  # one's own: allowed
+
+
+def test_a_password_change_ends_the_other_sessions_and_a_reset_lifts_the_lock(session, actor, domain):
+    from panel.models import LoginThrottle
+
+    dom = admins.create_admin(session, actor, "dom", "domainadmin", "password-123", ["example.org"])
+    here, _ = web_sessions.start(session, dom.id, "192.0.2.1", "this browser")
+    web_sessions.start(session, dom.id, "192.0.2.2", "another browser")
+    session.add(LoginThrottle(key="u:dom", failures=9))
+    session.commit()
+    # One's own change: the session in use stays, the others end, a lock stays (it is not theirs to lift).
+    admins.set_admin_password(session, Actor.from_admin(dom, session_id=here.id), dom, "my-new-password-1")
+    session.commit()
+    assert list(session.scalars(select(WebSession.id))) == [here.id]
+    assert session.get(LoginThrottle, "u:dom") is not None
+    # A superadmin's reset ends every session of the account and lifts its lock.
+    admins.set_admin_password(session, actor, dom, "reset-by-root-1")
+    session.commit()
+    assert session.scalar(select(func.count()).select_from(WebSession)) == 0
+    assert session.get(LoginThrottle, "u:dom") is None

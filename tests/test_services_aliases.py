@@ -129,3 +129,60 @@ def test_alias_domain_rules(session, actor, domain):
     aliases.set_alias_domain_active(session, actor, ad, False)
     aliases.delete_alias_domain(session, actor, ad)
     session.commit()
+
+
+def _missing(call, name: str) -> str:
+    """What asking for ``name`` is told, with the name written as NAME."""
+    with pytest.raises(NotFound) as refused:
+        call(name)
+    return str(refused.value).replace(name, "NAME")
+
+
+def test_another_tenants_alias_and_alias_domain_are_missing_word_for_word(session, actor, domain):
+    domains.create_domain(session, actor, "other.org")
+    aliases.create_alias(session, actor, "x@other.org", ["a@x.org"])
+    aliases.create_alias_domain(session, actor, "other.net", "other.org")
+    session.commit()
+    admin = Actor("dom", Role.DOMAINADMIN, frozenset({domain.id}))
+    get_alias = lambda address: aliases.get_alias(session, admin, address)  # noqa: E731
+    assert _missing(get_alias, "x@other.org") == _missing(get_alias, "x@nowhere.org") == "address: no alias NAME"
+    get_alias_domain = lambda name: aliases.get_alias_domain(session, admin, name)  # noqa: E731
+    assert _missing(get_alias_domain, "other.net") == _missing(get_alias_domain, "nowhere.net")
+    assert _missing(get_alias_domain, "other.net") == "name: no alias domain NAME"
+
+
+def test_the_helpdesk_is_refused_its_own_domains_aliases(session, actor, domain):
+    """Aliases are the managers': the helpdesk finds mailboxes only, even
+    through a caller that forgot the view's declaration."""
+    aliases.create_alias(session, actor, "x@example.org", ["a@x.org"])
+    aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    session.commit()
+    helpdesk = Actor("help", Role.HELPDESK, frozenset({domain.id}))
+    with pytest.raises(Forbidden):
+        aliases.get_alias(session, helpdesk, "x@example.org")
+    with pytest.raises(Forbidden):
+        aliases.get_alias_domain(session, helpdesk, "example.net")
+
+
+def test_changing_an_alias_checks_the_actor_again(session, actor, domain):
+    """update/delete take an alias row, however the caller found it: each
+    checks the actor itself, and a refusal changes nothing."""
+    alias = aliases.create_alias(session, actor, "x@example.org", ["a@x.org"])
+    alias_domain = aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    session.commit()
+    other = domains.create_domain(session, actor, "other.org")
+    for who in (
+        Actor("help", Role.HELPDESK, frozenset({domain.id})),
+        Actor("o", Role.DOMAINADMIN, frozenset({other.id})),
+    ):
+        with pytest.raises((Forbidden, NotFound)):
+            aliases.update_alias(session, who, alias, destinations=["b@x.org"])
+        with pytest.raises((Forbidden, NotFound)):
+            aliases.delete_alias(session, who, alias)
+        with pytest.raises((Forbidden, NotFound)):
+            aliases.set_alias_domain_active(session, who, alias_domain, False)
+        with pytest.raises((Forbidden, NotFound)):
+            aliases.delete_alias_domain(session, who, alias_domain)
+    session.commit()
+    assert [d.destination for d in aliases.get_alias(session, actor, "x@example.org").destinations] == ["a@x.org"]
+    assert aliases.get_alias_domain(session, actor, "example.net").active

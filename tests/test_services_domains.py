@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from panel.models import AuditEvent, Domain, Role
-from panel.services import Actor, Conflict, Forbidden, ServiceError, aliases, domains, mailboxes
+from panel.services import Actor, Conflict, Forbidden, NotFound, ServiceError, aliases, domains, mailboxes
 
 
 def test_create_domain_normalises_and_audits(session, actor):
@@ -152,3 +152,42 @@ def test_over_limits_names_each_limit_a_batch_would_break(session, actor):
     over = domains.over_limits(domain, mailboxes=2, quota_bytes=600 * 1024**2, aliases=2)
     assert set(over) == {"email", "quota", "aliases"}
     assert "allows 2 mailboxes; it has 1 and this would add 2" in over["email"]
+
+
+def test_only_the_domains_admins_set_its_users_rights(session, actor):
+    domain = domains.create_domain(session, actor, "example.org")
+    other = domains.create_domain(session, actor, "other.org")
+    session.commit()
+    for refused in (
+        Actor("help", Role.HELPDESK, frozenset({domain.id})),
+        Actor("otherdom", Role.DOMAINADMIN, frozenset({other.id})),
+    ):
+        with pytest.raises((Forbidden, NotFound)):
+            domains.set_user_rights(session, refused, domain, forward_outside=not domain.users_forward_outside)
+    before = domain.users_forward_outside
+    domains.set_user_rights(
+        session, Actor("dom", Role.DOMAINADMIN, frozenset({domain.id})), domain, forward_outside=not before
+    )
+    assert domain.users_forward_outside is (not before)
+
+
+def test_another_tenants_domain_and_alias_domain_answer_like_a_name_nobody_hosts(session, actor):
+    """managed_domain (creating an alias or a mailbox at a domain): which
+    other domains exist is not the actor's to learn, word for word."""
+    domains.create_domain(session, actor, "example.org")
+    other = domains.create_domain(session, actor, "other.org")
+    aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    session.commit()
+    outsider = Actor("otherdom", Role.DOMAINADMIN, frozenset({other.id}))
+
+    def answer(name):
+        with pytest.raises(ServiceError) as refused:
+            domains.managed_domain(session, outsider, name)
+        # The answer names what was typed: compare it with the name taken out.
+        return str(refused.value).replace(name, "NAME"), {
+            k: v.replace(name, "NAME") for k, v in refused.value.fields.items()
+        }
+
+    nobody = answer("nobody.example")
+    assert answer("example.org") == nobody and answer("example.net") == nobody
+    assert "is not one of your domains" in nobody[0]

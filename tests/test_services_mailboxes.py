@@ -193,7 +193,7 @@ def test_disable_enable_and_audit(session, actor, domain):
     session.commit()
     assert session.get(Mailbox, mb.id).active is False
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "mailbox.update")).one()
-    assert json.loads(event.details) == {"active": False, "sessions_ended": 0}
+    assert json.loads(event.details) == {"active": False, "sessions_ended": 0, "was": {"active": True}}
 
 
 def test_delete_keeps_maildir_name_in_audit_and_clears_usage(session, actor, domain):
@@ -218,3 +218,31 @@ def test_failed_service_call_leaves_nothing_behind(session, actor):
     session.rollback()
     assert session.scalars(select(Mailbox.address)).all() == ["a@example.org"]
     assert session.scalar(select(Domain.mailbox_count)) == 1
+
+
+def test_another_tenants_mailbox_is_missing_word_for_word(session, actor, domain):
+    domains.create_domain(session, actor, "other.org")
+    mailboxes.create_mailbox(session, actor, "olga@other.org", password="a-long-passphrase-9")
+    session.commit()
+    admin = Actor("dom", Role.DOMAINADMIN, frozenset({domain.id}))
+    told = []
+    for address in ("olga@other.org", "olga@nowhere.org"):
+        with pytest.raises(NotFound) as refused:
+            mailboxes.get_mailbox(session, admin, address)
+        told.append(str(refused.value).replace(address, "NAME"))
+    assert told == ["address: no mailbox NAME"] * 2
+
+
+def test_another_domains_admin_and_a_mailbox_user_set_no_password(session, actor, domain):
+    other = domains.create_domain(session, actor, "other.org")
+    jane = mailboxes.create_mailbox(session, actor, "jane@example.org", password=PW)
+    bob = mailboxes.create_mailbox(session, actor, "bob@example.org", password=PW)
+    session.commit()
+    for refused in (Actor("otherdom", Role.DOMAINADMIN, frozenset({other.id})), Actor.from_mailbox(bob)):
+        with pytest.raises((Forbidden, NotFound)):
+            mailboxes.set_password(session, refused, jane, password="taken-over-1")
+    assert passwords.verify(PW, jane.password_hash)
+    mailboxes.set_password(
+        session, Actor("help", Role.HELPDESK, frozenset({domain.id})), jane, password="reset-by-help-1"
+    )
+    assert passwords.verify("reset-by-help-1", jane.password_hash)

@@ -25,7 +25,7 @@ def test_sizes(typed, size):
         (str(MAX_BYTES + 1), "too large"),
         ("8388608T", "too large"),
         (2**64, "too large"),
-        ("-1", "not a size"),
+        ("-1", "cannot be negative"),
         (-1, "negative"),
         ("²", "not a size"),
         ("٣G", "not a size"),

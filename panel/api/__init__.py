@@ -34,6 +34,6 @@ def _no_store(response):
 
 
 # Routes and handlers attach to ``bp`` as these modules are imported.
-from . import aliases, bulk, domains, errors, mailbox_settings, mailboxes, openapi  # noqa: E402,F401
+from . import aliases, bulk, dkim, domains, errors, mailbox_settings, mailboxes, openapi  # noqa: E402,F401
 
 errors.register(bp)

@@ -7,6 +7,7 @@ from flask import request
 
 from .. import text
 from ..db import get_session
+from ..models import utc_iso
 from ..services import ServiceError
 from ..services.errors import safe_text
 from ..sizes import SizeError, parse_count
@@ -105,4 +106,6 @@ def commit():
 
 
 def timestamp(value) -> str | None:
-    return value.isoformat() if value is not None else None
+    """ISO 8601 in UTC with its zone, ``2026-12-03T14:05:09Z``, on both
+    databases (SQLite hands stored times back naive; PostgreSQL as +00:00)."""
+    return utc_iso(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from ..db import get_session
-from ..models import AppPassword, Mailbox, Vacation, as_utc
+from ..models import AppPassword, Mailbox, Vacation
 from ..services import app_passwords, forwarding, mailboxes, vacation
 from . import bp
 from .auth import MANAGERS, actor, token_required
@@ -118,8 +118,8 @@ def app_password_json(row: AppPassword, used=None) -> dict:
         "id": row.id,
         "name": row.name,
         "protocols": row.protocols.strip(",").split(","),
-        "created_at": timestamp(as_utc(row.created_at)),
-        "expires_at": timestamp(as_utc(row.expires_at) if row.expires_at else None),
+        "created_at": timestamp(row.created_at),
+        "expires_at": timestamp(row.expires_at),
         "last_used_at": timestamp(used),
     }
 

@@ -16,6 +16,8 @@ from .errors import error_response
 ERRORS = (400, 401, 403, 404, 409, 413)
 _S, _I, _B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 _NULL_S = {"type": "string", "nullable": True}
+# Times are UTC with their zone: 2026-12-03T14:05:09Z.
+_NULL_TIME = {"type": "string", "format": "date-time", "nullable": True}
 _SIZE = {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]}
 
 
@@ -58,7 +60,7 @@ SCHEMAS = {
             "quota_allocated": _I,
             "users_change_password": _B,
             "users_forward_outside": _B,
-            "created_at": _NULL_S,
+            "created_at": _NULL_TIME,
         },
         ("name", "active", "max_mailboxes", "max_aliases", "max_quota", "total_quota", "default_quota"),
     ),
@@ -97,8 +99,8 @@ SCHEMAS = {
             "name": _S,
             "quota": _I,
             "active": _B,
-            "created_at": _NULL_S,
-            "password_changed_at": _NULL_S,
+            "created_at": _NULL_TIME,
+            "password_changed_at": _NULL_TIME,
         },
         ("email", "domain", "name", "quota", "active"),
     ),
@@ -108,13 +110,26 @@ SCHEMAS = {
     ),
     "MailboxUpdate": _object({"name": _S, "quota": _SIZE, "active": _B}),
     "PasswordChange": _object({"password": _S, "password_hash": _S}),
+    "MailboxBulk": _object(
+        {
+            "action": {"type": "string", "enum": ["disable", "enable", "quota", "delete"]},
+            "emails": {"type": "array", "items": _S, "maxItems": 1000},
+            "all": _B,
+            "state": {"type": "string", "enum": ["active", "disabled"]},
+            "unused": {"type": "string", "enum": ["30", "90", "365", "never"]},
+            "quota": _SIZE,
+            "expected": _I,
+        },
+        ("action",),
+    ),
+    "MailboxBulkResult": _object({"action": _S, "changed": _I, "unchanged": _I}, ("action", "changed", "unchanged")),
     "Alias": _object(
         {
             "address": _S,
             "domain": _S,
             "active": _B,
             "destinations": {"type": "array", "items": _S},
-            "created_at": _NULL_S,
+            "created_at": _NULL_TIME,
         },
         ("address", "domain", "active", "destinations"),
     ),
@@ -124,7 +139,7 @@ SCHEMAS = {
     ),
     "AliasUpdate": _object({"active": _B, "destinations": {"oneOf": [{"type": "array", "items": _S}, _S]}}),
     "AliasDomain": _object(
-        {"name": _S, "target": _S, "active": _B, "created_at": _NULL_S}, ("name", "target", "active")
+        {"name": _S, "target": _S, "active": _B, "created_at": _NULL_TIME}, ("name", "target", "active")
     ),
     "AliasDomainCreate": _object({"name": _S, "target": _S, "active": _B}, ("name", "target")),
     "AliasDomainUpdate": _object({"active": _B}, ("active",)),
@@ -136,6 +151,11 @@ SCHEMAS = {
             "updated": _I,
             "unchanged": _I,
             "aliases_created": _I,
+            "aliases_updated": _I,
+            "aliases_unchanged": _I,
+            "alias_domains_created": _I,
+            "alias_domains_updated": _I,
+            "alias_domains_unchanged": _I,
             "domains_created": {"type": "array", "items": _S},
             "generated_passwords": {
                 "type": "array",
@@ -176,15 +196,31 @@ SCHEMAS = {
             "id": _I,
             "name": _S,
             "protocols": {"type": "array", "items": _S},
-            "created_at": _NULL_S,
-            "expires_at": _NULL_S,
-            "last_used_at": _NULL_S,
+            "created_at": _NULL_TIME,
+            "expires_at": _NULL_TIME,
+            "last_used_at": _NULL_TIME,
         },
         ("id", "name", "protocols", "created_at", "expires_at", "last_used_at"),
     ),
     "AppPasswordList": _object({"items": {"type": "array", "items": _ref("AppPassword")}}, ("items",)),
     "AppPasswordCreate": _object({"name": _S, "protocols": {"type": "array", "items": _S}, "expires": _S}, ("name",)),
     "AppPasswordWithSecret": _object({"app_password": _ref("AppPassword"), "secret": _S}, ("app_password", "secret")),
+    "DkimKey": _object(
+        {
+            "selector": _S,
+            "algorithm": {"type": "string", "enum": ["rsa", "ed25519"]},
+            "state": {"type": "string", "enum": ["published", "active", "retired"]},
+            "created_at": _S,
+            "activated_at": _NULL_S,
+            "retired_at": _NULL_S,
+            "public_key": _S,
+            "dns_name": _S,
+            "txt": _S,
+        },
+        ("selector", "algorithm", "state", "created_at", "activated_at", "retired_at", "public_key", "dns_name", "txt"),
+    ),
+    "DkimKeyList": _object({"items": {"type": "array", "items": _ref("DkimKey")}}, ("items",)),
+    "DkimKeyCreate": _object({"selector": _S, "algorithm": {"type": "string", "enum": ["rsa", "ed25519"]}}),
 }
 for _name in ("Domain", "Mailbox", "Alias", "AliasDomain"):
     SCHEMAS[_name + "Page"] = _page(_name)
@@ -234,6 +270,29 @@ def document() -> dict:
             "get": _op("A domain", 200, "Domain"),
             "patch": _op("Change a domain", 200, "Domain", "DomainUpdate"),
             "delete": _op("Delete an empty domain", 204, None),
+        },
+        "/domains/{name}/dkim": {
+            "parameters": [name],
+            "get": _op("The domain's DKIM keys (public keys and TXT records only)", 200, "DkimKeyList"),
+            "post": _op("Make a DKIM key, published but not signing yet", 201, "DkimKey", "DkimKeyCreate"),
+        },
+        "/domains/{name}/dkim/{selector}/activate": {
+            "parameters": [name, _path_param("selector")],
+            "post": _op("Sign the domain's mail with this key (the previous one stays published)", 200, "DkimKey"),
+        },
+        "/domains/{name}/dkim/{selector}/retire": {
+            "parameters": [name, _path_param("selector")],
+            "post": _op("Stop using the key and wipe its private key", 200, "DkimKey"),
+        },
+        "/domains/{name}/mailboxes/bulk": {
+            "parameters": [name],
+            "post": _op(
+                "Disable, enable, delete or set the quota of the listed mailboxes (emails) or of all matching"
+                " a filter (all, state, unused): at most 1000, all or none, one audit event each",
+                200,
+                "MailboxBulkResult",
+                "MailboxBulk",
+            ),
         },
         "/mailboxes": {
             "get": _op(
@@ -302,7 +361,7 @@ def document() -> dict:
         "/import": {
             "post": {
                 **_op(
-                    "Import mailboxes from CSV (all or nothing)",
+                    "Import mailboxes, aliases and alias domains from CSV (all or nothing)",
                     200,
                     "ImportResult",
                     params=(_query("dry_run", _FLAG), _query("update", _FLAG), _query("create_domains", _FLAG)),
@@ -312,7 +371,7 @@ def document() -> dict:
         },
         "/export": {
             "get": _op(
-                "Export mailboxes as CSV (streamed)",
+                "Export mailboxes, aliases and alias domains as CSV (streamed)",
                 200,
                 None,
                 params=(_query("domain"),),

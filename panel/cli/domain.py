@@ -112,7 +112,9 @@ def _print_report(report) -> None:
         click.echo(f"{status}\t{item.record}\t{item.name}\t{item.reason}")
     summary = f"{len(report.problems)} missing or wrong"
     if report.unknown:
-        summary += f", {len(report.unknown)} unknown (DNS did not answer: nothing was kept)"
+        # A check DNS answered in part is kept (its unknown records marked); one it never answered is not.
+        kept = "the rest was kept" if report.reached else "nothing was kept"
+        summary += f", {len(report.unknown)} unknown (DNS did not answer: {kept})"
     checked = report.checked_at.isoformat(timespec="seconds")
     click.echo(f"checked {checked}: {summary}", err=bool(report.problems or report.unknown))
 

@@ -99,6 +99,10 @@ def import_command(file, dry_run, update, create_domains, passwords_out):
     except BaseException:
         session.rollback()
         raise
+    for row in result.preview:
+        click.echo(f"line {row.line}: {row.action} {row.kind.replace('_', ' ')} {row.address}: {row.detail}")
+    if result.preview_more:
+        click.echo(f"... and {result.preview_more} more rows that would be written")
     click.echo(result.summary())
     if result.generated:
         click.echo(f"generated passwords written to {passwords_out}")
@@ -111,15 +115,18 @@ def _write_passwords(path: str, generated: list[tuple[str, str]]) -> None:
 @users_cli.command("export")
 @click.option("--domain", help="Only this domain.")
 def export_command(domain):
-    """Write every mailbox as CSV to standard output (streamed)."""
+    """Write every mailbox, alias and alias domain as CSV to standard output
+    (streamed); what it covers goes to standard error."""
     session, actor = get_session(), cli_actor()
     try:
         scope = lists.visible_domain(session, actor, domain) if domain else None
+        coverage = lists.export_coverage(session, actor, scope)
     except ServiceError as exc:
         raise click.ClickException(str(exc)) from None
     for piece in export_csv(session, actor, scope):
         sys.stdout.write(piece)
     sys.stdout.flush()
+    click.echo(f"exported {coverage.sentence()}", err=True)
 
 
 COMMANDS = [users_cli]

@@ -13,9 +13,18 @@
 """
 
 from ..addresses import ADDRESS_MAX, DOMAIN_MAX
-from .accounts import Admin, ApiToken, LoginThrottle, OneTimeSecret, RecoveryCode, WebSession, admin_domains
+from .accounts import (
+    Admin,
+    ApiToken,
+    LoginThrottle,
+    OneTimeSecret,
+    RecoveryCode,
+    RequestBudget,
+    WebSession,
+    admin_domains,
+)
 from .audit import AuditEvent
-from .base import ALL_ROLES, MANAGERS, NAMING_CONVENTION, Base, Role, as_utc, utcnow
+from .base import ALL_ROLES, MANAGERS, NAMING_CONVENTION, Base, Role, as_utc, utc_iso, utcnow
 from .dkim import DkimKey
 from .dns_check import DnsCheck
 from .mail import Alias, AliasDestination, AliasDomain, Domain, DomainName, Mailbox, QuotaUsage
@@ -41,6 +50,7 @@ __all__ = [
     "Domain",
     "DomainName",
     "LoginThrottle",
+    "RequestBudget",
     "Mailbox",
     "OneTimeSecret",
     "QuotaUsage",
@@ -55,5 +65,6 @@ __all__ = [
     "WebSession",
     "admin_domains",
     "as_utc",
+    "utc_iso",
     "utcnow",
 ]

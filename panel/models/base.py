@@ -33,21 +33,25 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(timezone.utc)
 
 
+def utc_iso(value: datetime | None) -> str | None:
+    """A stored time as ISO 8601 in UTC with its zone, to the second:
+    ``2026-12-03T14:05:09Z`` (the API's and the CSV exports' form)."""
+    if value is None:
+        return None
+    return as_utc(value).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class Role(str, enum.Enum):
-    # Ordered by rank: an actor never manages an account that outranks them.
+    # Lowest first. Only a superadmin manages accounts, so no rank is compared.
     # MAILBOX is a mailbox's owner in the portal (/me/), never an admin account.
     MAILBOX = "mailbox"
     HELPDESK = "helpdesk"
     DOMAINADMIN = "domainadmin"
     SUPERADMIN = "superadmin"
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
 
     @classmethod
     def admin_roles(cls) -> tuple[Role, ...]:

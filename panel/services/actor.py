@@ -84,6 +84,3 @@ class Actor:
         other domains exist is not theirs to learn."""
         if not self.sees_domain(domain_id):
             raise NotFound(None, "there is no such thing in your domains")
-
-    def outranked_by(self, role: Role) -> bool:
-        return role.rank > self.role.rank

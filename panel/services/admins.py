@@ -11,7 +11,7 @@ from .. import passwords
 from ..models import Admin, Domain, Role, utcnow
 from . import audit, domains, login_guard, tokens, web_sessions
 from .actor import Actor
-from .errors import Forbidden, NotFound, ServiceError
+from .errors import FieldErrors, NotFound, ServiceError, check_confirmed
 from .persist import insert_unique
 
 # What names an existing account (older ones may hold an @) ...
@@ -41,7 +41,20 @@ def parse_role(value) -> Role:
 
 
 def _domains(session: Session, names) -> list[Domain]:
-    return [domains.get_domain(session, name, "domains") for name in dict.fromkeys(names or [])]
+    """The domains named, every unknown one told at once."""
+    found, missing = [], []
+    for name in dict.fromkeys(names or []):
+        try:
+            found.append(domains.get_domain(session, name, "domains"))
+        except NotFound:
+            missing.append(name[:80])
+        except ServiceError as error:
+            raise ServiceError("domains", f"{name[:80]}: {error.in_words()}") from None
+    if len(missing) == 1:
+        raise NotFound("domains", f"the domain {missing[0]} is not hosted here")
+    if missing:
+        raise NotFound("domains", f"the domains {', '.join(missing[:10])} are not hosted here")
+    return found
 
 
 def _check_scope(role: Role, scoped: list[Domain], all_domains: bool) -> None:
@@ -67,13 +80,6 @@ def _hash(password, username: str) -> str:
         raise ServiceError("password", str(exc)) from None
 
 
-def _require_rank(actor: Actor, *roles: Role) -> None:
-    actor.require_superadmin()
-    for role in roles:
-        if actor.outranked_by(role):
-            raise Forbidden("that account outranks you")
-
-
 def get_admin(session: Session, username: str) -> Admin:
     if not _USERNAME_RE.match((username or "").strip().lower()):
         raise NotFound("username", f"no admin {username!r}")
@@ -84,16 +90,37 @@ def get_admin(session: Session, username: str) -> Admin:
 
 
 def create_admin(
-    session: Session, actor: Actor, username: str, role, password: str, domain_names=(), all_domains: bool = False
+    session: Session,
+    actor: Actor,
+    username: str,
+    role,
+    password: str,
+    domain_names=(),
+    all_domains: bool = False,
+    password_confirm: str | None = None,
 ) -> Admin:
-    username, role = parse_username(username), parse_role(role)
-    _require_rank(actor, role)
-    scoped = _domains(session, domain_names)
-    _check_scope(role, scoped, bool(all_domains))
+    # Accounts are a superadmin's alone (and nothing outranks a superadmin,
+    # so there is no rank to compare): refused before any field is read.
+    actor.require_superadmin()
+    problems, role_, scoped, stored = FieldErrors(), None, [], None
+    with problems.collect():
+        username = parse_username(username)
+    with problems.collect():
+        role_ = parse_role(role)
+    with problems.collect():
+        scoped = _domains(session, domain_names)
+    if role_ is not None and "domains" not in problems:
+        with problems.collect():
+            _check_scope(role_, scoped, bool(all_domains))
+    with problems.collect():
+        stored = _hash(password, username)
+    check_confirmed(password, password_confirm, problems)
+    problems.raise_any("the account was not created: see the fields")
+    role = role_
     admin = Admin(
         username=username,
         role=role.value,
-        password_hash=_hash(password, username),
+        password_hash=stored,
         domains=scoped,
         all_domains=bool(all_domains),
         active=True,
@@ -123,9 +150,8 @@ def update_admin(
     account's sessions (they were granted under the old rights), and
     disabling it also revokes its API tokens: enabling it again revives
     neither."""
-    _require_rank(actor, Role(admin.role))
+    actor.require_superadmin()
     new_role = parse_role(role) if role is not None else Role(admin.role)
-    _require_rank(actor, new_role)
     scoped = _domains(session, domain_names) if domain_names is not None else list(admin.domains)
     everything = admin.all_domains if all_domains is None else bool(all_domains)
     if actor.admin_id == admin.id and (new_role is not Role(admin.role) or active is False):
@@ -133,31 +159,41 @@ def update_admin(
     if new_role is Role.SUPERADMIN:
         scoped, everything = [], False
     _check_scope(new_role, scoped, everything)
-    changes = {}
+    changes, was = {}, {}
     if new_role.value != admin.role:
+        was["role"] = admin.role
         admin.role = changes["role"] = new_role.value
     if {d.id for d in scoped} != {d.id for d in admin.domains} or everything != admin.all_domains:
+        was["domains"] = _scope_words(list(admin.domains), admin.all_domains)
         admin.domains, admin.all_domains = scoped, everything
         changes["domains"] = _scope_words(scoped, everything)
     if active is not None and bool(active) != admin.active:
+        was["active"] = admin.active
         admin.active = changes["active"] = bool(active)
         if not admin.active:
             changes["tokens_revoked"] = tokens.revoke_all(session, admin)
     if changes:
         changes["sessions_ended"] = web_sessions.end_all(session, admin.id)
-        audit.record(session, actor, "admin.update", admin.username, **changes)
+        audit.record(session, actor, "admin.update", admin.username, **changes, was=was)
     return admin
 
 
-def set_admin_password(session: Session, actor: Actor, admin: Admin, password) -> Admin:
+def set_admin_password(
+    session: Session, actor: Actor, admin: Admin, password, password_confirm: str | None = None
+) -> Admin:
     """A superadmin resets anyone's password; anybody may change their own.
     Either way the account's other sessions end (someone who knew the old
     password may be signed in); changing one's own keeps the session in use.
     ``password`` is plain text or a :class:`passwords.Prepared` one."""
     own = actor.admin_id == admin.id
     if not own:
-        _require_rank(actor, Role(admin.role))
-    admin.password_hash = _hash(password, admin.username)
+        actor.require_superadmin()
+    problems, stored = FieldErrors(), None
+    with problems.collect():
+        stored = _hash(password, admin.username)
+    check_confirmed(password, password_confirm, problems)
+    problems.raise_any("the password was not changed: see the fields")
+    admin.password_hash = stored
     admin.password_changed_at = utcnow()
     ended = web_sessions.end_all(session, admin.id, keep=actor.session_id if own else None)
     if not own:
@@ -169,7 +205,7 @@ def set_admin_password(session: Session, actor: Actor, admin: Admin, password) -
 def end_sessions(session: Session, actor: Actor, admin: Admin) -> int:
     """ "Sign out everywhere": one's own sessions, or (a superadmin) anyone's."""
     if actor.admin_id != admin.id:
-        _require_rank(actor, Role(admin.role))
+        actor.require_superadmin()
     ended = web_sessions.end_all(session, admin.id)
     audit.record(session, actor, "admin.sessions_ended", admin.username, sessions_ended=ended)
     return ended

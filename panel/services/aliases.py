@@ -11,7 +11,7 @@ from ..addresses import AddressError, normalize_address, normalize_alias_address
 from ..models import Alias, AliasDestination, AliasDomain
 from . import audit, domains
 from .actor import Actor
-from .errors import Conflict, Forbidden, NotFound, ServiceError
+from .errors import Conflict, FieldErrors, Forbidden, NotFound, ServiceError
 from .persist import insert_unique
 
 MAX_DESTINATIONS = 1000
@@ -32,15 +32,20 @@ def parse_destinations(values) -> list[str]:
     if isinstance(values, str):
         values = _SEPARATORS.split(values)
     result: list[str] = []
+    bad: list[str] = []  # every bad one is told, not only the first
     for value in values or []:
         if not value or not value.strip():
             continue
         try:
             address = normalize_address(value)
         except AddressError as exc:
-            raise ServiceError("destinations", f"{value.strip()[:80]}: {exc}") from None
+            bad.append(f"{value.strip()[:80]}: {exc}")
+            continue
         if address not in result:
             result.append(address)
+    if bad:
+        shown = "; ".join(bad[:10])
+        raise ServiceError("destinations", shown + (f"; and {len(bad) - 10} more" if len(bad) > 10 else ""))
     if not result:
         raise ServiceError("destinations", "at least one destination is required")
     if len(result) > MAX_DESTINATIONS:
@@ -48,7 +53,7 @@ def parse_destinations(values) -> list[str]:
     return result
 
 
-def _check_not_only_self(address: str, destinations: list[str]) -> None:
+def check_not_only_self(address: str, destinations: list[str]) -> None:
     if destinations == [address]:
         raise ServiceError("destinations", "an alias cannot point only to itself")
 
@@ -63,9 +68,14 @@ def get_alias(session: Session, actor: Actor, address: str) -> Alias:
 
 
 def create_alias(session: Session, actor: Actor, address: str, destinations, active: bool = True) -> Alias:
-    address, domain_name = parse_alias_address(address, new=True)
+    problems, targets = FieldErrors(), []
+    with problems.collect():
+        address, domain_name = parse_alias_address(address, new=True)
+    with problems.collect():
+        targets = parse_destinations(destinations)
+    problems.raise_any("the alias was not created: see the fields")
     domain = domains.managed_domain(session, actor, domain_name)
-    return add_alias(session, actor, domain, address, parse_destinations(destinations), active)
+    return add_alias(session, actor, domain, address, targets, active)
 
 
 def add_alias(
@@ -80,7 +90,7 @@ def add_alias(
     """The alias rules once permission is settled (create_alias, or a
     mailbox's forwarding, services.forwarding): not only itself, unique,
     within the domain's limit, audited unless the caller audits."""
-    _check_not_only_self(address, targets)
+    check_not_only_self(address, targets)
     if session.scalar(select(Alias.id).where(Alias.address == address)):
         raise Conflict("address", f"the alias {address} already exists")
     alias = Alias(
@@ -94,7 +104,9 @@ def add_alias(
     alias.domain_active = domains.current_active(session, domain)
     insert_unique(session, alias, "address", f"the alias {address} already exists")
     if audit_action:
-        audit.record(session, actor, audit_action, address, destinations=targets, active=alias.active)
+        audit.record(
+            session, actor, audit_action, address, domain_id=domain.id, destinations=targets, active=alias.active
+        )
     return alias
 
 
@@ -102,17 +114,20 @@ def update_alias(
     session: Session, actor: Actor, alias: Alias, *, destinations=None, active: bool | None = None
 ) -> Alias:
     actor.require_manage(alias.domain_id)
-    changes = {}
+    changes, was = {}, {}
     if destinations is not None:
         targets = parse_destinations(destinations)
-        _check_not_only_self(alias.address, targets)
-        if targets != [d.destination for d in alias.destinations]:
+        check_not_only_self(alias.address, targets)
+        before = [d.destination for d in alias.destinations]
+        if targets != before:
+            was["destinations"] = before
             replace_destinations(session, alias, targets)
             changes["destinations"] = targets
     if active is not None and bool(active) != alias.active:
+        was["active"] = alias.active
         alias.active = changes["active"] = bool(active)
     if changes:
-        audit.record(session, actor, "alias.update", alias.address, **changes)
+        audit.record(session, actor, "alias.update", alias.address, domain_id=alias.domain_id, **changes, was=was)
     return alias
 
 
@@ -130,7 +145,7 @@ def delete_alias(session: Session, actor: Actor, alias: Alias) -> None:
     actor.require_manage(alias.domain_id)
     domains.release_alias(session, alias.domain)
     session.delete(alias)
-    audit.record(session, actor, "alias.delete", alias.address)
+    audit.record(session, actor, "alias.delete", alias.address, domain_id=alias.domain_id)
 
 
 # -- alias domains ---------------------------------------------------------
@@ -150,13 +165,11 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
     makes Postfix treat the name as local, so a domain admin who could pick
     any name (gmail.com, the server's own name, a future tenant's domain)
     would receive every hosted user's mail to it."""
-    if not actor.is_superadmin:
+    if not actor.is_superadmin:  # before any lookup: no answer about others' names
         raise Forbidden("only a superadmin may add an alias domain")
     name = domains.parse_domain_name(name)
     target_domain = domains.managed_domain(session, actor, domains.parse_domain_name(target, "target"), "target")
-    if name == target_domain.name:
-        raise ServiceError("name", "an alias domain cannot point to itself")
-    domains.check_new_name(session, name, as_alias=True)
+    check_new_alias_domain(session, actor, name, target_domain.name)
     alias_domain = AliasDomain(
         name=name,
         target=target_domain,
@@ -165,19 +178,50 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
         target_active=domains.current_active(session, target_domain),
     )
     insert_unique(session, alias_domain, "name", f"{name} is already hosted here (as a domain or an alias domain)")
-    audit.record(session, actor, "alias_domain.create", name, target=target_domain.name, active=alias_domain.active)
+    audit.record(
+        session,
+        actor,
+        "alias_domain.create",
+        name,
+        domain_id=target_domain.id,
+        target=target_domain.name,
+        active=alias_domain.active,
+    )
     return alias_domain
+
+
+def check_new_alias_domain(session: Session, actor: Actor, name: str, target_name: str) -> None:
+    """The rules for a new alias domain ``name`` (parsed) of a managed
+    domain, without writing: what the CSV importer's check pass asks."""
+    if not actor.is_superadmin:
+        raise Forbidden("only a superadmin may add an alias domain")
+    if name == target_name:
+        raise ServiceError("name", "an alias domain cannot point to itself")
+    domains.check_new_name(session, name, as_alias=True)
 
 
 def set_alias_domain_active(session: Session, actor: Actor, alias_domain: AliasDomain, active: bool) -> AliasDomain:
     actor.require_manage(alias_domain.target_domain_id)
     if alias_domain.active != bool(active):
         alias_domain.active = bool(active)
-        audit.record(session, actor, "alias_domain.enable" if active else "alias_domain.disable", alias_domain.name)
+        audit.record(
+            session,
+            actor,
+            "alias_domain.enable" if active else "alias_domain.disable",
+            alias_domain.name,
+            domain_id=alias_domain.target_domain_id,
+        )
     return alias_domain
 
 
 def delete_alias_domain(session: Session, actor: Actor, alias_domain: AliasDomain) -> None:
     actor.require_manage(alias_domain.target_domain_id)
     session.delete(alias_domain)
-    audit.record(session, actor, "alias_domain.delete", alias_domain.name, target=alias_domain.target.name)
+    audit.record(
+        session,
+        actor,
+        "alias_domain.delete",
+        alias_domain.name,
+        domain_id=alias_domain.target_domain_id,
+        target=alias_domain.target.name,
+    )

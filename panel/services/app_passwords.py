@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, time, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import passwords, text
@@ -70,7 +70,8 @@ def create(
         problems.update(exc.fields)
     if problems:
         raise ServiceError(None, "the app password was not made", **problems)
-    if len(list_for(session, actor, mailbox)) >= MAX_PER_MAILBOX:
+    live = select(func.count()).where(AppPassword.mailbox_id == mailbox.id, AppPassword.revoked_at.is_(None))
+    if session.scalar(live) >= MAX_PER_MAILBOX:
         raise ServiceError("name", f"a mailbox has at most {MAX_PER_MAILBOX} app passwords: revoke one first")
     row = AppPassword(
         mailbox_id=mailbox.id, name=name, secret_hash="-", protocols="," + ",".join(chosen) + ",", expires_at=expires_at
@@ -84,6 +85,7 @@ def create(
         actor,
         "mailbox.app_password.create",
         mailbox.address,
+        domain_id=mailbox.domain_id,
         app_password=row.id,
         name=name,
         protocols=chosen,
@@ -128,7 +130,15 @@ def revoke(session: Session, actor: Actor, mailbox: Mailbox, row: AppPassword) -
     require_self_or_manager(actor, mailbox)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record(session, actor, "mailbox.app_password.revoke", mailbox.address, app_password=row.id, name=row.name)
+        audit.record(
+            session,
+            actor,
+            "mailbox.app_password.revoke",
+            mailbox.address,
+            domain_id=mailbox.domain_id,
+            app_password=row.id,
+            name=row.name,
+        )
 
 
 def is_expired(row: AppPassword) -> bool:

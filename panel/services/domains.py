@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_domain
 from ..models import Alias, AliasDomain, Domain, DomainName, Mailbox
-from ..sizes import SizeError, parse_count, parse_size
+from ..sizes import SizeError, format_amount, parse_count, parse_size
 from . import audit
 from .actor import Actor
-from .errors import Conflict, NotFound, ServiceError, one_line
+from .errors import Conflict, FieldErrors, NotFound, ServiceError, one_line
 from .persist import insert_unique
 
 LIMIT_FIELDS = ("max_mailboxes", "max_aliases", "max_quota_bytes", "total_quota_bytes", "default_quota_bytes")
@@ -63,7 +63,8 @@ def check_new_name(session: Session, name: str, field: str = "name", *, as_alias
         raise Conflict(field, f"{name} is already a hosted domain" if as_alias else f"the domain {name} already exists")
 
 
-def _parse_limits(values: dict) -> dict:
+def _parse_limits(values: dict, problems: FieldErrors) -> dict:
+    """The limits that parse; each one that does not is added to ``problems``."""
     limits = {}
     for field, value in values.items():
         if field not in LIMIT_FIELDS:
@@ -73,70 +74,120 @@ def _parse_limits(values: dict) -> dict:
         try:
             limits[field] = parse_size(value) if field in _SIZE_FIELDS else parse_count(value)
         except SizeError as exc:
-            raise ServiceError(field, str(exc)) from None
+            problems.add(field, str(exc))
     return limits
 
 
-def _check_limit_consistency(session: Session, domain: Domain) -> None:
-    """A limit may not be set below what the domain already uses."""
-    if domain.max_mailboxes and domain.mailbox_count > domain.max_mailboxes:
-        raise ServiceError("max_mailboxes", f"the domain already has {domain.mailbox_count} mailboxes")
-    if domain.max_aliases and domain.alias_count > domain.max_aliases:
-        raise ServiceError("max_aliases", f"the domain already has {domain.alias_count} aliases")
-    if domain.total_quota_bytes and domain.quota_allocated_bytes > domain.total_quota_bytes:
-        raise ServiceError("total_quota_bytes", "mailboxes already have more quota than this in total")
-    if domain.max_quota_bytes and domain.default_quota_bytes > domain.max_quota_bytes:
-        raise ServiceError("default_quota_bytes", "is larger than the maximum quota per mailbox")
-    if (domain.max_quota_bytes or domain.total_quota_bytes) and not domain.default_quota_bytes:
-        raise ServiceError("default_quota_bytes", "is required (not unlimited) when the domain has a quota limit")
+def _check_limit_consistency(session: Session, domain: Domain, problems: FieldErrors) -> None:
+    """A limit may not be set below what the domain already uses. A check
+    that involves a field already refused is left out (it would judge a
+    value the user did not type)."""
+
+    def check(fields: tuple[str, ...], broken: bool, message) -> None:
+        if not any(f in problems for f in fields) and broken:
+            problems.add(fields[0], message() if callable(message) else message)
+
+    check(
+        ("max_mailboxes",),
+        domain.max_mailboxes and domain.mailbox_count > domain.max_mailboxes,
+        f"the domain already has {domain.mailbox_count} mailboxes",
+    )
+    check(
+        ("max_aliases",),
+        domain.max_aliases and domain.alias_count > domain.max_aliases,
+        f"the domain already has {domain.alias_count} aliases",
+    )
+    check(
+        ("total_quota_bytes",),
+        domain.total_quota_bytes and domain.quota_allocated_bytes > domain.total_quota_bytes,
+        lambda: f"its mailboxes already have {format_amount(domain.quota_allocated_bytes)} of quota in total",
+    )
+    check(
+        ("default_quota_bytes", "max_quota_bytes"),
+        domain.max_quota_bytes and domain.default_quota_bytes > domain.max_quota_bytes,
+        lambda: f"is larger than the largest quota of one mailbox ({format_amount(domain.max_quota_bytes)})",
+    )
+    check(
+        ("default_quota_bytes", "max_quota_bytes", "total_quota_bytes"),
+        (domain.max_quota_bytes or domain.total_quota_bytes) and not domain.default_quota_bytes,
+        "is required (0, unlimited, is not allowed) when the domain has a quota limit",
+    )
     if domain.id is not None and (domain.max_quota_bytes or domain.total_quota_bytes):
-        too_large = Mailbox.quota_bytes == 0
-        if domain.max_quota_bytes:
-            too_large = or_(too_large, Mailbox.quota_bytes > domain.max_quota_bytes)
-        query = select(Mailbox.id).where(Mailbox.domain_id == domain.id, too_large).limit(1)
-        if session.scalar(query) is not None:
-            field = "max_quota_bytes" if domain.max_quota_bytes else "total_quota_bytes"
-            raise ServiceError(field, "some mailboxes already have a larger (or unlimited) quota")
+        field = "max_quota_bytes" if domain.max_quota_bytes else "total_quota_bytes"
+        if field not in problems:
+            _check_mailbox_quotas(session, domain, field, problems)
+
+
+def _check_mailbox_quotas(session: Session, domain: Domain, field: str, problems: FieldErrors) -> None:
+    """No mailbox may keep an unlimited quota, or one above the new maximum."""
+    too_large = Mailbox.quota_bytes == 0
+    if domain.max_quota_bytes:
+        too_large = or_(too_large, Mailbox.quota_bytes > domain.max_quota_bytes)
+    query = select(Mailbox.address, Mailbox.quota_bytes).where(Mailbox.domain_id == domain.id, too_large).limit(1)
+    found = session.execute(query).first()
+    if found is None:
+        return
+    address, quota = found
+    if not quota:
+        problems.add(field, f"{address} has an unlimited quota: give it a limit first")
+    else:
+        largest = format_amount(domain.max_quota_bytes)
+        problems.add(field, f"{address} already has a quota of {format_amount(quota)}, more than {largest}")
 
 
 def create_domain(
     session: Session, actor: Actor, name: str, description: str = "", active: bool = True, **limits
 ) -> Domain:
     actor.require_superadmin()
-    name = parse_domain_name(name)
-    check_new_name(session, name)
+    problems = FieldErrors()
+    with problems.collect():
+        name = parse_domain_name(name)
+        check_new_name(session, name)
+    with problems.collect():
+        description = _description(description)
     domain = Domain(
         name=name,
-        description=_description(description),
+        description=description if "description" not in problems else "",
         active=bool(active),
         mailbox_count=0,
         alias_count=0,
         quota_allocated_bytes=0,
         **{f: 0 for f in LIMIT_FIELDS},
     )
-    for field, value in _parse_limits(limits).items():
+    for field, value in _parse_limits(limits, problems).items():
         setattr(domain, field, value)
-    _check_limit_consistency(session, domain)
+    _check_limit_consistency(session, domain, problems)
+    problems.raise_any("the domain was not created: see the fields")
     insert_unique(session, domain, "name", f"{name} is already hosted here (as a domain or an alias domain)")
     audit.record(
-        session, actor, "domain.create", name, active=domain.active, **{f: getattr(domain, f) for f in LIMIT_FIELDS}
+        session,
+        actor,
+        "domain.create",
+        name,
+        domain_id=domain.id,
+        active=domain.active,
+        **{f: getattr(domain, f) for f in LIMIT_FIELDS},
     )
     return domain
 
 
 def update_domain(session: Session, actor: Actor, domain: Domain, description: str | None = None, **limits) -> Domain:
     actor.require_superadmin()
-    changes = {}
+    changes, was, problems = {}, {}, FieldErrors()
     if description is not None and description != domain.description:
-        domain.description = _description(description)
-        changes["description"] = domain.description
-    for field, value in _parse_limits(limits).items():
+        with problems.collect():
+            old = domain.description
+            domain.description = changes["description"] = _description(description)
+            was["description"] = old
+    for field, value in _parse_limits(limits, problems).items():
         if getattr(domain, field) != value:
+            was[field] = getattr(domain, field)
             setattr(domain, field, value)
             changes[field] = value
-    _check_limit_consistency(session, domain)
+    _check_limit_consistency(session, domain, problems)
+    problems.raise_any("the domain was not saved: see the fields")
     if changes:
-        audit.record(session, actor, "domain.update", domain.name, **changes)
+        audit.record(session, actor, "domain.update", domain.name, domain_id=domain.id, **changes, was=was)
     return domain
 
 
@@ -152,13 +203,15 @@ def set_user_rights(
     own password ("off": passwords are handled centrally) and forward to
     addresses outside the hosted domains. A domain's admins decide."""
     actor.require_manage(domain.id)
-    changes = {}
+    changes, was = {}, {}
     if change_password is not None and bool(change_password) != domain.users_change_password:
+        was["users_change_password"] = domain.users_change_password
         domain.users_change_password = changes["users_change_password"] = bool(change_password)
     if forward_outside is not None and bool(forward_outside) != domain.users_forward_outside:
+        was["users_forward_outside"] = domain.users_forward_outside
         domain.users_forward_outside = changes["users_forward_outside"] = bool(forward_outside)
     if changes:
-        audit.record(session, actor, "domain.user_rights", domain.name, **changes)
+        audit.record(session, actor, "domain.user_rights", domain.name, domain_id=domain.id, **changes, was=was)
     return domain
 
 
@@ -171,7 +224,7 @@ def set_domain_active(session: Session, actor: Actor, domain: Domain, active: bo
         # mail servers read.
         session.flush()
         _copy_active(session, domain)
-        audit.record(session, actor, "domain.enable" if active else "domain.disable", domain.name)
+        audit.record(session, actor, "domain.enable" if active else "domain.disable", domain.name, domain_id=domain.id)
     return domain
 
 
@@ -213,7 +266,7 @@ def delete_domain(session: Session, actor: Actor, domain: Domain) -> None:
     if alias_domains:
         raise Conflict("domain", f"{domain.name} is the target of {alias_domains} alias domains")
     session.delete(domain)
-    audit.record(session, actor, "domain.delete", domain.name)
+    audit.record(session, actor, "domain.delete", domain.name, domain_id=domain.id)
 
 
 def _description(text: str | None) -> str:
@@ -240,9 +293,9 @@ def over_limits(domain: Domain, mailboxes: int = 0, quota_bytes: int = 0, aliase
         and domain.total_quota_bytes
         and domain.quota_allocated_bytes + quota_bytes > domain.total_quota_bytes
     ):
-        problems["quota"] = (
-            f"{domain.name} has a total quota of {domain.total_quota_bytes} bytes and this would go over it"
-        )
+        given_out = format_amount(domain.quota_allocated_bytes + quota_bytes)
+        total = format_amount(domain.total_quota_bytes)
+        problems["quota"] = f"the domain's total quota of {total} is exceeded: {given_out} would be given out"
     if aliases and domain.max_aliases and domain.alias_count + aliases > domain.max_aliases:
         problems["aliases"] = (
             f"{domain.name} allows {domain.max_aliases} aliases; "
@@ -272,9 +325,16 @@ def reserve_quota(session: Session, domain: Domain, quota_bytes: int) -> None:
     if quota_bytes and not adjust_counter(
         session, domain, Domain.quota_allocated_bytes, Domain.total_quota_bytes, quota_bytes
     ):
-        raise Conflict(
-            "quota", f"{domain.name} has no quota left for this mailbox (total {domain.total_quota_bytes} bytes)"
-        )
+        raise Conflict("quota", quota_left(domain))
+
+
+def quota_left(domain: Domain) -> str:
+    """What is left of the domain's total quota, in the units people type."""
+    left = max(domain.total_quota_bytes - domain.quota_allocated_bytes, 0)
+    total = format_amount(domain.total_quota_bytes)
+    if not left:
+        return f"none of the domain's {total} is left"
+    return f"only {format_amount(left)} of the domain's {total} is left"
 
 
 def release_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:

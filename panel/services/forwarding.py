@@ -32,6 +32,11 @@ class Forwarding:
 
 def get_forwarding(session: Session, actor: Actor, mailbox: Mailbox) -> Forwarding | None:
     require_self_or_manager(actor, mailbox)
+    return forwarding_of(session, mailbox)
+
+
+def forwarding_of(session: Session, mailbox: Mailbox) -> Forwarding | None:
+    """The mailbox's forwarding, for a caller that has checked the actor."""
     alias = _alias(session, mailbox)
     if alias is None:
         return None
@@ -53,7 +58,7 @@ def set_forwarding(session: Session, actor: Actor, mailbox: Mailbox, destination
     else:
         aliases.replace_destinations(session, alias, goto)
         alias.active = True
-    audit.record(session, actor, "mailbox.forwarding", mailbox.address, destinations=targets, keep_copy=keep_copy)
+    _audit(session, actor, mailbox, targets, keep_copy)
     return alias
 
 
@@ -63,7 +68,20 @@ def stop_forwarding(session: Session, actor: Actor, mailbox: Mailbox) -> None:
     if alias is not None:
         domains.release_alias(session, mailbox.domain)
         session.delete(alias)
-        audit.record(session, actor, "mailbox.forwarding", mailbox.address, destinations=[], keep_copy=True)
+        _audit(session, actor, mailbox, [], True)
+
+
+def _audit(session: Session, actor: Actor, mailbox: Mailbox, targets: list[str], keep_copy: bool) -> None:
+    # "No forwarding" is recorded as forwarding to nobody, keeping the copy.
+    audit.record(
+        session,
+        actor,
+        "mailbox.forwarding",
+        mailbox.address,
+        domain_id=mailbox.domain_id,
+        destinations=targets,
+        keep_copy=keep_copy,
+    )
 
 
 def _alias(session: Session, mailbox: Mailbox) -> Alias | None:

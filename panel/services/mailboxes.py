@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from .. import passwords
 from ..addresses import AddressError, check_new_local_part, split_address
 from ..models import Alias, Mailbox, QuotaUsage, utcnow
-from ..sizes import SizeError, parse_size
+from ..sizes import SizeError, format_amount, parse_size
 from . import audit, domains, web_sessions
 from .actor import Actor
-from .errors import Conflict, Forbidden, NotFound, ServiceError, one_line
+from .errors import Conflict, FieldErrors, Forbidden, NotFound, ServiceError, check_confirmed, one_line
 from .persist import insert_unique
 
 NAME_MAX = 255
@@ -68,7 +68,8 @@ def parse_quota(domain, value) -> int:
         except SizeError as exc:
             raise ServiceError("quota", str(exc)) from None
     if domain.max_quota_bytes and (quota == 0 or quota > domain.max_quota_bytes):
-        raise ServiceError("quota", f"the maximum for {domain.name} is {domain.max_quota_bytes} bytes")
+        largest = format_amount(domain.max_quota_bytes)
+        raise ServiceError("quota", f"the largest mailbox allowed in {domain.name} is {largest}")
     if domain.total_quota_bytes and quota == 0:
         raise ServiceError("quota", f"{domain.name} has a total quota: a mailbox cannot be unlimited")
     return quota
@@ -100,26 +101,43 @@ def create_mailbox(
     *,
     password: str | None = None,
     password_hash: str | None = None,
+    password_confirm: str | None = None,
     quota=None,
     name: str | None = "",
     active: bool = True,
     scheme: str = passwords.DEFAULT_SCHEME,
 ) -> Mailbox:
-    local, domain_name = parse_address(address)
-    check_new_local(local)
-    domain = domains.managed_domain(session, actor, domain_name)
-    address = f"{local}@{domain.name}"
-    if session.scalar(select(Alias.id).where(Alias.address == address)):
-        raise Conflict("address", f"{address} is already an alias")
-    if session.scalar(select(Mailbox.id).where(Mailbox.address == address)):
-        raise Conflict("address", f"the mailbox {address} already exists")
-    quota_bytes = parse_quota(domain, quota)
+    """Every field is checked before anything is refused, so a form shows
+    all its problems at once; the domain's counters are reserved last."""
+    problems = FieldErrors()
+    local, domain_name = address.rpartition("@")[0], address.rpartition("@")[2]
+    with problems.collect():
+        local, domain_name = parse_address(address)
+        check_new_local(local)
+    domain = None
+    with problems.collect():
+        domain = domains.managed_domain(session, actor, domain_name)
+    address = f"{local}@{domain.name if domain else domain_name}"
+    if "address" not in problems:
+        with problems.collect():
+            _check_address_free(session, address)
+    quota_bytes = 0
+    if domain is not None:
+        with problems.collect():
+            quota_bytes = parse_quota(domain, quota)
+    with problems.collect():
+        name = parse_display_name(name)
+    password_stored = None
+    with problems.collect():
+        password_stored = hash_for_storage(password, password_hash, scheme, address)
+    check_confirmed(password, password_confirm, problems)
+    problems.raise_any("the mailbox was not created: see the fields")
     mailbox = Mailbox(
         domain=domain,
         local_part=local,
         address=address,
-        name=parse_display_name(name),
-        password_hash=hash_for_storage(password, password_hash, scheme, address),
+        name=name,
+        password_hash=password_stored,
         quota_bytes=quota_bytes,
         active=bool(active),
         maildir=new_maildir(domain.name),
@@ -132,12 +150,20 @@ def create_mailbox(
         actor,
         "mailbox.create",
         address,
+        domain_id=domain.id,
         quota_bytes=quota_bytes,
         active=mailbox.active,
         maildir=mailbox.maildir,
         name=mailbox.name,
     )
     return mailbox
+
+
+def _check_address_free(session: Session, address: str) -> None:
+    if session.scalar(select(Alias.id).where(Alias.address == address)):
+        raise Conflict("address", f"{address} is already an alias")
+    if session.scalar(select(Mailbox.id).where(Mailbox.address == address)):
+        raise Conflict("address", f"the mailbox {address} already exists")
 
 
 def new_maildir(domain_name: str) -> str:
@@ -150,27 +176,38 @@ def update_mailbox(
     session: Session, actor: Actor, mailbox: Mailbox, *, name: str | None = None, quota=None, active: bool | None = None
 ) -> Mailbox:
     actor.require_manage(mailbox.domain_id)
-    changes = {}
-    if name is not None and parse_display_name(name) != mailbox.name:
-        mailbox.name = changes["name"] = parse_display_name(name)
-    if quota is not None and quota != "":
-        new_quota = parse_quota(mailbox.domain, quota)
-        if new_quota != mailbox.quota_bytes:
-            _change_quota(session, mailbox, new_quota)
-            changes["quota_bytes"] = new_quota
+    changes, was, problems = {}, {}, FieldErrors()
+    new_name = new_quota = None
+    with problems.collect():
+        new_name = parse_display_name(name) if name is not None else None
+    with problems.collect():
+        new_quota = parse_quota(mailbox.domain, quota) if quota is not None and quota != "" else None
+    problems.raise_any("the mailbox was not saved: see the fields")
+    if new_name is not None and new_name != mailbox.name:
+        was["name"] = mailbox.name
+        mailbox.name = changes["name"] = new_name
+    if new_quota is not None and new_quota != mailbox.quota_bytes:
+        was["quota_bytes"] = mailbox.quota_bytes
+        _change_quota(session, mailbox, new_quota)
+        changes["quota_bytes"] = new_quota
     if active is not None and bool(active) != mailbox.active:
+        was["active"] = mailbox.active
         mailbox.active = changes["active"] = bool(active)
         if not mailbox.active:
             changes["sessions_ended"] = web_sessions.end_all(session, None, mailbox_id=mailbox.id)
     if changes:
-        audit.record(session, actor, "mailbox.update", mailbox.address, **changes)
+        audit.record(session, actor, "mailbox.update", mailbox.address, domain_id=mailbox.domain_id, **changes, was=was)
     return mailbox
 
 
 def _change_quota(session: Session, mailbox: Mailbox, new_quota: int) -> None:
-    domain = mailbox.domain
-    domains.release_quota(session, domain, mailbox.quota_bytes)
-    domains.reserve_quota(session, domain, new_quota)
+    """One conditional UPDATE of the domain's total by the difference: a
+    refusal changes nothing (a bulk change goes on to check later rows)."""
+    growth = new_quota - mailbox.quota_bytes
+    if growth > 0:
+        domains.reserve_quota(session, mailbox.domain, growth)
+    else:
+        domains.release_quota(session, mailbox.domain, -growth)
     mailbox.quota_bytes = new_quota
 
 
@@ -185,9 +222,16 @@ def set_password(
     *,
     password: str | None = None,
     password_hash: str | None = None,
+    password_confirm: str | None = None,
     scheme: str = passwords.DEFAULT_SCHEME,
 ) -> Mailbox:
     actor.require_password_reset(mailbox.domain_id)
+    if password_confirm is not None:  # a form: both fields' problems at once
+        problems = FieldErrors()
+        with problems.collect():
+            hash_for_storage(password, password_hash, scheme, mailbox.address)
+        check_confirmed(password, password_confirm, problems)
+        problems.raise_any("the password was not changed: see the fields")
     return _store_password(session, actor, mailbox, password, password_hash, scheme)
 
 
@@ -203,6 +247,7 @@ def _store_password(session, actor, mailbox, password, password_hash, scheme) ->
         actor,
         "mailbox.password",
         mailbox.address,
+        domain_id=mailbox.domain_id,
         scheme=passwords.split_scheme(mailbox.password_hash)[0],
         sessions_ended=ended,
     )
@@ -253,7 +298,9 @@ def delete_mailbox(session: Session, actor: Actor, mailbox: Mailbox) -> None:
     session.delete(mailbox)
     # A later mailbox with this address starts with no usage.
     session.execute(delete(QuotaUsage).where(QuotaUsage.username == mailbox.address))
-    audit.record(session, actor, "mailbox.delete", mailbox.address, maildir=mailbox.maildir)
+    audit.record(
+        session, actor, "mailbox.delete", mailbox.address, domain_id=mailbox.domain_id, maildir=mailbox.maildir
+    )
 
 
 def orphan_maildirs(session: Session, actor: Actor, homes: Iterable[str], batch: int = 1000) -> Iterator[str]:

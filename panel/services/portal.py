@@ -44,7 +44,7 @@ def overview(session: Session, actor: Actor, mailbox: Mailbox) -> Overview:
         messages=usage.messages if usage else 0,
         aliases=list(session.scalars(delivering)),
         last_login=mailbox_logins.last_login(session, mailbox),
-        forwarding=forwarding.get_forwarding(session, actor, mailbox),
+        forwarding=forwarding.forwarding_of(session, mailbox),  # checked above: one check, one place
         vacation=session.get(Vacation, mailbox.id),
     )
 
@@ -52,5 +52,7 @@ def overview(session: Session, actor: Actor, mailbox: Mailbox) -> Overview:
 def sign_out_everywhere(session: Session, actor: Actor, mailbox: Mailbox) -> int:
     require_self_or_manager(actor, mailbox)
     ended = web_sessions.end_all(session, None, mailbox_id=mailbox.id)
-    audit.record(session, actor, "mailbox.sessions_ended", mailbox.address, sessions_ended=ended)
+    audit.record(
+        session, actor, "mailbox.sessions_ended", mailbox.address, domain_id=mailbox.domain_id, sessions_ended=ended
+    )
     return ended

@@ -22,10 +22,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import crypto
-from ..models import Admin, RecoveryCode, Role, utcnow
+from ..models import Admin, RecoveryCode, utcnow
 from . import audit
 from .actor import Actor
-from .errors import Forbidden, ServiceError
+from .errors import ServiceError
 
 ISSUER = "Mailpanel"
 RECOVERY_CODES = 10
@@ -38,12 +38,10 @@ def _master(session: Session) -> str:
 
 
 def _may_manage(actor: Actor, admin: Admin) -> None:
-    """One's own second factor, or (a superadmin) anyone's of no higher rank."""
+    """One's own second factor, or (a superadmin) anyone's: nothing outranks a superadmin."""
     if actor.admin_id == admin.id:
         return
     actor.require_superadmin()
-    if actor.outranked_by(Role(admin.role)):
-        raise Forbidden("that account outranks you")
 
 
 def is_enabled(admin: Admin) -> bool:

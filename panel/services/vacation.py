@@ -91,6 +91,7 @@ def set_vacation(
         actor,
         "mailbox.vacation",
         mailbox.address,
+        domain_id=mailbox.domain_id,
         active=row.active,
         subject=subject,
         first_day=first,
@@ -105,7 +106,7 @@ def switch_off(session: Session, actor: Actor, mailbox: Mailbox) -> None:
     row = session.get(Vacation, mailbox.id)
     if row is not None and row.active:
         row.active, row.script, row.script_id = False, "", ""
-        audit.record(session, actor, "mailbox.vacation", mailbox.address, active=False)
+        audit.record(session, actor, "mailbox.vacation", mailbox.address, domain_id=mailbox.domain_id, active=False)
 
 
 def _checked(problems: dict, field: str, value: str | None, limit: int, multiline: bool) -> str:

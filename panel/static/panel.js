@@ -22,4 +22,9 @@ document.addEventListener("DOMContentLoaded", function () {
     button.hidden = false;
     button.addEventListener("click", function () { navigator.clipboard.writeText(source.textContent); });
   });
+  // "Print this sheet": the print stylesheet does the rest (style.css, @media print).
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
 });

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, g, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from ..db import (
     restore,
     short_write,
 )
+from ..languages import N_
 from ..models import Admin, Mailbox, Role
 from ..services import web_sessions
 from ..services.errors import Forbidden, NotFound, ServiceError
@@ -50,22 +52,22 @@ CSP = (
 
 _SA, _DA, _HD = Role.SUPERADMIN, Role.DOMAINADMIN, Role.HELPDESK
 NAV = [
-    ("Dashboard", "home.index", (_SA, _DA, _HD)),
-    ("Domains", "domains.index", (_SA, _DA)),
-    ("Find mailbox", "mailboxes.search", (_SA, _DA, _HD)),
-    ("Admins", "admins.index", (_SA,)),
-    ("Audit log", "audit.index", (_SA,)),
-    ("Queue", "queue.index", (_SA,)),
-    ("Logs", "logs.index", (_SA,)),
-    ("Traffic", "traffic.index", (_SA, _DA)),
-    ("Import", "bulk.import_page", (_SA, _DA)),
-    ("API tokens", "tokens.index", (_SA, _DA, _HD)),
+    (N_("Dashboard"), "home.index", (_SA, _DA, _HD)),
+    (N_("Domains"), "domains.index", (_SA, _DA)),
+    (N_("Find mailbox"), "mailboxes.search", (_SA, _DA, _HD)),
+    (N_("Admins"), "admins.index", (_SA,)),
+    (N_("Audit log"), "audit.index", (_SA,)),
+    (N_("Queue"), "queue.index", (_SA,)),
+    (N_("Logs"), "logs.index", (_SA,)),
+    (N_("Traffic"), "traffic.index", (_SA, _DA)),
+    (N_("Import"), "bulk.import_page", (_SA, _DA)),
+    (N_("API tokens"), "tokens.index", (_SA, _DA, _HD)),
     # A mailbox's owner, in the portal (/me/).
-    ("My mailbox", "me.index", (Role.MAILBOX,)),
-    ("Out of office", "me.vacation", (Role.MAILBOX,)),
-    ("Forwarding", "me.forwarding", (Role.MAILBOX,)),
-    ("App passwords", "me.app_passwords", (Role.MAILBOX,)),
-    ("Password", "me.password", (Role.MAILBOX,)),
+    (N_("My mailbox"), "me.index", (Role.MAILBOX,)),
+    (N_("Out of office"), "me.vacation", (Role.MAILBOX,)),
+    (N_("Forwarding"), "me.forwarding", (Role.MAILBOX,)),
+    (N_("App passwords"), "me.app_passwords", (Role.MAILBOX,)),
+    (N_("Password"), "me.password", (Role.MAILBOX,)),
 ]
 
 # Pages that belong under a menu entry besides its own blueprint's.
@@ -136,6 +138,9 @@ def _database_unavailable(error: Exception):
         get_session().rollback()
     except Exception:  # noqa: BLE001 - the connection is already gone
         pass
+    # Nobody is signed in for this answer: the template's context processors
+    # ask for the current user, and loading one would need the database again.
+    g._login_user = current_app.login_manager.anonymous_user()
     body = render_template("errors/unavailable.html")
     return body, 503, {"Retry-After": "5"}
 
@@ -173,41 +178,51 @@ def _security_headers(response):
 
 
 def _error_page(status: int, title: str, message: str):
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    """``title`` and ``message`` in English, marked with N_ (or a service's
+    message): shown in the page's language."""
+    return render_template("errors/error.html", status=status, title=gettext(title), message=gettext(message)), status
 
 
 def _service_error(error: ServiceError):
     """A service refusal that a view did not turn into a form error."""
     if isinstance(error, NotFound):
-        return _error_page(404, "Not found", str(error.message))
+        return _error_page(404, N_("Not found"), str(error.message))
     if isinstance(error, Forbidden):
-        return _error_page(403, "Not allowed", "You do not have access to this page.")
-    return _error_page(error.status, "Cannot do that", str(error))
+        return _error_page(403, N_("Not allowed"), N_("You do not have access to this page."))
+    return _error_page(error.status, N_("Cannot do that"), error.in_words())
 
 
 def _database_refused(error: DataError):
     refused_value(error)
-    return _error_page(400, "Cannot do that", DATABASE_REFUSED)
+    return _error_page(400, N_("Cannot do that"), DATABASE_REFUSED)
 
 
 def _register_error_pages(app) -> None:
-    app.register_error_handler(400, lambda e: _error_page(400, "Bad request", "The request was not understood."))
-    app.register_error_handler(403, lambda e: _error_page(403, "Not allowed", "You do not have access to this page."))
-    app.register_error_handler(404, lambda e: _error_page(404, "Not found", "There is nothing at this address."))
-    app.register_error_handler(405, lambda e: _error_page(405, "Not allowed", "That method is not allowed here."))
     app.register_error_handler(
-        413, lambda e: _error_page(413, "Too large", "That upload is larger than the panel accepts.")
+        400, lambda e: _error_page(400, N_("Bad request"), N_("The request was not understood."))
+    )
+    app.register_error_handler(
+        403, lambda e: _error_page(403, N_("Not allowed"), N_("You do not have access to this page."))
+    )
+    app.register_error_handler(
+        404, lambda e: _error_page(404, N_("Not found"), N_("There is nothing at this address."))
+    )
+    app.register_error_handler(
+        405, lambda e: _error_page(405, N_("Not allowed"), N_("That method is not allowed here."))
+    )
+    app.register_error_handler(
+        413, lambda e: _error_page(413, N_("Too large"), N_("That upload is larger than the panel accepts."))
     )
     app.register_error_handler(
         CSRFError,
         lambda e: _error_page(
-            400, "Form expired", "The form was too old or not sent from this site. Please try again."
+            400, N_("Form expired"), N_("The form was too old or not sent from this site. Please try again.")
         ),
     )
     app.register_error_handler(ServiceError, _service_error)
     app.register_error_handler(DataError, _database_refused)
     app.register_error_handler(
-        500, lambda e: _error_page(500, "Something went wrong", "The error has been logged. Please try again.")
+        500, lambda e: _error_page(500, N_("Something went wrong"), N_("The error has been logged. Please try again."))
     )
     for error in UNAVAILABLE:
         app.register_error_handler(error, _database_unavailable)

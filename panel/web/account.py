@@ -7,6 +7,7 @@ import base64
 
 import segno
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, logout_user
 
 from ..db import get_session
@@ -59,7 +60,17 @@ def change_password():
             two_factor=second_factor.is_enabled(current_user),
         )
     db.commit()
-    flash("Your password has been changed. Your other sessions have been signed out.")
+    flash(gettext("Your password has been changed. Your other sessions have been signed out."))
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/language")
+@allow(*ALL_ROLES)
+def language():
+    """The pages' language: English, French, or the browser's (empty)."""
+    db = get_session()
+    account.set_own_language(db, current_actor(), request.form.get("language", ""))
+    db.commit()
     return redirect(url_for("account.index"))
 
 
@@ -72,7 +83,7 @@ def end_sessions():
     db.commit()
     logout_user()
     session.clear()
-    flash("You have been signed out everywhere.")
+    flash(gettext("You have been signed out everywhere."))
     return redirect(url_for("auth.login"))
 
 
@@ -110,7 +121,7 @@ def two_factor_start():
         second_factor.start_enrolment(db, current_actor(), admins.get_admin(db, current_user.username))
     except ServiceError as error:
         db.rollback()
-        flash(error.message)
+        flash(gettext(error.message))
         return redirect(url_for("account.two_factor"))
     db.commit()
     return redirect(url_for("account.two_factor"))
@@ -139,9 +150,9 @@ def two_factor_confirm():
         )
     page = redirect_to_secret(
         db,
-        "Two-factor authentication is on",
-        [(f"Recovery code {i}", code) for i, code in enumerate(codes, 1)],
-        intro="Keep these recovery codes somewhere safe: each signs you in once if your phone is lost.",
+        gettext("Two-factor authentication is on"),
+        [(gettext("Recovery code %(number)d", number=i), code) for i, code in enumerate(codes, 1)],
+        intro=gettext("Keep these recovery codes somewhere safe: each signs you in once if your phone is lost."),
         back=url_for("account.index"),
     )
     db.commit()
@@ -157,14 +168,14 @@ def two_factor_disable():
     admin = admins.get_admin(db, current_user.username)
     problems = {}
     if not account.password_is(admin, request.form.get("password", "")):
-        problems["password"] = "is not your current password"
+        problems["password"] = gettext("is not your current password")
     if second_factor.check_code(db, admin, request.form.get("code", "")) is None:
-        problems["code"] = "is not a current code or an unused recovery code"
+        problems["code"] = gettext("is not a current code or an unused recovery code")
     if problems:
         db.rollback()
-        flash("Two-factor authentication is still on: " + "; ".join(f"{k}: {v}" for k, v in problems.items()))
+        flash(gettext("Two-factor authentication is still on: %(problems)s", problems="; ".join(problems.values())))
         return redirect(url_for("account.two_factor"))
     second_factor.disable(db, current_actor(), admin)
     db.commit()
-    flash("Two-factor authentication is off.")
+    flash(gettext("Two-factor authentication is off."))
     return redirect(url_for("account.two_factor"))

@@ -8,7 +8,7 @@ from ..db import get_session
 from ..models import Role
 from ..services import ServiceError, admins, lists, login_guard
 from .access import allow, current_actor
-from .forms import checkbox, chosen_password, render_form
+from .forms import checkbox, chosen_password, render_form, typed_confirmation, typed_values
 from .shown_once import redirect_to_secret
 
 bp = Blueprint("admins", __name__, url_prefix="/admins")
@@ -17,7 +17,17 @@ ROLES = [r.value for r in reversed(Role.admin_roles())]
 
 
 def _domain_names() -> list[str]:
-    return [n for n in re.split(r"[\s,;]+", request.form.get("domains", "")) if n]
+    """The ticked domains, or the names typed in the box (many domains)."""
+    return [n for value in request.form.getlist("domains") for n in re.split(r"[\s,;]+", value) if n]
+
+
+def _choices(db) -> list[str] | None:
+    return lists.domain_choices(db, current_actor())
+
+
+def _form(**context):
+    """The form, with the domains to tick while there are few enough."""
+    return render_template("admins/form.html", roles=ROLES, choices=_choices(get_session()), **context)
 
 
 def _show_password(db, admin, password, title: str):
@@ -43,7 +53,7 @@ def index():
 @allow(Role.SUPERADMIN)
 def create():
     if request.method == "GET":
-        return render_template("admins/form.html", admin=None, roles=ROLES, values={"role": "domainadmin"}, errors={})
+        return _form(admin=None, values={"role": "domainadmin"}, errors={})
     db = get_session()
     try:
         password, generated = chosen_password()  # first: the hash holds no lock
@@ -55,10 +65,12 @@ def create():
             password,
             _domain_names(),
             all_domains=checkbox("all_domains"),
+            password_confirm=typed_confirmation(),
         )
     except ServiceError as error:
         db.rollback()
-        return render_form("admins/form.html", error, admin=None, roles=ROLES)
+        values = dict(typed_values(), domains=" ".join(_domain_names()))
+        return render_form("admins/form.html", error, values=values, admin=None, roles=ROLES, choices=_choices(db))
     if generated:
         page = _show_password(db, admin, password, f"Account {admin.username} created")
         db.commit()
@@ -80,7 +92,7 @@ def edit(username):
             "all_domains": admin.all_domains,
             "active": admin.active,
         }
-        return render_template("admins/form.html", admin=admin, roles=ROLES, values=values, errors={})
+        return _form(admin=admin, values=values, errors={})
     try:
         admins.update_admin(
             db,
@@ -94,7 +106,9 @@ def edit(username):
     except ServiceError as error:
         db.rollback()
         values = dict(request.form, active=checkbox("active"), all_domains=checkbox("all_domains"))
-        return render_form("admins/form.html", error, values=values, admin=admins.get_admin(db, username), roles=ROLES)
+        values["domains"] = " ".join(_domain_names())
+        admin = admins.get_admin(db, username)
+        return render_form("admins/form.html", error, values=values, admin=admin, roles=ROLES, choices=_choices(db))
     db.commit()
     flash(f"Account {admin.username} saved.")
     return redirect(url_for("admins.index"))
@@ -109,7 +123,7 @@ def password(username):
     try:
         new_password, generated = chosen_password()  # first: the hash holds no lock
         admin = admins.get_admin(db, username)
-        admins.set_admin_password(db, actor, admin, new_password)
+        admins.set_admin_password(db, actor, admin, new_password, typed_confirmation())
     except ServiceError as error:
         db.rollback()
         return render_form("admins/password.html", error, admin=admins.get_admin(db, username))

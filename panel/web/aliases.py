@@ -7,14 +7,14 @@ from ..models import MANAGERS
 from ..services import ServiceError, aliases, lists
 from .access import allow, current_actor
 from .confirm import confirm_page
-from .forms import checkbox, render_form
+from .forms import checkbox, local_part, render_form
 
 bp = Blueprint("aliases", __name__)
 
 
 def _address(domain_name: str) -> str:
     """``local@domain`` from the form; an empty local part is the catch-all."""
-    return f"{request.form.get('local_part', '').strip()}@{domain_name}"
+    return f"{local_part(domain_name, 'alias')}@{domain_name}"
 
 
 @bp.get("/domains/<domain>/aliases")
@@ -22,11 +22,19 @@ def _address(domain_name: str) -> str:
 def index(domain):
     db, actor = get_session(), current_actor()
     row = lists.visible_domain(db, actor, domain)
-    page = lists.alias_page(db, actor, row, request.args.get("after"), request.args.get("before"))
+    text, error = request.args.get("q", ""), None
+    try:
+        page = lists.alias_page(db, actor, row, request.args.get("after"), request.args.get("before"), text)
+    except ServiceError as exc:
+        if "q" not in exc.fields:
+            raise
+        page, error = lists.Page([]), exc.fields["q"]
     return render_template(
         "aliases/index.html",
         domain=row,
         page=page,
+        q=text,
+        search_error=error,
         alias_domains=lists.alias_domains_of(db, actor, row),
         values={},
         errors={},

@@ -21,7 +21,7 @@ from werkzeug.urls import iri_to_uri
 from .. import text
 from ..db import get_session
 from ..models import Admin
-from ..services import login_guard, second_factor, web_sessions
+from ..services import Actor, lists, login_guard, second_factor, web_sessions
 from . import devices
 from .access import EVERYONE, allow, current_actor, public
 
@@ -122,6 +122,10 @@ def _sign_in(db, principal, next_url: str):
             next_url = url_for("me.index")
     else:
         row, token = web_sessions.start(db, principal.id, request.remote_addr, request.headers.get("User-Agent"))
+        if next_url == url_for("home.index"):
+            # A domain admin of one domain lands on it (its mailboxes and recent changes).
+            only = lists.only_domain(db, Actor.from_admin(principal))
+            next_url = url_for("mailboxes.index", domain=only) if only else next_url
     db.commit()
     session.clear()  # a fresh session at login (no fixation); also renews the CSRF secret
     # The cookie expires after PERMANENT_SESSION_LIFETIME without a request;

@@ -32,33 +32,51 @@ def _checked(name: str) -> bool:
     return request.form.get(name) in ("1", "on", "yes", "true")
 
 
+def _page(status: int = 200, **context):
+    """The import page, with what an export would cover beside its link."""
+    coverage = lists.export_coverage(get_session(), current_actor())
+    context.setdefault("result", None)
+    context.setdefault("options", None)
+    return render_template("bulk/import.html", coverage=coverage, **context), status
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @allow(*MANAGERS)
 def import_page():
     if request.method == "GET":
-        return render_template("bulk/import.html", result=None, options=None)
+        return _page()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return render_template("bulk/import.html", result=None, options=None, error="Choose a CSV file to upload."), 422
+        return _page(422, error="Choose a CSV file to upload.")
     options = Options(
         dry_run=_checked("dry_run"),
         update=_checked("update"),
         create_domains=_checked("create_domains") and current_actor().is_superadmin,
         scheme=current_app.config["HASH_SCHEME"].upper(),
+        update_advice="tick “Update existing mailboxes” to change it",
+        create_domains_advice="tick “Create domains that do not exist yet” to add it",
     )
     session = get_session()
     try:
         result = run_import(session, current_actor(), upload.stream, options)
     except ImportFailed as exc:
         session.rollback()
-        return render_template("bulk/import.html", result=None, options=options, problems=exc.problems), 409
+        return _page(409, options=options, problems=exc.problems)
     if not result.ok or options.dry_run:
         session.rollback()
-        status = 422 if not result.ok else 200
-        return render_template("bulk/import.html", result=result, options=options, problems=result.problems), status
+        return _page(422 if not result.ok else 200, result=result, options=options, problems=result.problems)
     download = _keep_passwords(result.generated) if result.generated else None
     session.commit()
-    return render_template("bulk/import.html", result=result, options=options, download=download)
+    return _page(result=result, options=options, download=download)
+
+
+@bp.get("/import/sample.csv")
+@allow(*MANAGERS)
+def sample():
+    """A small file with every kind of row, to start from."""
+    return Response(
+        csvfile.SAMPLE, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="sample.csv"'}
+    )
 
 
 def _passwords_dir() -> Path:
@@ -68,9 +86,10 @@ def _passwords_dir() -> Path:
 
 
 def _forget_stale(directory: Path) -> None:
-    """Passwords nobody downloaded do not stay on disk."""
+    """Passwords nobody downloaded do not stay on disk (nor, after as long,
+    the marks of downloads that were used)."""
     cutoff = time.time() - DOWNLOAD_LIFETIME_S
-    for old in directory.glob("*.csv"):
+    for old in [*directory.glob("*.csv"), *directory.glob("*.used")]:
         try:
             if old.stat().st_mtime < cutoff:
                 old.unlink()
@@ -91,16 +110,22 @@ def _keep_passwords(generated: list[tuple[str, str]]) -> str:
 @bp.get("/import/passwords/<download_id>")
 @allow(*MANAGERS)
 def passwords(download_id):
-    """Hand the file over once, then delete it."""
+    """Hand the file over once, then delete it. A used link answers 410 with
+    a page that says so (a mark is left for as long as the file would have
+    lived); an unknown one, or another admin's, 404."""
     if not _DOWNLOAD_ID.match(download_id):
         abort(404)
     path = _passwords_dir() / f"{current_user.id}-{download_id}.csv"
+    used = path.with_suffix(".used")
     _forget_stale(path.parent)
     try:
         data = path.read_bytes()
         path.unlink()
     except FileNotFoundError:
+        if used.exists():
+            return render_template("bulk/download_used.html"), 410, {"Cache-Control": "no-store"}
         abort(404)
+    used.touch(mode=0o600)
     return Response(
         data, mimetype="text/csv", headers={"Content-Disposition": 'attachment; filename="generated-passwords.csv"'}
     )

@@ -38,7 +38,10 @@ def _values_of(domain) -> dict:
 def index():
     db, actor = get_session(), current_actor()
     page = lists.domain_page(db, actor, request.args.get("after"), request.args.get("before"))
-    return render_template("domains/index.html", page=page, totals=lists.domain_totals(db, actor))
+    alias_domains = lists.alias_domains_by_target(db, actor, [row[0].id for row in page.rows])
+    return render_template(
+        "domains/index.html", page=page, totals=lists.domain_totals(db, actor), alias_domains=alias_domains
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -153,18 +156,35 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def _confirm_delete(row, errors=None):
+    """A domain with mailboxes, aliases or alias domains cannot go: its page
+    says what is left and offers no button; an empty one's says what goes."""
+    blockers = lists.delete_blockers(get_session(), current_actor(), row)
+    disable = url_for("domains.disable", domain=row.name)
+    if blockers:
+        return confirm_page(
+            f"{row.name} cannot be deleted yet",
+            title=f"Delete {row.name}",
+            paragraphs=[
+                f"Only an empty domain can be deleted, and {row.name} still has {_and(blockers)}: delete them first.",
+                emphasis('To stop mail for it without deleting anything, <a href="{}">disable it</a>.', disable),
+            ],
+            button=None,
+            cancel=url_for("domains.index"),
+            errors=errors,
+        )
     return confirm_page(
         f"Delete {row.name}?",
-        paragraphs=[
-            emphasis(
-                "Only an empty domain can be deleted: it has {} and {}."
-                ' To stop mail for it without deleting anything, <a href="{}">disable it</a> instead.',
-                _count(row.mailbox_count, "mailbox", "mailboxes"),
-                _count(row.alias_count, "alias", "aliases"),
-                url_for("domains.disable", domain=row.name),
-            )
+        paragraphs=[f"{row.name} has no mailboxes, aliases or alias domains left."],
+        points=[
+            f"Mail to any address at {row.name} will be refused, and it leaves the list of domains.",
+            "Its limits, DNS check and DKIM keys go with it, and its domain admins no longer manage it;"
+            " the audit log keeps its history.",
         ],
         button=f"Delete {row.name}",
         cancel=url_for("domains.index"),
         errors=errors,
     )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,24 +1,92 @@
 """Template filters: sizes, dates, ages and usage shares, shown the same
-everywhere. The one formatting mechanism of the templates."""
+everywhere. The one formatting mechanism of the templates.
+
+In the page's language (panel/i18n.py): English keeps the panel's ISO
+dates ("2025-03-12 14:05 UTC"); French reads "12 mars 2025 14:05 UTC".
+Sizes keep the units people type in the forms (``1.5G``, ``500M``: the
+parser takes those, so what is shown can be typed back); French writes the
+decimal comma ("1,5G") and "illimité". A form's value is never localized.
+"""
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
+from babel.numbers import get_decimal_symbol
+from flask_babel import format_date, format_decimal, format_time, get_locale, gettext, pgettext
+
+from ..languages import DEFAULT
 from ..models import as_utc
-from ..sizes import format_limit, format_size
+from ..services.lists.audit import action_words, audit_details
+from ..sizes import format_size
+
+
+def _language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT
+
+
+def page_language() -> str:
+    """The ``lang`` of the page."""
+    return _language()
+
+
+def role_name(role: str) -> str:
+    """A role as pages name it (in English, the code's word)."""
+    names = {
+        "superadmin": pgettext("role", "superadmin"),
+        "domainadmin": pgettext("role", "domainadmin"),
+        "helpdesk": pgettext("role", "helpdesk"),
+        "mailbox": pgettext("role", "mailbox"),
+    }
+    return names.get(role, role)
+
+
+def _localized_size(text: str) -> str:
+    if _language() == DEFAULT:
+        return text
+    return text.replace(".", get_decimal_symbol(get_locale()))
+
+
+def size(number: int | None) -> str:
+    """A quota limit, where 0 means none."""
+    return _localized_size(format_size(number)) if number else gettext("unlimited")
+
+
+def used(number: int | None) -> str:
+    """Bytes in use (0 is nothing)."""
+    return _localized_size(format_size(number))
+
+
+def number(value: int | None) -> str:
+    """A count, with the locale's grouping ("12,345"; "12 345")."""
+    return format_decimal(value or 0)
+
+
+def day(value: date | None) -> str:
+    if value is None:
+        return "—"
+    if _language() == DEFAULT:
+        return value.isoformat()
+    return format_date(value, "d MMMM y")
 
 
 def when(value: datetime | None) -> str:
     if value is None:
         return "—"
-    return as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
+    value = as_utc(value)
+    if _language() == DEFAULT:
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{format_date(value, 'd MMMM y')} {format_time(value, 'HH:mm')} UTC"
 
 
 def epoch(stamp: int) -> str:
     """A Unix time (the queue's arrival times)."""
-    return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    value = datetime.fromtimestamp(stamp, timezone.utc)
+    if _language() == DEFAULT:
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{format_date(value, 'd MMMM y')} {format_time(value, 'HH:mm:ss')} UTC"
 
 
 def duration(seconds: int) -> str:
@@ -52,6 +120,16 @@ def in_future(value: datetime | None) -> bool:
 def init_app(app) -> None:
     # size: a quota limit (0 is unlimited); used: bytes in use (0 is nothing).
     app.jinja_env.filters.update(
-        size=format_limit, used=format_size, when=when, percent=percent, epoch=epoch, duration=duration, since=since
+        size=size,
+        used=used,
+        when=when,
+        percent=percent,
+        epoch=epoch,
+        duration=duration,
+        since=since,
+        number=number,
+        day=day,
     )
+    app.jinja_env.globals.update(page_language=page_language, role_name=role_name)
     app.jinja_env.tests["future"] = in_future
+    app.jinja_env.filters.update(action_words=action_words, audit_details=audit_details)

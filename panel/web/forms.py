@@ -10,8 +10,10 @@ CSRFProtect (every form includes ``csrf_token()``).
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext
 
 from .. import passwords
+from ..addresses import AddressError, normalize_domain
 from ..services.errors import Forbidden, NotFound, ServiceError
 
 SECRET_FIELDS = ("password", "password_confirm", "current_password", "new_password")
@@ -25,12 +27,14 @@ def form_errors(error: ServiceError | None) -> dict:
     """A service refusal as the errors a form shows, keyed by field.
 
     NotFound and Forbidden are not form errors: they propagate to the error pages.
+    A message the services marked with ``N_`` is shown in the page's language;
+    one built with values in it (an address, a size) stays as the service wrote it.
     """
     if isinstance(error, Forbidden) or (isinstance(error, NotFound) and not error.fields):
         raise error
-    errors = dict(error.fields) if error else {}
+    errors = {field: gettext(message) for field, message in error.fields.items()} if error else {}
     if error and not error.fields:
-        errors["_form"] = error.message
+        errors["_form"] = gettext(error.message)
     return errors
 
 
@@ -54,10 +58,32 @@ def checkbox(name: str) -> bool:
 def chosen_password(scheme: str = passwords.DEFAULT_SCHEME) -> tuple[passwords.Prepared, bool]:
     """(password, generated?): the typed one, or a fresh one when asked for,
     already hashed: call this before the transaction that stores it, so the
-    slow hash holds no database lock."""
+    slow hash holds no database lock. Whether it was typed twice the same
+    is the service's check (:func:`typed_confirmation`), told with the
+    other fields' problems."""
     if checkbox("generate"):
         return passwords.prepare(passwords.generate(), scheme), True
-    typed = request.form.get("password", "")
-    if typed != request.form.get("password_confirm", ""):
-        raise ServiceError("password_confirm", "does not match the password")
-    return passwords.prepare(typed, scheme), False
+    return passwords.prepare(request.form.get("password", ""), scheme), False
+
+
+def typed_confirmation() -> str | None:
+    """The repeated password, or None when the panel generates one."""
+    return None if checkbox("generate") else request.form.get("password_confirm", "")
+
+
+def local_part(domain_name: str, what: str) -> str:
+    """The local-part box: a full address is taken when its domain is the
+    form's own, else explained (the box cannot move a thing to another domain)."""
+    typed = request.form.get("local_part", "").strip()
+    if "@" not in typed:
+        return typed
+    local, _, domain = typed.rpartition("@")
+    try:
+        same = normalize_domain(domain) == domain_name
+    except AddressError:
+        same = False
+    if not same:
+        raise ServiceError(
+            "local_part", f"type only the part before the @: this {what} will be in {domain_name}, not {domain[:80]}"
+        )
+    return local

@@ -88,7 +88,13 @@ def follow():
         result = maillog.follow(_path(name), request.args.get("cursor"), _filter(args))
     except OSError as exc:
         return jsonify(error=_problem(exc, _path(name)), lines=[], cursor=request.args.get("cursor")), 200
-    return jsonify(lines=[line.display for line in result.lines], cursor=result.cursor, rotated=result.rotated)
+    return jsonify(
+        lines=[line.display for line in result.lines],
+        # The same lines as the page marks them: [before, queue id, after, kind].
+        marked=[[*line.parts, line.kind] for line in result.lines],
+        cursor=result.cursor,
+        rotated=result.rotated,
+    )
 
 
 @bp.get("/journey")

@@ -5,11 +5,20 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from ..db import get_session
 from ..models import MANAGERS, Role
-from ..services import ServiceError, app_passwords, lists, mailbox_logins, mailboxes, portal
+from ..services import (
+    ServiceError,
+    app_passwords,
+    client_settings,
+    lists,
+    mailbox_bulk,
+    mailbox_logins,
+    mailboxes,
+    portal,
+)
 from ..sizes import format_size
 from .access import ALL_ROLES, allow, current_actor
 from .confirm import confirm_page, emphasis
-from .forms import checkbox, chosen_password, render_form
+from .forms import checkbox, chosen_password, local_part, render_form, typed_confirmation
 from .shown_once import redirect_to_secret
 
 bp = Blueprint("mailboxes", __name__)
@@ -17,10 +26,12 @@ bp = Blueprint("mailboxes", __name__)
 
 def _mailbox_page(db, actor, mailbox) -> dict:
     """What the mailbox page shows besides its form: usage, the aliases
-    delivering to it, last login, out-of-office, forwarding, app passwords."""
+    delivering to it, last login, out-of-office, forwarding, app passwords,
+    and the client-setup sheet (its servers)."""
     return {
         "view": portal.overview(db, actor, mailbox),
         "app_password_names": [row.name for row in app_passwords.list_for(db, actor, mailbox)],
+        "clients": client_settings.servers(current_app.config["MAIL_HOSTNAME"]),
     }
 
 
@@ -51,7 +62,9 @@ def index(domain):
     db, actor = get_session(), current_actor()
     row = lists.visible_domain(db, actor, domain)
     sort, unused = request.args.get("sort", "address"), request.args.get("unused") or None
-    page = lists.mailbox_page(db, actor, row, sort, request.args.get("after"), request.args.get("before"), unused)
+    state = request.args.get("state") or None
+    args = request.args.get("after"), request.args.get("before")
+    page = lists.mailbox_page(db, actor, row, sort, *args, unused=unused, state=state)
     return render_template(
         "mailboxes/index.html",
         domain=row,
@@ -60,8 +73,21 @@ def index(domain):
         sorts=lists.DOMAIN_MAILBOX_SORTS,
         unused=unused,
         unused_choices=lists.UNUSED,
+        state=state,
+        states=lists.STATES,
+        full=lists.mailbox_limit_reached(row),
         logins=_logins(db, page),
+        matching=_matching(db, actor, row, state, unused),
+        bulk_max=mailbox_bulk.BULK_MAX,
+        events=lists.domain_events(db, actor, row) if actor.may_manage(row.id) else None,
     )
+
+
+def _matching(db, actor, domain, state, unused) -> int | None:
+    """For the bulk form's "all matching (N)"; None: no bulk form (not a manager)."""
+    if not actor.may_manage(domain.id):
+        return None
+    return mailbox_bulk.matching_count(db, actor, domain, mailbox_bulk.Matching(state, unused))
 
 
 def _logins(db, page) -> dict:
@@ -73,16 +99,21 @@ def _logins(db, page) -> dict:
 def search():
     db, actor = get_session(), current_actor()
     text, sort = request.args.get("q", ""), request.args.get("sort", "address")
-    page, error = None, None
+    page, aliases, error = None, None, None
     if text.strip():
         try:
             page = lists.search_mailboxes(db, actor, text, sort, request.args.get("after"), request.args.get("before"))
+            aliases = lists.search_aliases(
+                db, actor, text, request.args.get("aliases_after"), request.args.get("aliases_before")
+            )
         except ServiceError as exc:
             error = exc.fields.get("q") or exc.fields.get("sort") or exc.message
     return render_template(
         "mailboxes/search.html",
         q=text,
         page=page,
+        aliases=aliases,
+        delivered=lists.delivered_mailboxes(db, actor, aliases) if aliases else set(),
         error=error,
         sort=sort,
         sorts=lists.MAILBOX_SORTS,
@@ -103,12 +134,13 @@ def create(domain):
         password, generated = chosen_password(_scheme())  # first: the hash holds no lock
         row = lists.visible_domain(db, actor, domain)
         actor.require_manage(row.id)
-        local = request.form.get("local_part", "").strip()
+        local = local_part(row.name, "mailbox")
         mailbox = mailboxes.create_mailbox(
             db,
             actor,
             f"{local}@{row.name}",
             password=password,
+            password_confirm=typed_confirmation(),
             quota=request.form.get("quota", "").strip(),
             name=request.form.get("name", ""),
             active=checkbox("active"),
@@ -188,7 +220,9 @@ def password(address):
         new_password, generated = chosen_password(_scheme())  # first: the hash holds no lock
         mailbox = mailboxes.get_mailbox(db, actor, address)
         actor.require_password_reset(mailbox.domain_id)
-        mailboxes.set_password(db, actor, mailbox, password=new_password, scheme=_scheme())
+        mailboxes.set_password(
+            db, actor, mailbox, password=new_password, password_confirm=typed_confirmation(), scheme=_scheme()
+        )
     except ServiceError as error:
         db.rollback()
         mailbox = mailboxes.get_mailbox(db, actor, address)
@@ -228,3 +262,6 @@ def delete(address):
     db.commit()
     flash(f"Mailbox {address} deleted. Its mail stays on disk ({mailbox.maildir}).")
     return redirect(url_for("mailboxes.index", domain=domain))
+
+
+from . import mailbox_bulk as _bulk_views  # noqa: E402, F401  (its views are on this blueprint)

@@ -6,12 +6,13 @@ check again that the mailbox acted on is the signed-in one."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, logout_user
 
 from .. import passwords
 from ..db import get_session
 from ..models import Mailbox, Role
-from ..services import ServiceError, client_settings, mailboxes, portal, web_sessions
+from ..services import ServiceError, account, client_settings, mailboxes, portal, web_sessions
 from .access import allow, current_actor
 from .forms import render_form
 from .mailbox_settings import (
@@ -79,7 +80,11 @@ def password():
         db.rollback()
         return render_form("me/password.html", error, mailbox=mailbox, min_length=passwords.MIN_LENGTH)
     db.commit()
-    flash("Your password has been changed: use it in your mail apps now. Your other sessions have been signed out.")
+    flash(
+        gettext(
+            "Your password has been changed: use it in your mail apps now. Your other sessions have been signed out."
+        )
+    )
     return redirect(url_for("me.index"))
 
 
@@ -107,6 +112,16 @@ def app_password_revoke(ident):
     return revoke_app_password(*_mine(), PLACE, ident)
 
 
+@bp.post("/language")
+@allow(OWNER)
+def language():
+    """The portal's language: English, French, or the browser's (empty)."""
+    db, actor, mailbox = _mine()
+    account.set_mailbox_language(db, actor, mailbox, request.form.get("language", ""))
+    db.commit()
+    return redirect(url_for("me.index"))
+
+
 @bp.post("/sessions/end")
 @allow(OWNER)
 def end_sessions():
@@ -116,5 +131,5 @@ def end_sessions():
     db.commit()
     logout_user()
     session.clear()
-    flash("You have been signed out everywhere.")
+    flash(gettext("You have been signed out everywhere."))
     return redirect(url_for("auth.login"))

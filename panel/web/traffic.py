@@ -28,6 +28,7 @@ LOGINS = (
     ("imap_failed", "IMAP failed"),
     ("pop3_logins", "POP3 logins"),
     ("pop3_failed", "POP3 failed"),
+    ("smtp_failed", "SMTP AUTH failed"),
 )
 
 

@@ -191,3 +191,40 @@ def test_oversized_csv_upload_is_413_and_imports_nothing(client, api_tokens, mon
     assert response.status_code == 413 and response.json["error"]
     listed = client.get("/api/v1/mailboxes?domain=example.org", headers=bearer(api_tokens["root"])).json["items"]
     assert [m["email"] for m in listed] == ["alice@example.org"]
+
+
+def test_every_time_in_an_answer_is_utc_with_its_zone(client, session, actor, api_tokens):
+    import re
+
+    from panel.services import aliases, app_passwords
+
+    aliases.create_alias(session, actor, "info@example.org", ["alice@example.org"])
+    aliases.create_alias_domain(session, actor, "example.net", "example.org")
+    box = mailboxes.get_mailbox(session, actor, "alice@example.org")
+    app_passwords.create(session, actor, box, "phone", ["imap"], "2031-01-01")
+    session.commit()
+    token = bearer(api_tokens["root"])
+    answers = [
+        client.get(url, headers=token).json
+        for url in (
+            "/api/v1/domains",
+            "/api/v1/mailboxes",
+            "/api/v1/aliases",
+            "/api/v1/alias-domains",
+            "/api/v1/mailboxes/alice@example.org/app-passwords",
+        )
+    ]
+    times = re.findall(r'"(\w+_at)": ("[^"]*"|null)', str(answers).replace("'", '"'))
+    names = {name for name, _ in times}
+    assert {"created_at", "password_changed_at", "expires_at"} <= names, names
+    stamped = [value for _, value in times if value != "null"]
+    assert stamped and all(re.fullmatch(r'"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"', v) for v in stamped), stamped
+
+
+def test_a_request_with_several_bad_fields_gets_every_field_back(client, api_tokens):
+    body = {"email": "-bob@example.org", "quota": "lots", "name": "a\u202eb", "password": "short"}
+    response = client.post("/api/v1/mailboxes", json=body, headers=bearer(api_tokens["root"]))
+    assert response.status_code == 400 and response.is_json
+    assert set(response.json["fields"]) == {"address", "quota", "name", "password"}
+    assert response.json["fields"]["quota"] == "'lots' is not a size; use bytes or a unit like 500M or 2G"
+    assert client.get("/api/v1/mailboxes/bob@example.org", headers=bearer(api_tokens["root"])).status_code == 404

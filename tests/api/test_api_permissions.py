@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from panel.services import Actor, admins, aliases, app_passwords, mailboxes, tokens
+from panel.services import Actor, admins, aliases, app_passwords, dkim, mailboxes, tokens
 from tests.helpers import bearer
 
 ANON, HD, OD, DA, SA = "anonymous", "helen", "otto", "dora", "root"
@@ -26,6 +26,10 @@ REQUESTS = {
     "api.get_domain": ("GET", "/domains/example.org", None),
     "api.update_domain": ("PATCH", "/domains/example.org", {"description": "the shop"}),
     "api.delete_domain": ("DELETE", "/domains/example.org", None),
+    "api.list_dkim_keys": ("GET", "/domains/example.org/dkim", None),
+    "api.generate_dkim_key": ("POST", "/domains/example.org/dkim", {"selector": "new", "algorithm": "ed25519"}),
+    "api.activate_dkim_key": ("POST", "/domains/example.org/dkim/mp1/activate", None),
+    "api.retire_dkim_key": ("POST", "/domains/example.org/dkim/mp1/retire", None),
     "api.list_mailboxes": ("GET", "/mailboxes?domain=example.org", None),
     "api.create_mailbox": ("POST", "/mailboxes", {"email": "new@example.org", "password": "long-enough-42"}),
     "api.get_mailbox": ("GET", f"/mailboxes/{ALICE}", None),
@@ -34,6 +38,7 @@ REQUESTS = {
     "api.disable_mailbox": ("POST", f"/mailboxes/{ALICE}/disable", None),
     "api.enable_mailbox": ("POST", f"/mailboxes/{ALICE}/enable", None),
     "api.delete_mailbox": ("DELETE", f"/mailboxes/{ALICE}", None),
+    "api.bulk_mailboxes": ("POST", "/domains/example.org/mailboxes/bulk", {"action": "disable", "emails": [ALICE]}),
     "api.get_vacation": ("GET", f"/mailboxes/{ALICE}/vacation", None),
     "api.put_vacation": ("PUT", f"/mailboxes/{ALICE}/vacation", {"active": True, "body": "Away."}),
     "api.delete_vacation": ("DELETE", f"/mailboxes/{ALICE}/vacation", None),
@@ -72,6 +77,11 @@ EXPECTED = {
     "api.get_domain": MANAGED,
     "api.update_domain": {**SUPERADMIN_ONLY, OD: 404},  # limits and description are a superadmin's
     "api.delete_domain": {**SUPERADMIN_ONLY, OD: 404, SA: 409},  # not empty
+    # DKIM keys: the web's DNS tab rule (superadmins and the domain's admins; not the helpdesk).
+    "api.list_dkim_keys": MANAGED,
+    "api.generate_dkim_key": {**MANAGED, DA: 201, SA: 201},
+    "api.activate_dkim_key": MANAGED,
+    "api.retire_dkim_key": MANAGED,
     "api.list_mailboxes": FOUND,
     "api.create_mailbox": {**MANAGED, DA: 201, SA: 201},
     "api.get_mailbox": FOUND,
@@ -80,6 +90,7 @@ EXPECTED = {
     "api.disable_mailbox": MANAGED,
     "api.enable_mailbox": MANAGED,
     "api.delete_mailbox": {**MANAGED, DA: 204, SA: 204},
+    "api.bulk_mailboxes": MANAGED,  # the web's rule: not the helpdesk
     "api.get_vacation": MANAGED,
     "api.put_vacation": MANAGED,
     "api.delete_vacation": {**MANAGED, DA: 204, SA: 204},
@@ -116,8 +127,9 @@ def api_world(session):
     actor = Actor.system("test")
     from panel.services import domains
 
-    domains.create_domain(session, actor, "example.org", max_mailboxes=5)
+    shop = domains.create_domain(session, actor, "example.org", max_mailboxes=5)
     domains.create_domain(session, actor, "other.org")
+    dkim.generate(session, actor, shop, "mp1", "ed25519")
     alice = mailboxes.create_mailbox(session, actor, ALICE, password="secret123", name="Alice")
     aliases.create_alias(session, actor, "info@example.org", [ALICE])
     aliases.create_alias_domain(session, actor, "example.net", "example.org")

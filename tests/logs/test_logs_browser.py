@@ -38,8 +38,30 @@ def test_follow_mode_appends_new_lines_as_text(tab, log_files):
         fh.write(b"Nov 26 10:00:05 mx postfix/qmgr[2]: 3F2A1B0C9D: removed <img src=x onerror=window.pwned=2>\n")
     expect(lines).to_contain_text("3F2A1B0C9D: removed <img src=x onerror=window.pwned=2>", timeout=10000)
 
+    appended = lines.locator(".ll").last
+    expect(appended.get_by_role("link", name="3F2A1B0C9D")).to_have_attribute(
+        "href", "/logs/journey?queue_id=3F2A1B0C9D"
+    )
+    with open(postfix, "ab") as fh:
+        fh.write(b"Nov 26 10:00:06 mx postfix/smtp[3]: 3F2A1B0C9E: to=<a@b.test>, status=deferred (timeout)\n")
+    expect(lines.locator('.ll[data-kind="deferred"]')).to_contain_text("status=deferred", timeout=10000)
+    assert lines.locator(".ll[data-kind]").count() == 2  # the warning on the page, the deferral appended
     assert lines.locator("img, script").count() == 0
     assert page.evaluate("typeof window.pwned") == "undefined"
     assert page.locator("#log-lines").inner_text().count("first line") == 1  # nothing re-read
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "logs-follow.png"), full_page=True)
+
+
+def test_the_page_opens_at_the_newest_line(tab, log_files):
+    page, base = tab
+    postfix, _ = log_files
+    postfix.write_bytes(b"".join(b"Nov 26 10:00:00 mx postfix/qmgr[2]: line %d\n" % n for n in range(500)))
+    page.goto(base + "/logs/?lines=500")
+    lines = page.locator("#log-lines")
+    expect(lines).to_contain_text("line 499")
+    page.wait_for_function(
+        "() => { const o = document.getElementById('log-lines');"
+        " return o.scrollHeight > o.clientHeight && o.scrollTop + o.clientHeight >= o.scrollHeight - 2; }"
+    )
+    assert lines.get_by_text("line 499").is_visible()

@@ -22,12 +22,48 @@ def test_log_page_shows_the_last_lines_escaped(root, log_files):
         + b"Nov 26 10:00:00 mx postfix/smtpd[1]: warning: <script>alert(1)</script> \xff\n"
     )
     page = root.get("/logs/").get_data(as_text=True)
-    assert "line 101\n" in page and "line 299\n" in page
-    assert "line 100\n" not in page  # default 200 lines: 101..299 and the last one
+    assert ">line 101</span>\n" in page and ">line 299</span>\n" in page
+    assert ">line 100<" not in page  # default 200 lines: 101..299 and the last one
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; \ufffd" in page
     only = root.get("/logs/?severity=warning").get_data(as_text=True)
     assert "line 5" not in only and "&lt;script&gt;" in only
+
+
+MARKED = b"""Nov 26 10:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b.test>: Relay access denied
+Nov 26 10:00:01 mx postfix/smtp[2]: 3F2A1B0C9D: to=<a@b.test>, relay=none, delay=1, status=deferred (connect timed out)
+Nov 26 10:00:02 mx postfix/smtp[2]: 3F2A1B0C9E: to=<c@d.test>, status=bounced (host said: 550 no such user)
+Nov 26 10:00:03 mx postfix/cleanup[3]: fatal: no memory
+Nov 26 10:00:04 mx postfix/smtpd[1]: warning: hostname x does not resolve
+Nov 26 10:00:05 mx postfix/qmgr[4]: 3F2A1B0C9D: removed
+Nov 26 10:00:06 mx postfix/smtpd[1]: <script>x</script>: not a queue id: status=sent
+"""
+
+
+def test_rejects_deferrals_bounces_and_errors_are_marked_and_queue_ids_lead_to_the_journey(root, log_files):
+    import re
+
+    postfix, _ = log_files
+    postfix.write_bytes(MARKED)
+    page = root.get("/logs/").get_data(as_text=True)
+    kinds = re.findall(r'<span class="ll"(?: data-kind="(\w+)")?>', page)
+    assert kinds == ["reject", "deferred", "bounced", "error", "warning", "", ""]
+    journey = '<a href="/logs/journey?queue_id=3F2A1B0C9D">3F2A1B0C9D</a>'
+    assert page.count(journey) == 2 and '<a href="/logs/journey?queue_id=3F2A1B0C9E">' in page
+    assert "&lt;script&gt;x&lt;/script&gt;: not a queue id" in page and "<script>x" not in page
+    # The journey names the message's queue entry.
+    page = root.get("/logs/journey?queue_id=3F2A1B0C9D").get_data(as_text=True)
+    assert '<a href="/queue/message/3F2A1B0C9D"' in page and 'data-kind="deferred"' in page
+
+
+def test_a_filter_matching_nothing_says_so(root, log_files):
+    postfix, _ = log_files
+    postfix.write_bytes(MARKED)
+    page = root.get("/logs/?text=nothing-like-this").get_data(as_text=True)
+    assert "No line matches these filters (older, compressed files were not searched)." in page
+    assert 'class="ll"' not in page
+    postfix.write_bytes(b"")
+    assert "The log has no lines yet." in root.get("/logs/").get_data(as_text=True)
 
 
 def test_the_request_never_chooses_a_file(root, log_files, tmp_path):
@@ -56,6 +92,7 @@ def test_follow_returns_only_new_lines_as_json(root, log_files):
         fh.write(b"new <b>one</b>\n")
     data = root.get("/logs/follow", query_string={"cursor": cursor}).get_json()
     assert data["lines"] == ["new <b>one</b>"]  # the script inserts it as text
+    assert data["marked"] == [["new <b>one</b>", "", "", ""]]
     assert root.get("/logs/follow", query_string={"cursor": data["cursor"]}).get_json()["lines"] == []
 
 

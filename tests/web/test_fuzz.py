@@ -63,12 +63,15 @@ QUERY = {
     "auth.login": {"next"},
     "autoconfig.thunderbird": {"emailaddress"},
     "autoconfig.thunderbird_well_known": {"emailaddress"},
+    "autoconfig.outlook_json": {"Email", "Protocol"},
+    "autoconfig.outlook_json_path": {"Protocol"},
     "domains.index": {"after", "before"},
-    "mailboxes.index": {"sort", "unused", "after", "before"},
-    "mailboxes.search": {"q", "sort", "after", "before"},
-    "aliases.index": {"after", "before"},
+    "mailboxes.index": {"sort", "unused", "state", "after", "before"},
+    "mailboxes.search": {"q", "sort", "after", "before", "aliases_after", "aliases_before"},
+    "aliases.index": {"q", "after", "before"},
     "admins.index": {"after", "before"},
     "audit.index": {"after", "before"},
+    "audit.export": {"actor", "action", "target", "since", "until"},
     "queue.index": {"after", "before"},
     "logs.follow": {"log", "cursor", "text", "queue_id", "address", "severity"},
     "bulk.export": {"domain"},
@@ -80,6 +83,9 @@ FORM = {
     # "Stop forwarding" is only rendered once a forward is set.
     "me.forwarding": {"action"},
     "mailbox_settings.forwarding": {"action"},
+    # The bulk form's row boxes sit in the table (form="bulk"); its filter and
+    # the confirmation's fields are rendered only with a filter or after a POST.
+    "mailboxes.bulk": {"confirmed", "expected", "id", "state", "unused"},
 }
 # Endpoints not fuzzed, and why.
 SKIP = {

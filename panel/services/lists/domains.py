@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...models import DnsCheck, Domain, Role
+from ...models import AliasDomain, DnsCheck, Domain, Role
+from ...sizes import format_size
 from ..actor import Actor
 from ..errors import Forbidden, NotFound
 from .keyset import Page, decode_key, keyset_page, scoped
@@ -41,6 +42,19 @@ def all_domains(session: Session, actor: Actor):
     return session.scalars(query.execution_options(yield_per=1000))
 
 
+PICK_MAX = 200  # domains offered as a list to tick; beyond, names are typed
+
+
+def domain_choices(session: Session, actor: Actor, limit: int | None = None) -> list[str] | None:
+    """Every domain's name, for the admin form's list to tick, while there
+    are at most ``limit`` of them; None beyond (a host of 100k domains gets
+    a box to type names in: the service checks each one)."""
+    actor.require_superadmin()
+    limit = PICK_MAX if limit is None else limit
+    names = list(session.scalars(select(Domain.name).order_by(Domain.name).limit(limit + 1)))
+    return names if len(names) <= limit else None
+
+
 def domain_totals(session: Session, actor: Actor) -> dict:
     """Sums of the per-domain counters over the domains the actor sees."""
     query = scoped(
@@ -72,3 +86,52 @@ def api_domains(session: Session, actor: Actor, after: str | None, size: int) ->
     if after:
         query = query.where(Domain.name > after.lower())
     return list(session.scalars(query.order_by(Domain.name).limit(size + 1)))
+
+
+def mailbox_limit_reached(domain: Domain) -> str | None:
+    """Why no mailbox can be added to ``domain`` now (its counters say it is
+    full), in words for the "New mailbox" button; None while one can."""
+    if domain.max_mailboxes and domain.mailbox_count >= domain.max_mailboxes:
+        return (
+            f"{domain.name} has all the {domain.max_mailboxes:,} mailboxes it may have: "
+            "delete one, or ask a superadmin to raise the limit."
+        )
+    if domain.total_quota_bytes and domain.quota_allocated_bytes >= domain.total_quota_bytes:
+        return (
+            f"All of {domain.name}'s {format_size(domain.total_quota_bytes)} of quota is given to its mailboxes: "
+            "lower one's quota, or ask a superadmin to raise the domain's total."
+        )
+    return None
+
+
+def quota_share(domain: Domain) -> float | None:
+    """How much of the domain's total quota its mailboxes are given (0..1,
+    may pass 1 if the total was lowered); None: no total (unlimited)."""
+    if not domain.total_quota_bytes:
+        return None
+    return domain.quota_allocated_bytes / domain.total_quota_bytes
+
+
+def delete_blockers(session: Session, actor: Actor, domain: Domain) -> list[str]:
+    """What keeps ``domain`` from being deleted (empty: nothing), in words:
+    its mailboxes and aliases (the counters), the alias domains onto it."""
+    actor.require_superadmin()
+    blockers = []
+    if domain.mailbox_count:
+        blockers.append(f"{domain.mailbox_count:,} mailbox{'es' if domain.mailbox_count != 1 else ''}")
+    if domain.alias_count:
+        blockers.append(f"{domain.alias_count:,} alias{'es' if domain.alias_count != 1 else ''}")
+    alias_domains = session.scalar(
+        select(func.count()).select_from(AliasDomain).where(AliasDomain.target_domain_id == domain.id)
+    )
+    if alias_domains:
+        blockers.append(f"{alias_domains:,} alias domain{'s' if alias_domains != 1 else ''}")
+    return blockers
+
+
+def only_domain(session: Session, actor: Actor) -> str | None:
+    """The name of the one domain a domain admin manages, if that is all
+    they manage (where they land after login); None for anyone else."""
+    if actor.is_superadmin or not actor.may_manage() or actor.domain_ids is None or len(actor.domain_ids) != 1:
+        return None
+    return session.scalar(select(Domain.name).where(Domain.id.in_(actor.domain_ids)))

@@ -25,6 +25,8 @@ MAILBOX_SORTS = ("address", "usage", "changed")
 # and keeps only those not used for a while: "not used for 90 days".
 DOMAIN_MAILBOX_SORTS = (*MAILBOX_SORTS, "login")
 UNUSED = {"30": 30, "90": 90, "365": 365, "never": None}
+# The list's state filter; "never logged in" is UNUSED's "never".
+STATES = {"active": True, "disabled": False}
 
 
 def mailbox_select():
@@ -46,22 +48,22 @@ def mailbox_page(
     after: str | None = None,
     before: str | None = None,
     unused: str | None = None,
+    state: str | None = None,
 ) -> Page:
     """Mailboxes of one domain, sorted by address, usage (largest first),
     last change (newest first) or last login (longest unused first);
-    ``unused`` (a key of UNUSED) keeps those with no login for that long."""
+    ``unused`` (a key of UNUSED) keeps those with no login for that long,
+    ``state`` (a key of STATES) the active or the disabled ones."""
     actor.require_sight(domain.id)
     if sort not in DOMAIN_MAILBOX_SORTS:
         raise ServiceError("sort", "sort by address, usage, changed or login")
-    if unused not in (None, "", *UNUSED):
-        raise ServiceError("unused", "choose 30, 90 or 365 days, or never")
+    clauses = filter_clauses(state, unused)
     if sort == "usage":
-        if unused:
-            raise ServiceError("unused", "sort by address, last change or last login to see unused mailboxes")
+        if unused or state:
+            field = "unused" if unused else "state"
+            raise ServiceError(field, "sort by address, last change or last login to filter the mailboxes")
         return _usage_page(session, domain.id, after, before)
-    query = mailbox_select().where(Mailbox.domain_id == domain.id)
-    if unused:
-        query = query.where(_unused(unused))
+    query = mailbox_select().where(Mailbox.domain_id == domain.id, *clauses)
     if sort == "login":
         # Computed per mailbox of the domain, then sorted: a domain's own
         # size of work (PK probes into last_logins), not the server's.
@@ -95,6 +97,22 @@ def mailbox_page(
         typed_key(decode_key(after, 2), "changed"),
         typed_key(decode_key(before, 2), "changed"),
     )
+
+
+def filter_clauses(state: str | None = None, unused: str | None = None) -> list:
+    """The WHERE clauses of the list's filters (``state`` a key of STATES,
+    ``unused`` one of UNUSED; empty: no filter), shared by the list and by
+    bulk actions on "all matching" (services/mailbox_bulk.py)."""
+    if unused not in (None, "", *UNUSED):
+        raise ServiceError("unused", "choose 30, 90 or 365 days, or never")
+    if state not in (None, "", *STATES):
+        raise ServiceError("state", "choose active or disabled")
+    clauses = []
+    if unused:
+        clauses.append(_unused(unused))
+    if state:  # disabled: ix_mailboxes_domain_disabled (partial, migration 0021)
+        clauses.append(Mailbox.active if STATES[state] else ~Mailbox.active)
+    return clauses
 
 
 def _last_used():

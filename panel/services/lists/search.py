@@ -200,28 +200,30 @@ def _search_by_address(
 
 
 def _addresses_past(session: Session, needle: str, scope: list, start: str | None, backwards: bool, count: int) -> list:
-    """The next ``count`` matching addresses past ``start``: gathered
-    through the trigram index and sorted while there are at most
-    SORTED_MATCHES_MAX of them (bounded work), else by walking on."""
+    """The next ``count`` matching mailbox addresses past ``start``."""
     where = [contains(Mailbox.search_text, needle), *scope, *_past(start, backwards)]
-    if _indexable(needle):
-        matches = (
-            select(Mailbox.address)
-            .where(*where)
-            .limit(SORTED_MATCHES_MAX + 1)
-            .cte("matches")
-            .prefix_with("MATERIALIZED")
-        )
+    return addresses_in_order(session, Mailbox.address, where, backwards, count, _indexable(needle))
+
+
+def addresses_in_order(session: Session, address, where: list, backwards: bool, count: int, trigram: bool) -> list:
+    """The first ``count`` values of ``address`` (a unique, indexed column)
+    meeting ``where``, in order. With ``trigram`` (the needle can use the
+    trigram index): gathered through it and sorted while there are at most
+    SORTED_MATCHES_MAX matches, so a narrow search costs its matches; a
+    broader one walks the address index in order, where matches are dense
+    enough to fill a page soon. Shared by the mailbox and alias searches."""
+    if trigram:
+        matches = select(address).where(*where).limit(SORTED_MATCHES_MAX + 1).cte("matches")
+        matches = matches.prefix_with("MATERIALIZED")
         total = select(func.count()).select_from(matches).scalar_subquery()
+        column = matches.c[address.key]
         found = session.execute(
-            select(matches.c.address, total.label("total"))
-            .order_by(matches.c.address.desc() if backwards else matches.c.address)
-            .limit(count)
+            select(column, total.label("total")).order_by(column.desc() if backwards else column).limit(count)
         ).all()
         if not found or found[0].total <= SORTED_MATCHES_MAX:
-            return [row.address for row in found]
-    order = Mailbox.address.desc() if backwards else Mailbox.address.asc()
-    return list(session.scalars(select(Mailbox.address).where(*where).order_by(order).limit(count)))
+            return [row[0] for row in found]
+    order = address.desc() if backwards else address.asc()
+    return list(session.scalars(select(address).where(*where).order_by(order).limit(count)))
 
 
 def _estimated_matches(session: Session, needle: str) -> float:
