@@ -7,12 +7,15 @@ MAILPANEL := $(BIN)/mailpanel
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the test suite drives for real (mail stack with OpenDKIM, browser, and
-# nsd: the authoritative DNS server the DNS checks are tested against, on a loopback port).
+# nsd: the authoritative DNS server the DNS checks are tested against, on a loopback port;
+# nginx-light: deploy/nginx-mailpanel.conf is run, proxying to a loopback server; nodejs's npm
+# installs axe-core, the accessibility audit the browser tests inject into every page).
 TEST_DEBS := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-pop3d \
              dovecot-lmtpd dovecot-pgsql dovecot-sqlite dovecot-sieve opendkim opendkim-tools libopendbx1-pgsql \
-             libopendbx1-sqlite3 chromium chromium-driver sqlite3 postgresql-client sudo nsd
+             libopendbx1-sqlite3 chromium chromium-driver sqlite3 postgresql-client sudo nsd nginx-light nodejs
 
-.PHONY: run test lint setup system-deps clean
+.PHONY: run test lint setup system-deps clean mutation axe
+AXE := tests/browser/node_modules/axe-core/axe.min.js
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +54,22 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-test: lint system-deps $(VENV)/.installed-test
+# axe-core at the version and hash tests/browser/package-lock.json pins (node_modules is git-ignored).
+# Debian's own nodejs ships npm as a separate package; NodeSource's nodejs includes it.
+$(AXE): tests/browser/package-lock.json | system-deps
+	@command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $@
+
+axe: $(AXE)
+
+test: lint system-deps $(VENV)/.installed-test $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## make mutation: break each authorization check in panel/services/ (tests/mutation/run.py's
+## CHECKS), one at a time, and fail if no test notices; SQLite only, tens of minutes, not part of make test
+mutation: $(VENV)/.installed-test
+	$(BIN)/python tests/mutation/run.py $(MUTATION_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tests/browser/node_modules

@@ -17,7 +17,7 @@ pytest_plugins = [
     "tests.fixtures.api",  # api_tokens: an API token per role
     "tests.fixtures.queue",  # fake_queue, queue_app, queue_superadmin
     "tests.fixtures.logs",  # log_files
-    "tests.fixtures.dns",  # dns_server: nsd on a loopback port, serving the zones a test writes
+    "tests.fixtures.dns",  # dns_server: nsd on a loopback port, serving the zones a test writes; silent_dns
     "tests.fixtures.traffic",  # worlds_logs, ingest
     "tests.fixtures.browser",  # chromium, live_server, panel
     "tests.mailstack_fixture",  # mail_database_url, mailstack, mail, new_mailbox

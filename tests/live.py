@@ -37,7 +37,8 @@ def logged_in_page(chromium, base: str, username: str, password: str, **context_
         page.get_by_label("Username").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(base + "/")
+        # The dashboard, or a one-domain admin's domain (where they land).
+        page.wait_for_url(lambda url: url.startswith(base + "/") and "/login" not in url)
         yield page
         assert errors == []
 
@@ -51,10 +52,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn_server(database_url: str, workers: int = 4, **settings: str):
+def gunicorn_server(database_url: str, workers: int = 4, log=None, **settings: str):
     """The panel as deployed: gunicorn's sync workers (deploy/mailpanel.service)
     on 127.0.0.1, serving ``database_url``; yields the base URL. ``settings``
-    are MAILPANEL_* variables (without the prefix)."""
+    are MAILPANEL_* variables (without the prefix); ``log``, an open file,
+    receives gunicorn's and the app's log (default: the test's stderr)."""
     import os
     import subprocess
     import sys
@@ -81,6 +83,7 @@ def gunicorn_server(database_url: str, workers: int = 4, **settings: str):
         ],
         env=env,
         stdin=subprocess.DEVNULL,
+        stderr=log,
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
