@@ -1,9 +1,10 @@
 """Every page of the panel in a real browser, for each role that can see it,
-at 1280 and 390 px wide, light and dark (``prefers-color-scheme``): the
-document never scrolls sideways, axe-core finds no critical or serious
-accessibility violation, a form page's first field has focus, row actions
-name their target, and a screenshot of each lands in
-test-artifacts/browser/every-page/.
+in English and in French (the browser's Accept-Language), at 1280 and
+390 px wide, light and dark (``prefers-color-scheme``): the page is in the
+language asked for, the document never scrolls sideways (French runs
+longer), axe-core finds no critical or serious accessibility violation, a
+form page's first field has focus, row actions name their target, and a
+screenshot of each lands in test-artifacts/browser/every-page/<language>/.
 
 The pages come from the app's URL map (GET routes, their arguments filled
 from the ``world`` by tests/helpers.py's sample_url), kept where the role's
@@ -11,9 +12,9 @@ answer is an HTML page; a GET route that no role sees as a page fails the
 sweep unless NOT_PAGES says why it is no page. So a new page is swept the
 day it is added.
 
-One test, one browser tab reused, on SQLite only: the pages render the
-same on PostgreSQL, and both backends would double a sweep of ~100 pages
-times four looks.
+One test per language, one browser tab reused, on SQLite only: the pages
+render the same on PostgreSQL, and both backends would double a sweep of
+~100 pages times four looks.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.j
 SHOTS = ARTIFACTS / "every-page"
 WIDTHS = (1280, 390)
 SCHEMES = ("light", "dark")
+LANGUAGES = {"en": "en-GB", "fr": "fr-FR"}  # the page's <html lang> -> the browser's locale
 
 # GET routes that answer no HTML page for a person to read: downloads, JSON, XML, probes.
 NOT_PAGES = {
@@ -130,8 +132,9 @@ def _pages_for(app, role) -> dict[str, str]:
 class Sweep:
     """One tab visiting pages and collecting every problem, so one run reports them all."""
 
-    def __init__(self, page, base: str, axe_source: str):
-        self.page, self.base, self.axe_source = page, base, axe_source
+    def __init__(self, page, base: str, axe_source: str, language: str):
+        self.page, self.base, self.axe_source, self.language = page, base, axe_source, language
+        self.shots = SHOTS / language
         self.problems: list[str] = []
         self.seen: set[str] = set()
 
@@ -139,7 +142,10 @@ class Sweep:
         if goto:
             self.page.goto(self.base + url)
         self.seen.add(endpoint)
-        where = f"{who} {endpoint} {url}"
+        where = f"{who} {endpoint} {url} ({self.language})"
+        lang = self.page.evaluate("() => document.documentElement.lang")
+        if lang != self.language:
+            self.problems.append(f"{where}: the page is in {lang!r}")
         if endpoint in FORM_PAGES:
             with contextlib.suppress(PlaywrightTimeout):  # autofocus lands at the next rendering step
                 self.page.wait_for_function("document.activeElement !== document.body", timeout=2000)
@@ -160,7 +166,7 @@ class Sweep:
         scroll_width, inner_width = self.page.evaluate(_MEASURE)
         if scroll_width > inner_width:
             self.problems.append(f"{where} at {width} px: the page is {scroll_width} px wide")
-        self.page.screenshot(path=str(SHOTS / f"{re.sub(r'[^a-z0-9]+', '-', label.lower())}.png"), full_page=True)
+        self.page.screenshot(path=str(self.shots / f"{re.sub(r'[^a-z0-9]+', '-', label.lower())}.png"), full_page=True)
         for violation in self._audit():
             nodes = "; ".join(node["target"][0] for node in violation["nodes"][:3])
             self.problems.append(f"{where} ({label}): axe {violation['impact']} {violation['id']}: {nodes}")
@@ -175,10 +181,10 @@ class Sweep:
 
     def log_in(self, username: str, password: str, second_factor: bool = False) -> None:
         self.page.context.clear_cookies()
-        self.page.goto(self.base + "/login")
-        self.page.get_by_label("Username").fill(username)
-        self.page.get_by_label("Password").fill(password)
-        self.page.get_by_role("button", name="Log in").click()
+        self.page.goto(self.base + "/login")  # by field name: the labels are in the sweep's language
+        self.page.locator("main input[name=username]").fill(username)
+        self.page.locator("main input[name=password]").fill(password)
+        self.page.locator("main button[type=submit]").click()
         if second_factor:
             self.page.wait_for_url(self.base + "/login/code")
         else:  # wherever the role lands (a domain admin of one domain: on it)
@@ -199,19 +205,20 @@ def _enrol_two_factor(app, username: str) -> None:
         session.commit()
 
 
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_page_fits_a_phone_and_passes_the_audit_light_and_dark(
-    chromium, live_server, queue_app, log_files, world, database_url
+    chromium, live_server, queue_app, log_files, world, database_url, language
 ):
     app, started = queue_app, time.monotonic()
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / language).mkdir(parents=True, exist_ok=True)
     pages = {role: _pages_for(app, role) for role in (None, *ROLES)}
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, locale=LANGUAGES[language])
     context.set_default_timeout(15000)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(f"{msg.text} ({page.url})") if msg.type == "error" else None)
-    sweep = Sweep(page, live_server, _axe_source())
+    sweep = Sweep(page, live_server, _axe_source(), language)
     try:
         for endpoint, url in pages[None].items():
             sweep.visit("anonymous", endpoint, url)
@@ -227,7 +234,7 @@ def test_every_page_fits_a_phone_and_passes_the_audit_light_and_dark(
                 sweep.visit(role, endpoint, url)
     finally:
         context.close()
-    (SHOTS / "problems.txt").write_text("".join(f"{line}\n" for line in sweep.problems))
+    (SHOTS / language / "problems.txt").write_text("".join(f"{line}\n" for line in sweep.problems))
     print(f"\nswept {len(sweep.seen)} endpoints in {time.monotonic() - started:.0f} s")
     every_get = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods and not _not_a_page(r.endpoint)}
     assert every_get - sweep.seen == set(), "GET routes no role saw as a page: list them in NOT_PAGES or fix"
