@@ -13,80 +13,20 @@ domain (``email`` the alias domain's name, ``destinations`` its target).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Alias, AliasDomain, Domain, Mailbox
+from ..models import Alias, Domain, Mailbox
 from ..services import Actor, ServiceError, aliases, bulk, domains, mailboxes
 from ..services.errors import NotFound
-from ..sizes import format_limit
 from .csvfile import Problems, Record
+from .plan_aliases import AliasRows
+from .rows import KINDS, PlannedRow, parse_active, parse_kind, split_aliases
 
-_TRUE = {"", "true", "1", "yes", "y", "on"}
-_FALSE = {"false", "0", "no", "n", "off"}
-_ALIAS_SEPARATORS = (";", " ", "\t", "\n", "\r")
-KINDS = ("mailbox", "alias", "alias_domain")
 # The cells only a mailbox row has; an alias or alias domain row leaves them empty.
 _MAILBOX_CELLS = ("name", "password", "password_hash", "quota", "aliases")
-
-
-@dataclass(slots=True)
-class PlannedRow:
-    line: int
-    kind: str  # create | update | unchanged
-    domain: Domain
-    address: str
-    new: bulk.NewMailbox | None = None
-    mailbox: Mailbox | None = None
-    changes: dict = field(default_factory=dict)
-    password: str | None = None
-    password_hash: str | None = None
-    generate: bool = False
-    new_aliases: list[str] = field(default_factory=list)
-    row_kind: str = "mailbox"  # mailbox | alias | alias_domain
-    alias: Alias | None = None
-    alias_domain: AliasDomain | None = None
-    destinations: list[str] = field(default_factory=list)  # an alias's; an alias domain's target
-    active: bool | None = None  # an alias's or alias domain's; None: as it is (or true when new)
-
-    def describe(self) -> str:
-        """What writing this row does, in words (a dry run's list)."""
-        if self.row_kind == "alias":
-            text = "delivers to " + ", ".join(self.destinations)
-        elif self.row_kind == "alias_domain":
-            text = f"alias domain of {self.destinations[0]}"
-        elif self.kind == "create":
-            text = self._describe_new_mailbox()
-        else:
-            text = ", ".join(self._describe_changes()) or "aliases only"
-        if self.row_kind != "mailbox" and self.active is False:
-            text += ", disabled"
-        if self.new_aliases:
-            text += "; new aliases: " + ", ".join(self.new_aliases)
-        return text
-
-    def _describe_new_mailbox(self) -> str:
-        parts = [f"quota {format_limit(self.new.quota_bytes)}"]
-        if self.new.name:
-            parts.append(f"name {self.new.name}")
-        if not self.new.active:
-            parts.append("disabled")
-        parts.append("generated password" if self.generate else "password given" if self.password else "hash given")
-        return ", ".join(parts)
-
-    def _describe_changes(self) -> list[str]:
-        parts = []
-        if "name" in self.changes:
-            parts.append(f"name {self.mailbox.name or '(none)'} → {mailboxes.parse_display_name(self.changes['name'])}")
-        if "quota" in self.changes:
-            parts.append(f"quota {format_limit(self.mailbox.quota_bytes)} → {format_limit(self.changes['quota'])}")
-        if "active" in self.changes:
-            parts.append("enabled" if self.changes["active"] else "disabled")
-        if self.password or self.password_hash:
-            parts.append("new password")
-        return parts
 
 
 @dataclass
@@ -98,32 +38,7 @@ class _Usage:
     aliases: int = 0
 
 
-def parse_active(value: str | None) -> bool | None:
-    text = (value or "").strip().lower()
-    if text in _TRUE:
-        return None if text == "" else True
-    if text in _FALSE:
-        return False
-    raise ServiceError("active", f"{value.strip()[:20]!r} is not true/false/1/0/yes/no")
-
-
-def parse_kind(value: str | None) -> str:
-    text = (value or "").strip().lower()
-    if not text:
-        return "mailbox"
-    if text in KINDS:
-        return text
-    raise ServiceError("kind", f"{value.strip()[:20]!r} is not mailbox, alias or alias_domain")
-
-
-def split_aliases(value: str | None) -> list[str]:
-    text = value or ""
-    for separator in _ALIAS_SEPARATORS[1:]:
-        text = text.replace(separator, _ALIAS_SEPARATORS[0])
-    return [part for part in text.split(_ALIAS_SEPARATORS[0]) if part]
-
-
-class Planner:
+class Planner(AliasRows):
     """Turns records into planned rows, reporting problems by line.
 
     ``checking``: the first pass, which writes nothing (a domain the file
@@ -418,122 +333,3 @@ class Planner:
         )
         for column, message in over.items():
             self.problems.add(record.line, column, message)
-
-    # -- alias rows ---------------------------------------------------------
-
-    def _aliases(self, records: list[Record]) -> list[PlannedRow]:
-        parsed = [p for p in (self._parse_alias(r) for r in records) if p is not None]
-        addresses = [p[1] for p in parsed]
-        if not addresses:
-            return []
-        existing = {a.address: a for a in self.session.scalars(select(Alias).where(Alias.address.in_(addresses)))}
-        boxes = set(self.session.scalars(select(Mailbox.address).where(Mailbox.address.in_(addresses))))
-        rows = []
-        for record, address, domain, targets, active in parsed:
-            try:
-                row = self._plan_alias(record, address, domain, targets, active, existing.get(address), boxes)
-            except ServiceError as exc:
-                self._problem(record, exc, "email" if "address" in exc.fields else None)
-                continue
-            rows.append(row)
-        return rows
-
-    def _parse_alias(self, record: Record):
-        cells = record.cells
-        try:
-            address, domain_name = aliases.parse_alias_address(cells.get("email", ""))
-        except ServiceError as exc:
-            self._problem(record, exc, "email")
-            return None
-        ok = self._first_time(record, address)
-        domain = self._domain(record, domain_name)
-        targets, active = [], None
-        try:
-            targets = aliases.parse_destinations(cells.get("destinations"))
-            aliases.check_not_only_self(address, targets)
-        except ServiceError as exc:
-            self._problem(record, exc, "destinations")
-            ok = False
-        try:
-            active = parse_active(cells.get("active"))
-        except ServiceError as exc:
-            self._problem(record, exc)
-            ok = False
-        return (record, address, domain, targets, active) if ok and domain is not None else None
-
-    def _plan_alias(self, record, address, domain, targets, active, alias: Alias | None, boxes) -> PlannedRow:
-        if address in boxes:
-            raise ServiceError("email", f"{address} is a mailbox (its forwarding is set on the mailbox)")
-        row = PlannedRow(record.line, "create", domain, address, row_kind="alias", destinations=targets, active=active)
-        if alias is None:
-            aliases.parse_alias_address(address, new=True)
-            self._use(record, domain, aliases=1)
-            return row
-        self.actor.require_manage(alias.domain_id)
-        row.alias = alias
-        same = [d.destination for d in alias.destinations] == targets and active in (None, alias.active)
-        if same:
-            row.kind = "unchanged"
-        elif not self.options.update:
-            raise ServiceError("email", f"the alias {address} already exists ({self.options.update_advice})")
-        else:
-            row.kind = "update"
-        return row
-
-    # -- alias domain rows ----------------------------------------------------
-
-    def _alias_domains(self, records: list[Record]) -> list[PlannedRow]:
-        parsed = [p for p in (self._parse_alias_domain(r) for r in records) if p is not None]
-        names = [p[1] for p in parsed]
-        if not names:
-            return []
-        existing = {a.name: a for a in self.session.scalars(select(AliasDomain).where(AliasDomain.name.in_(names)))}
-        rows = []
-        for record, name, target, active in parsed:
-            try:
-                rows.append(self._plan_alias_domain(record, name, target, active, existing.get(name)))
-            except ServiceError as exc:
-                self._problem(record, exc, "email" if exc.fields.keys() <= {"name"} else None)
-        return rows
-
-    def _parse_alias_domain(self, record: Record):
-        cells = record.cells
-        try:
-            name = domains.parse_domain_name(cells.get("email", ""), "email")
-        except ServiceError as exc:
-            self._problem(record, exc, "email")
-            return None
-        ok = self._first_time(record, name)
-        target, active = None, None
-        try:
-            target_name = domains.parse_domain_name(cells.get("destinations", ""), "destinations")
-            target = self._domain(record, target_name, "destinations")
-        except ServiceError as exc:
-            self._problem(record, exc, "destinations")
-        try:
-            active = parse_active(cells.get("active"))
-        except ServiceError as exc:
-            self._problem(record, exc)
-            ok = False
-        return (record, name, target, active) if ok and target is not None else None
-
-    def _plan_alias_domain(self, record, name, target: Domain, active, alias_domain: AliasDomain | None) -> PlannedRow:
-        row = PlannedRow(
-            record.line, "create", target, name, row_kind="alias_domain", destinations=[target.name], active=active
-        )
-        if alias_domain is None or not self.actor.sees_domain(alias_domain.target_domain_id):
-            aliases.check_new_alias_domain(self.session, self.actor, name, target.name)
-            if name in self.new_domains:
-                raise ServiceError("email", f"{name} is a domain this file creates")
-            return row
-        if alias_domain.target_name != target.name:
-            raise ServiceError("email", f"{name} is already an alias domain of {alias_domain.target_name}")
-        self.actor.require_manage(alias_domain.target_domain_id)
-        row.alias_domain = alias_domain
-        if active in (None, alias_domain.active):
-            row.kind = "unchanged"
-        elif not self.options.update:
-            raise ServiceError("email", f"the alias domain {name} already exists ({self.options.update_advice})")
-        else:
-            row.kind = "update"
-        return row
