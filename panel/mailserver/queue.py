@@ -20,17 +20,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
+from ..languages import N_
 from .tools import is_queue_id
 
 QUEUES = ("active", "deferred", "hold", "incoming", "maildrop")
 
-# Upper bounds (seconds, exclusive) of the age groups shown in the totals.
+# Upper bounds (seconds, exclusive) of the age groups shown in the totals
+# (the labels in English; the queue page translates them).
 AGE_GROUPS = (
-    ("under 1 hour", 3600),
-    ("1 to 6 hours", 6 * 3600),
-    ("6 to 24 hours", 24 * 3600),
-    ("1 to 7 days", 7 * 24 * 3600),
-    ("over 7 days", None),
+    (N_("under 1 hour"), 3600),
+    (N_("1 to 6 hours"), 6 * 3600),
+    (N_("6 to 24 hours"), 24 * 3600),
+    (N_("1 to 7 days"), 7 * 24 * 3600),
+    (N_("over 7 days"), None),
 )
 
 # name -> (field, descending)

@@ -8,6 +8,7 @@ Which file is read comes from configuration (``POSTFIX_LOG``,
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_babel import gettext
 
 from ..mailserver import maillog
 from ..mailserver.tools import is_queue_id
@@ -45,7 +46,7 @@ def _filter(args: dict[str, str]) -> maillog.LogFilter:
 
 
 def _problem(exc: OSError, path: str) -> str:
-    return f"The log {path} cannot be read: {exc.strerror or exc}"
+    return gettext("The log %(path)s cannot be read: %(problem)s", path=path, problem=exc.strerror or exc)
 
 
 @bp.get("/")
@@ -60,7 +61,7 @@ def index():
     try:
         result = maillog.tail(path, lines, _filter(args), rotated=rotated)
         if result.missing:
-            problem = f"The log {path} does not exist yet."
+            problem = gettext("The log %(path)s does not exist yet.", path=path)
     except OSError as exc:
         problem = _problem(exc, path)
     return render_template(
@@ -105,9 +106,9 @@ def journey():
     rotated = request.args.get("rotated") == "1"
     result, problem = None, None
     if queue_id and not is_queue_id(queue_id):
-        problem = "That is not a Postfix queue id."
+        problem = gettext("That is not a Postfix queue id.")
     elif address and "@" not in address:
-        problem = "Give a full address (user@example.org)."
+        problem = gettext("Give a full address (user@example.org).")
     elif queue_id or address:
         try:
             result = maillog.journey(
@@ -118,7 +119,7 @@ def journey():
                 rotated=rotated,
             )
         except OSError as exc:
-            problem = f"The logs cannot be read: {exc.strerror or exc}"
+            problem = gettext("The logs cannot be read: %(problem)s", problem=exc.strerror or exc)
     # A missing or unreadable log is not "no line mentions it".
     unreadable = [r for r in status.check_logs(current_app.config) if r.state != status.OK]
     return render_template(

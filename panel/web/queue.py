@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..db import get_session
+from ..languages import N_
 from ..mailserver.queue import QUEUES, SORTS, QueueFilter
 from ..mailserver.tools import MailTools
 from ..models import Role
@@ -17,16 +19,27 @@ bp = Blueprint("queue", __name__, url_prefix="/queue")
 
 # Age choices of the filter form: value -> (label, min_age, max_age) in seconds.
 AGES = {
-    "": ("any age", None, None),
-    "young": ("younger than 1 hour", None, 3600),
-    "1h": ("older than 1 hour", 3600, None),
-    "6h": ("older than 6 hours", 6 * 3600, None),
-    "1d": ("older than 1 day", 24 * 3600, None),
-    "7d": ("older than 7 days", 7 * 24 * 3600, None),
+    "": (N_("any age"), None, None),
+    "young": (N_("younger than 1 hour"), None, 3600),
+    "1h": (N_("older than 1 hour"), 3600, None),
+    "6h": (N_("older than 6 hours"), 6 * 3600, None),
+    "1d": (N_("older than 1 day"), 24 * 3600, None),
+    "7d": (N_("older than 7 days"), 7 * 24 * 3600, None),
 }
 FILTER_FIELDS = ("queue", "sender", "recipient", "domain", "reason", "age")
 PER_PAGE = (25, 50, 100, 200)
-ACTION_LABELS = {"retry": "Retry now", "hold": "Hold", "release": "Release", "requeue": "Requeue", "delete": "Delete"}
+# The labels in English; pages show them through _action_labels() (translated).
+ACTION_LABELS = {
+    "retry": N_("Retry now"),
+    "hold": N_("Hold"),
+    "release": N_("Release"),
+    "requeue": N_("Requeue"),
+    "delete": N_("Delete"),
+}
+
+
+def _action_labels() -> dict[str, str]:
+    return {name: gettext(label) for name, label in ACTION_LABELS.items()}
 
 
 def _tools() -> MailTools:
@@ -71,7 +84,7 @@ def index():
     try:
         if postfix.state != status.OK:
             # postqueue would read the spool directly and show a normal queue.
-            down = f"{postfix.reason}: nothing is being delivered. {postfix.todo}"
+            down = gettext("%(reason)s: nothing is being delivered. %(todo)s", reason=postfix.reason, todo=postfix.todo)
             raise ServiceError(None, down)
         page = queue_service.read_page(
             current_actor(),
@@ -100,7 +113,7 @@ def index():
         queues=QUEUES,
         ages=AGES,
         sorts=SORTS,
-        actions=ACTION_LABELS,
+        actions=_action_labels(),
         postfix_down=down,
     ), code
 
@@ -122,7 +135,7 @@ def show(queue_id: str):
         content=content,
         cut=cut,
         problem=problem,
-        actions=ACTION_LABELS,
+        actions=_action_labels(),
     ), status
 
 
@@ -135,10 +148,10 @@ def action():
     args = _filter_args(request.form)
     back = url_for("queue.index", **{k: v for k, v in args.items() if v})
     if name not in ACTION_LABELS:
-        flash("Choose an action.", "error")
+        flash(gettext("Choose an action."), "error")
         return redirect(back)
     if scope == "selected" and not ids:
-        flash("Select at least one message.", "error")
+        flash(gettext("Select at least one message."), "error")
         return redirect(back)
     needs_confirmation = name in queue_service.DESTRUCTIVE or scope == "matching"
     if needs_confirmation and request.form.get("confirmed") != "yes":
@@ -156,7 +169,7 @@ def _confirm(name, scope, ids, args):
     return render_template(
         "queue/confirm.html",
         action=name,
-        label=ACTION_LABELS[name],
+        label=gettext(ACTION_LABELS[name]),
         scope=scope,
         ids=ids[:1000],
         more=max(0, len(ids) - 1000),
@@ -177,11 +190,17 @@ def _perform(name, scope, ids, args, back):
         db.commit()
     except ServiceError as exc:
         db.rollback()
-        flash(f"{ACTION_LABELS[name]} failed: {exc.message}", "error")
+        label = gettext(ACTION_LABELS[name])
+        flash(gettext("%(action)s failed: %(problem)s", action=label, problem=exc.message), "error")
         return redirect(back)
-    done = f"{result.affected} of {len(result.ids)}" if result.affected is not None else f"{len(result.ids)}"
+    total = len(result.ids)
+    if result.affected is not None:
+        done = gettext("%(affected)s of %(total)s", affected=result.affected, total=total)
+    else:
+        done = f"{total}"
     shown = ", ".join(result.ids[:10]) + (" …" if len(result.ids) > 10 else "")
-    flash(f"{ACTION_LABELS[name]}: {done} message(s) ({shown}).")
+    label = gettext(ACTION_LABELS[name])
+    flash(gettext("%(action)s: %(done)s message(s) (%(ids)s).", action=label, done=done, ids=shown))
     return redirect(back)
 
 
@@ -192,8 +211,8 @@ def flush():
     try:
         queue_service.flush(db, current_actor(), _tools())
         db.commit()
-        flash("Postfix is trying every queued message now.")
+        flash(gettext("Postfix is trying every queued message now."))
     except ServiceError as exc:
         db.rollback()
-        flash(f"Flush failed: {exc.message}", "error")
+        flash(gettext("Flush failed: %(problem)s", problem=exc.message), "error")
     return redirect(url_for("queue.index"))

@@ -52,6 +52,30 @@ def test_the_browser_asks_for_french(app, world):
     assert "Se déconnecter partout" in portal and "Stored mail" not in portal
 
 
+def test_the_logs_and_traffic_pages_in_french(app, world, log_files):
+    client = _client(app, "superadmin", FRENCH)
+    logs = _page(client, "/logs/")
+    assert "<h1>Journaux du courrier</h1>" in logs and "Le journal ne contient encore aucune ligne." in logs
+    assert ">Suivre les nouvelles lignes</button>" in logs and "Mail logs" not in logs
+    journey = _page(client, "/logs/journey?queue_id=../x")
+    assert "Ce n'est pas un identifiant de file Postfix." in journey and "<h1>Le parcours d'un message</h1>" in journey
+
+    traffic = _page(client, "/traffic/")
+    assert "<h1>Trafic du courrier</h1>" in traffic and "<h2>Dernières 24 heures</h2>" in traffic
+    assert "Principaux motifs de refus, 24 heures" in traffic and "n'a jamais été compté" in traffic
+    assert "Last 24 hours" not in traffic
+
+
+def test_the_queue_page_in_french(queue_superadmin, fake_queue):
+    from tests.queue.queue_fakes import queue_line
+
+    fake_queue.write([queue_line(1)])
+    queue_superadmin.environ_base.update(FRENCH)
+    page = _page(queue_superadmin, "/queue/")
+    assert "<h1>File d'attente du courrier</h1>" in page and "1 message(s) correspondent." in page
+    assert ">Relancer toute la file d'attente (postqueue -f)</button>" in page and "Mail queue" not in page
+
+
 def test_an_unknown_language_falls_back_to_english(app, world):
     page = _page(_client(app, environ={"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9"}), "/login")
     assert '<html lang="en">' in page and "<h1>Log in</h1>" in page
