@@ -1,6 +1,7 @@
 """Aliases (several destinations, catch-all ``@domain``) and alias domains of a domain."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..db import get_session
 from ..models import MANAGERS
@@ -62,7 +63,7 @@ def create(domain):
             "aliases/form.html", error, values=values, domain=lists.visible_domain(db, actor, domain), alias=None
         )
     db.commit()
-    flash(f"Alias {alias.address} created.")
+    flash(gettext("Alias %(address)s created.", address=alias.address))
     return redirect(url_for("aliases.index", domain=row.name))
 
 
@@ -85,7 +86,7 @@ def edit(address):
         values = dict(request.form, active=checkbox("active"))
         return render_form("aliases/form.html", error, values=values, domain=alias.domain, alias=alias)
     db.commit()
-    flash(f"Alias {alias.address} saved.")
+    flash(gettext("Alias %(address)s saved.", address=alias.address))
     return redirect(url_for("aliases.index", domain=alias.domain.name))
 
 
@@ -100,7 +101,7 @@ def delete(address):
     domain = alias.domain.name
     aliases.delete_alias(db, actor, alias)
     db.commit()
-    flash(f"Alias {address} deleted.")
+    flash(gettext("Alias %(address)s deleted.", address=address))
     return redirect(url_for("aliases.index", domain=domain))
 
 
@@ -119,7 +120,7 @@ def create_alias_domain(domain):
             "aliases/index.html", error, domain=row, page=page, alias_domains=lists.alias_domains_of(db, actor, row)
         )
     db.commit()
-    flash(f"{created.name} is now an alias domain of {row.name}.")
+    flash(gettext("%(name)s is now an alias domain of %(domain)s.", name=created.name, domain=row.name))
     return redirect(url_for("aliases.index", domain=row.name))
 
 
@@ -130,7 +131,10 @@ def toggle_alias_domain(name):
     alias_domain = aliases.get_alias_domain(db, actor, name)
     aliases.set_alias_domain_active(db, actor, alias_domain, checkbox("active"))
     db.commit()
-    flash(f"Alias domain {alias_domain.name} {'enabled' if alias_domain.active else 'disabled'}.")
+    if alias_domain.active:
+        flash(gettext("Alias domain %(name)s enabled.", name=alias_domain.name))
+    else:
+        flash(gettext("Alias domain %(name)s disabled.", name=alias_domain.name))
     return redirect(url_for("aliases.index", domain=alias_domain.target.name))
 
 
@@ -142,28 +146,38 @@ def delete_alias_domain(name):
     actor.require_manage(alias_domain.target_domain_id)
     if request.method == "GET":
         return confirm_page(
-            f"Delete the alias domain {name}?",
+            gettext("Delete the alias domain %(name)s?", name=name),
             paragraphs=[
-                f"Mail to any address at {name} will be refused instead of delivered to {alias_domain.target.name}."
+                gettext(
+                    "Mail to any address at %(name)s will be refused instead of delivered to %(domain)s.",
+                    name=name,
+                    domain=alias_domain.target.name,
+                )
             ],
-            button=f"Delete {name}",
+            button=gettext("Delete %(name)s", name=name),
             cancel=url_for("aliases.index", domain=alias_domain.target.name),
         )
     target = alias_domain.target.name
     aliases.delete_alias_domain(db, actor, alias_domain)
     db.commit()
-    flash(f"Alias domain {name} deleted.")
+    flash(gettext("Alias domain %(name)s deleted.", name=name))
     return redirect(url_for("aliases.index", domain=target))
 
 
 def _confirm_delete(alias):
     destinations = ", ".join(d.destination for d in alias.destinations)
-    consequence = f"Mail to {alias.address} will no longer be forwarded to {destinations}."
+    consequence = gettext(
+        "Mail to %(address)s will no longer be forwarded to %(destinations)s.",
+        address=alias.address,
+        destinations=destinations,
+    )
     if alias.is_catchall:
-        consequence += f" Mail to unknown addresses of {alias.domain.name} will be refused."
+        consequence += " " + gettext(
+            "Mail to unknown addresses of %(domain)s will be refused.", domain=alias.domain.name
+        )
     return confirm_page(
-        f"Delete the alias {alias.address}?",
+        gettext("Delete the alias %(address)s?", address=alias.address),
         paragraphs=[consequence],
-        button=f"Delete {alias.address}",
+        button=gettext("Delete %(address)s", address=alias.address),
         cancel=url_for("aliases.index", domain=alias.domain.name),
     )

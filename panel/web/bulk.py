@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
+from flask_babel import gettext
 from flask_login import current_user
 
 from ..bulk import csvfile
@@ -47,7 +48,7 @@ def import_page():
         return _page()
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _page(422, error="Choose a CSV file to upload.")
+        return _page(422, error=gettext("Choose a CSV file to upload."))
     options = Options(
         dry_run=_checked("dry_run"),
         update=_checked("update"),

@@ -2,6 +2,7 @@
 disable/enable with a confirmation, delete an empty domain."""
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, gettext, ngettext
 
 from ..db import get_session
 from ..models import Role
@@ -62,7 +63,7 @@ def create():
         db.rollback()
         return render_form("domains/form.html", error, domain=None)
     db.commit()
-    flash(f"Domain {domain.name} created.")
+    flash(gettext("Domain %(domain)s created.", domain=domain.name))
     return redirect(url_for("mailboxes.index", domain=domain.name))
 
 
@@ -86,7 +87,7 @@ def edit(domain):
         db.rollback()
         return render_form("domains/form.html", error, domain=lists.visible_domain(db, actor, domain))
     db.commit()
-    flash(f"Domain {row.name} saved.")
+    flash(gettext("Domain %(domain)s saved.", domain=row.name))
     return redirect(url_for("domains.index"))
 
 
@@ -98,28 +99,43 @@ def disable(domain):
     row = lists.visible_domain(db, actor, domain)
     if request.method == "GET":
         return confirm_page(
-            f"Disable {row.name}?",
-            paragraphs=["As soon as you confirm, and without any restart:"],
+            gettext("Disable %(domain)s?", domain=row.name),
+            paragraphs=[gettext("As soon as you confirm, and without any restart:")],
             points=[
                 emphasis(
-                    "<strong>Mail to {} is refused</strong>: senders get a rejection for every address of the domain,"
-                    " its {} included.",
+                    gettext(
+                        "<strong>Mail to {} is refused</strong>: senders get a rejection for every address of the"
+                        " domain, its {} and alias domains included."
+                    ),
                     row.name,
-                    f"{_count(row.alias_count, 'alias', 'aliases')} and alias domains",
+                    ngettext(
+                        "%(count)s alias", "%(count)s aliases", row.alias_count, count=format_decimal(row.alias_count)
+                    ),
                 ),
                 emphasis(
-                    "<strong>Its {} cannot log in</strong> (IMAP, POP3, sending mail).",
-                    _count(row.mailbox_count, "mailbox", "mailboxes"),
+                    gettext("<strong>Its {} cannot log in</strong> (IMAP, POP3, sending mail)."),
+                    ngettext(
+                        "%(count)s mailbox",
+                        "%(count)s mailboxes",
+                        row.mailbox_count,
+                        count=format_decimal(row.mailbox_count),
+                    ),
                 ),
-                "Nothing is deleted: mailboxes, aliases and stored mail stay, and enabling the domain restores"
-                " everything.",
+                gettext(
+                    "Nothing is deleted: mailboxes, aliases and stored mail stay, and enabling the domain restores"
+                    " everything."
+                ),
             ],
-            button=f"Disable {row.name}",
+            button=gettext("Disable %(domain)s", domain=row.name),
             cancel=url_for("domains.index"),
         )
     domains.set_domain_active(db, actor, row, False)
     db.commit()
-    flash(f"Domain {row.name} disabled: it no longer receives mail and its mailboxes cannot log in.")
+    flash(
+        gettext(
+            "Domain %(domain)s disabled: it no longer receives mail and its mailboxes cannot log in.", domain=row.name
+        )
+    )
     return redirect(url_for("domains.index"))
 
 
@@ -130,7 +146,7 @@ def enable(domain):
     row = lists.visible_domain(db, actor, domain)
     domains.set_domain_active(db, actor, row, True)
     db.commit()
-    flash(f"Domain {row.name} enabled.")
+    flash(gettext("Domain %(domain)s enabled.", domain=row.name))
     return redirect(url_for("domains.index"))
 
 
@@ -147,12 +163,8 @@ def delete(domain):
         db.rollback()
         return _confirm_delete(lists.visible_domain(db, actor, domain), form_errors(error)), 422
     db.commit()
-    flash(f"Domain {domain} deleted.")
+    flash(gettext("Domain %(domain)s deleted.", domain=domain))
     return redirect(url_for("domains.index"))
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
 
 
 def _confirm_delete(row, errors=None):
@@ -162,25 +174,31 @@ def _confirm_delete(row, errors=None):
     disable = url_for("domains.disable", domain=row.name)
     if blockers:
         return confirm_page(
-            f"{row.name} cannot be deleted yet",
-            title=f"Delete {row.name}",
+            gettext("%(domain)s cannot be deleted yet", domain=row.name),
+            title=gettext("Delete %(domain)s", domain=row.name),
             paragraphs=[
                 f"Only an empty domain can be deleted, and {row.name} still has {_and(blockers)}: delete them first.",
-                emphasis('To stop mail for it without deleting anything, <a href="{}">disable it</a>.', disable),
+                emphasis(
+                    gettext('To stop mail for it without deleting anything, <a href="{}">disable it</a>.'), disable
+                ),
             ],
             button=None,
             cancel=url_for("domains.index"),
             errors=errors,
         )
     return confirm_page(
-        f"Delete {row.name}?",
-        paragraphs=[f"{row.name} has no mailboxes, aliases or alias domains left."],
+        gettext("Delete %(domain)s?", domain=row.name),
+        paragraphs=[gettext("%(domain)s has no mailboxes, aliases or alias domains left.", domain=row.name)],
         points=[
-            f"Mail to any address at {row.name} will be refused, and it leaves the list of domains.",
-            "Its limits, DNS check and DKIM keys go with it, and its domain admins no longer manage it;"
-            " the audit log keeps its history.",
+            gettext(
+                "Mail to any address at %(domain)s will be refused, and it leaves the list of domains.", domain=row.name
+            ),
+            gettext(
+                "Its limits, DNS check and DKIM keys go with it, and its domain admins no longer manage it;"
+                " the audit log keeps its history."
+            ),
         ],
-        button=f"Delete {row.name}",
+        button=gettext("Delete %(domain)s", domain=row.name),
         cancel=url_for("domains.index"),
         errors=errors,
     )

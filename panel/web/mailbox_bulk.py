@@ -7,6 +7,7 @@ confirmed; then services/mailbox_bulk.py applies it, all rows or none."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext, ngettext
 
 from ..db import get_session
 from ..models import MANAGERS
@@ -16,15 +17,6 @@ from ..sizes import SizeError, format_amount, parse_count, parse_size
 from .access import allow, current_actor
 from .confirm import confirm_page, emphasis
 from .mailboxes import bp
-
-# (question's verb, button's verb) of each action.
-VERBS = {
-    "disable": "Disable",
-    "enable": "Enable",
-    "quota": "Set the quota of",
-    "delete": "Delete",
-}
-DONE = {"disable": "Disabled", "enable": "Enabled", "quota": "Set the quota of", "delete": "Deleted"}
 
 
 def _filter() -> dict:
@@ -47,69 +39,146 @@ def _hidden(selection, action: str, quota: str, count: int) -> list[tuple[str, s
     return fields + [("id", value) for value in selection]
 
 
-def mailboxes_in_words(count: int) -> str:
-    return f"{count} mailbox" if count == 1 else f"{count} mailboxes"
-
-
 def _names(plan) -> str:
     """a@…, b@… and 35 more"""
     rest = plan.count - len(plan.sample)
-    return ", ".join(plan.sample) + (f" and {rest} more" if rest > 0 else "")
+    return ", ".join(plan.sample) + (" " + gettext("and %(count)s more", count=rest) if rest > 0 else "")
 
 
 def _filter_words(selection) -> str | None:
     if not isinstance(selection, Matching):
         return None
-    words = [f"state {selection.state}" if selection.state else None]
+    states = {"active": gettext("state active"), "disabled": gettext("state disabled")}
+    words = [states.get(selection.state, selection.state) if selection.state else None]
     if selection.unused == "never":
-        words.append("never logged in")
+        words.append(gettext("never logged in"))
     elif selection.unused:
-        words.append(f"not used for {selection.unused} days")
+        words.append(gettext("not used for %(days)s days", days=selection.unused))
     shown = ", ".join(w for w in words if w)
-    return f"All mailboxes of the list{': ' + shown if shown else ''}, in address order."
+    if shown:
+        return gettext("All mailboxes of the list: %(filters)s, in address order.", filters=shown)
+    return gettext("All mailboxes of the list, in address order.")
+
+
+def _question(action: str, count: int, domain: str, quota: str) -> str:
+    """The confirmation's heading: "Disable 2 mailboxes in example.org?"."""
+    if action == "disable":
+        return ngettext(
+            "Disable %(num)s mailbox in %(domain)s?", "Disable %(num)s mailboxes in %(domain)s?", count, domain=domain
+        )
+    if action == "enable":
+        return ngettext(
+            "Enable %(num)s mailbox in %(domain)s?", "Enable %(num)s mailboxes in %(domain)s?", count, domain=domain
+        )
+    if action == "quota":
+        return ngettext(
+            "Set the quota of %(num)s mailbox in %(domain)s to %(quota)s?",
+            "Set the quota of %(num)s mailboxes in %(domain)s to %(quota)s?",
+            count,
+            domain=domain,
+            quota=quota,
+        )
+    return ngettext(
+        "Delete %(num)s mailbox in %(domain)s?", "Delete %(num)s mailboxes in %(domain)s?", count, domain=domain
+    )
+
+
+def _title(action: str, count: int, domain: str) -> str:
+    if action == "disable":
+        return ngettext(
+            "Disable %(num)s mailbox in %(domain)s", "Disable %(num)s mailboxes in %(domain)s", count, domain=domain
+        )
+    if action == "enable":
+        return ngettext(
+            "Enable %(num)s mailbox in %(domain)s", "Enable %(num)s mailboxes in %(domain)s", count, domain=domain
+        )
+    if action == "quota":
+        return ngettext(
+            "Set the quota of %(num)s mailbox in %(domain)s",
+            "Set the quota of %(num)s mailboxes in %(domain)s",
+            count,
+            domain=domain,
+        )
+    return ngettext(
+        "Delete %(num)s mailbox in %(domain)s", "Delete %(num)s mailboxes in %(domain)s", count, domain=domain
+    )
+
+
+def _button(action: str, count: int) -> str:
+    if action == "disable":
+        return ngettext("Disable %(num)s mailbox", "Disable %(num)s mailboxes", count)
+    if action == "enable":
+        return ngettext("Enable %(num)s mailbox", "Enable %(num)s mailboxes", count)
+    if action == "quota":
+        return ngettext("Set the quota of %(num)s mailbox", "Set the quota of %(num)s mailboxes", count)
+    return ngettext("Delete %(num)s mailbox", "Delete %(num)s mailboxes", count)
+
+
+def _too_many(action: str) -> str:
+    if action == "disable":
+        return gettext("Disable more than %(count)s mailboxes?", count=BULK_MAX)
+    if action == "enable":
+        return gettext("Enable more than %(count)s mailboxes?", count=BULK_MAX)
+    if action == "quota":
+        return gettext("Set the quota of more than %(count)s mailboxes?", count=BULK_MAX)
+    return gettext("Delete more than %(count)s mailboxes?", count=BULK_MAX)
 
 
 def _consequences(action: str, quota: str, count: int) -> list:
-    they = "It" if count == 1 else "They"
     if action == "disable":
         return [
-            f"{they} stop receiving mail and cannot log in, at once; their web sessions end.",
-            "A mailbox already disabled stays as it is.",
+            ngettext(
+                "It stop receiving mail and cannot log in, at once; their web sessions end.",
+                "They stop receiving mail and cannot log in, at once; their web sessions end.",
+                count,
+            ),
+            gettext("A mailbox already disabled stays as it is."),
         ]
     if action == "enable":
-        return [f"{they} receive mail and can log in again, at once.", "A mailbox already enabled stays as it is."]
+        return [
+            ngettext(
+                "It receive mail and can log in again, at once.",
+                "They receive mail and can log in again, at once.",
+                count,
+            ),
+            gettext("A mailbox already enabled stays as it is."),
+        ]
     if action == "quota":
         return [
-            f"Each one's limit becomes {quota}: mail beyond it is refused.",
-            "If any mailbox cannot take it (the domain's largest mailbox or total quota), nothing is changed.",
+            gettext("Each one's limit becomes %(quota)s: mail beyond it is refused.", quota=quota),
+            gettext("If any mailbox cannot take it (the domain's largest mailbox or total quota), nothing is changed."),
         ]
     return [
-        f"The accounts go at once: {they.lower()} stop receiving mail and cannot log in. This cannot be undone.",
+        ngettext(
+            "The accounts go at once: it stop receiving mail and cannot log in. This cannot be undone.",
+            "The accounts go at once: they stop receiving mail and cannot log in. This cannot be undone.",
+            count,
+        ),
         emphasis(
-            "Their stored mail is <strong>not</strong> deleted: it stays on the server in each one's maildir"
-            " (named in the audit log) for an operator to archive or remove."
+            gettext(
+                "Their stored mail is <strong>not</strong> deleted: it stays on the server in each one's maildir"
+                " (named in the audit log) for an operator to archive or remove."
+            )
         ),
     ]
 
 
 def _confirmation(plan, selection, quota: str, back: str):
     count, domain = plan.count, plan.domain.name
-    target = f"{mailboxes_in_words(count)} in {domain}"
-    question = f"{VERBS[plan.action]} {target}{' to ' + quota if plan.action == 'quota' else ''}?"
     if plan.too_many:
         return confirm_page(
-            f"{VERBS[plan.action]} more than {BULK_MAX} mailboxes?",
+            _too_many(plan.action),
             paragraphs=[mailbox_bulk.too_many_message(plan.domain)],
             button=None,
             cancel=back,
         )
     paragraphs = [p for p in (_filter_words(selection), _names(plan)) if p]
     return confirm_page(
-        question,
-        title=f"{VERBS[plan.action]} {target}",
+        _question(plan.action, count, domain, quota),
+        title=_title(plan.action, count, domain),
         paragraphs=paragraphs,
         points=_consequences(plan.action, quota, count),
-        button=f"{VERBS[plan.action]} {mailboxes_in_words(count)}",
+        button=_button(plan.action, count),
         cancel=back,
         hidden=_hidden(selection, plan.action, quota, count),
     )
@@ -119,11 +188,19 @@ def _refused(error: BulkRefused, back: str):
     """Every row's problem, grouped (one rule often fails for every row)."""
     errors = {}
     for problem, addresses in error.grouped().items():
-        shown = ", ".join(addresses[:3]) + (f" and {len(addresses) - 3} more" if len(addresses) > 3 else "")
-        errors[problem] = f"{problem[:1].upper() + problem[1:]}: {shown}"
+        more = " " + gettext("and %(count)s more", count=len(addresses) - 3) if len(addresses) > 3 else ""
+        errors[problem] = f"{problem[:1].upper() + problem[1:]}: {', '.join(addresses[:3])}{more}"
+    failed = len(error.fields)
     return confirm_page(
-        "Nothing was changed",
-        paragraphs=[f"{mailboxes_in_words(len(error.fields))} of the {error.rows} selected cannot take it:"],
+        gettext("Nothing was changed"),
+        paragraphs=[
+            ngettext(
+                "%(num)s mailbox of the %(rows)s selected cannot take it:",
+                "%(num)s mailboxes of the %(rows)s selected cannot take it:",
+                failed,
+                rows=error.rows,
+            )
+        ],
         button=None,
         cancel=back,
         errors=errors,
@@ -152,7 +229,7 @@ def bulk(domain):
             flash(error.in_words(), "error")
             return redirect(back)
         if not plan.count:
-            flash("No mailbox matches: nothing to do.", "error")
+            flash(gettext("No mailbox matches: nothing to do."), "error")
             return redirect(back)
         return _confirmation(plan, selection, quota, back)
     try:
@@ -170,11 +247,41 @@ def bulk(domain):
 
 
 def _done(action: str, domain: str, quota: str, outcome) -> str:
-    changed = f"{DONE[action]} {mailboxes_in_words(outcome.changed)} in {domain}"
+    changed, unchanged = outcome.changed, outcome.unchanged
     if action == "quota":
-        changed += f" to {format_amount(parse_size(quota))}"
+        size = format_amount(parse_size(quota))
+        if unchanged:
+            return ngettext(
+                "Set the quota of %(num)s mailbox in %(domain)s to %(quota)s (%(unchanged)s already had it).",
+                "Set the quota of %(num)s mailboxes in %(domain)s to %(quota)s (%(unchanged)s already had it).",
+                changed,
+                domain=domain,
+                quota=size,
+                unchanged=unchanged,
+            )
+        return ngettext(
+            "Set the quota of %(num)s mailbox in %(domain)s to %(quota)s.",
+            "Set the quota of %(num)s mailboxes in %(domain)s to %(quota)s.",
+            changed,
+            domain=domain,
+            quota=size,
+        )
     if action == "delete":
-        changed += "; their mail stays on disk (each maildir is named in the audit log)"
-    if outcome.unchanged:
-        changed += f" ({outcome.unchanged} already {'had it' if action == 'quota' else 'were'})"
-    return changed + "."
+        text = ngettext(
+            "Deleted %(num)s mailbox in %(domain)s; their mail stays on disk (each maildir is named in the audit log)",
+            "Deleted %(num)s mailboxes in %(domain)s; their mail stays on disk"
+            " (each maildir is named in the audit log)",
+            changed,
+            domain=domain,
+        )
+    elif action == "disable":
+        text = ngettext(
+            "Disabled %(num)s mailbox in %(domain)s", "Disabled %(num)s mailboxes in %(domain)s", changed, domain=domain
+        )
+    else:
+        text = ngettext(
+            "Enabled %(num)s mailbox in %(domain)s", "Enabled %(num)s mailboxes in %(domain)s", changed, domain=domain
+        )
+    if unchanged:
+        return text + " " + gettext("(%(count)s already were).", count=unchanged)
+    return text + "."

@@ -2,6 +2,7 @@
 reset password (typed, or generated and shown once), delete with confirmation."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..db import get_session
 from ..models import MANAGERS, Role
@@ -50,9 +51,10 @@ def _show_password(db, mailbox, password, title: str, back: str):
     return redirect_to_secret(
         db,
         title,
-        [("Password", password.plain)],
-        intro=f"The new password of {mailbox.address}: give it to the user now.",
+        [(gettext("Password"), password.plain)],
+        intro=gettext("The new password of %(address)s: give it to the user now.", address=mailbox.address),
         back=back,
+        back_label=gettext("Done"),
     )
 
 
@@ -153,11 +155,13 @@ def create(domain):
         return render_form("mailboxes/new.html", error, domain=lists.visible_domain(db, actor, domain))
     if generated:
         back = url_for("mailboxes.index", domain=row.name)
-        page = _show_password(db, mailbox, password, f"Mailbox {mailbox.address} created", back)
+        page = _show_password(
+            db, mailbox, password, gettext("Mailbox %(address)s created", address=mailbox.address), back
+        )
         db.commit()
         return page
     db.commit()
-    flash(f"Mailbox {mailbox.address} created.")
+    flash(gettext("Mailbox %(address)s created.", address=mailbox.address))
     return redirect(url_for("mailboxes.index", domain=row.name))
 
 
@@ -193,7 +197,7 @@ def edit(address):
             "mailboxes/edit.html", error, values=values, mailbox=mailbox, **_mailbox_page(db, actor, mailbox)
         )
     db.commit()
-    flash(f"Mailbox {mailbox.address} saved.")
+    flash(gettext("Mailbox %(address)s saved.", address=mailbox.address))
     return redirect(url_for("mailboxes.index", domain=mailbox.domain.name))
 
 
@@ -229,11 +233,12 @@ def password(address):
         return render_form("mailboxes/password.html", error, mailbox=mailbox, **_login_trouble(db, actor, mailbox))
     back = _after_reset(actor, mailbox)
     if generated:
-        page = _show_password(db, mailbox, new_password, f"Password of {mailbox.address} reset", back)
+        title = gettext("Password of %(address)s reset", address=mailbox.address)
+        page = _show_password(db, mailbox, new_password, title, back)
         db.commit()
         return page
     db.commit()
-    flash(f"The password of {mailbox.address} has been changed.")
+    flash(gettext("The password of %(address)s has been changed.", address=mailbox.address))
     return redirect(back)
 
 
@@ -245,22 +250,30 @@ def delete(address):
     actor.require_manage(mailbox.domain_id)
     if request.method == "GET":
         return confirm_page(
-            f"Delete {mailbox.address}?",
+            gettext("Delete %(address)s?", address=mailbox.address),
             points=[
-                "The account goes at once: it stops receiving mail and cannot log in.",
+                gettext("The account goes at once: it stops receiving mail and cannot log in."),
                 emphasis(
-                    "Its stored mail is <strong>not</strong> deleted: it stays on the server in <code>{}</code>"
-                    " for an operator to archive or remove.",
+                    gettext(
+                        "Its stored mail is <strong>not</strong> deleted: it stays on the server in <code>{}</code>"
+                        " for an operator to archive or remove."
+                    ),
                     mailbox.maildir,
                 ),
             ],
-            button=f"Delete {mailbox.address}",
+            button=gettext("Delete %(address)s", address=mailbox.address),
             cancel=url_for("mailboxes.edit", address=mailbox.address),
         )
     domain = mailbox.domain.name
     mailboxes.delete_mailbox(db, actor, mailbox)
     db.commit()
-    flash(f"Mailbox {address} deleted. Its mail stays on disk ({mailbox.maildir}).")
+    flash(
+        gettext(
+            "Mailbox %(address)s deleted. Its mail stays on disk (%(maildir)s).",
+            address=address,
+            maildir=mailbox.maildir,
+        )
+    )
     return redirect(url_for("mailboxes.index", domain=domain))
 
 

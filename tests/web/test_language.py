@@ -159,3 +159,28 @@ def test_the_api_and_the_cli_stay_english(app):
         assert str(get_locale()) == "fr" and gettext("Log in") == "Se connecter"
     with app.app_context():  # a CLI command: no request
         assert str(get_locale()) == "en" and gettext("Log in") == "Log in"
+
+
+def test_the_mailbox_alias_and_domain_pages_in_french(app, world):
+    client = _client(app, "superadmin", FRENCH)
+    mailboxes = _page(client, "/domains/example.org/mailboxes")
+    assert "<title>Boîtes aux lettres de example.org" in mailboxes and "Nouvelle boîte aux lettres" in mailboxes
+    assert "Réinitialiser le mot de passe" in mailboxes and "Actions groupées" in mailboxes
+    assert "New mailbox" not in mailboxes and "Reset password" not in mailboxes
+
+    mailbox = _page(client, "/mailboxes/alice@example.org")
+    assert "Configurer un logiciel de messagerie" in mailbox and "Nom complet" in mailbox
+    assert "Setting up a mail app" not in mailbox
+
+    aliases = _page(client, "/domains/example.org/aliases")
+    assert "Nouvel alias" in aliases and "Domaines alias" in aliases and "New alias" not in aliases
+    assert "Nombre maximal de boîtes aux lettres" in _page(client, "/domains/example.org/edit")
+    assert "<h1>Désactiver example.org ?</h1>" in _page(client, "/domains/example.org/disable")
+    assert "Importer des boîtes aux lettres" in _page(client, "/import")
+
+
+def test_a_french_flash_from_the_mailbox_pages(app, world):
+    client = _client(app, "superadmin", FRENCH)
+    response = post(client, "/mailboxes/alice@example.org", {"name": "Alice", "quota": "1G", "active": "1"})
+    assert response.status_code == 302
+    assert "Boîte aux lettres alice@example.org enregistrée." in _page(client, response.headers["Location"])
