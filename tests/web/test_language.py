@@ -135,3 +135,13 @@ def test_the_api_and_the_cli_stay_english(app):
         assert str(get_locale()) == "fr" and gettext("Log in") == "Se connecter"
     with app.app_context():  # a CLI command: no request
         assert str(get_locale()) == "en" and gettext("Log in") == "Log in"
+
+
+def test_the_audit_log_and_the_admin_pages_in_french(app, world):
+    client = _client(app, "superadmin", FRENCH)
+    audit = _page(client, "/audit/")  # logging in left a login.success event
+    assert "<h1>Journal d'audit</h1>" in audit and "Télécharger ces événements en CSV" in audit
+    assert "connecté <code" in audit and "login.success</code>" in audit and "logged in" not in audit
+    admins = _page(client, "/admins/")
+    assert "<h1>Comptes administrateurs</h1>" in admins and "Réinitialiser le mot de passe" in admins
+    assert "Reset password" not in admins
