@@ -3,6 +3,7 @@
 import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..db import get_session
 from ..models import Role
@@ -34,8 +35,8 @@ def _show_password(db, admin, password, title: str):
     return redirect_to_secret(
         db,
         title,
-        [("Password", password.plain)],
-        intro=f"The password of {admin.username}: hand it over now.",
+        [(gettext("Password"), password.plain)],
+        intro=gettext("The password of %(username)s: hand it over now.", username=admin.username),
         back=url_for("admins.index"),
     )
 
@@ -72,11 +73,11 @@ def create():
         values = dict(typed_values(), domains=" ".join(_domain_names()))
         return render_form("admins/form.html", error, values=values, admin=None, roles=ROLES, choices=_choices(db))
     if generated:
-        page = _show_password(db, admin, password, f"Account {admin.username} created")
+        page = _show_password(db, admin, password, gettext("Account %(username)s created", username=admin.username))
         db.commit()
         return page
     db.commit()
-    flash(f"Account {admin.username} created.")
+    flash(gettext("Account %(username)s created.", username=admin.username))
     return redirect(url_for("admins.index"))
 
 
@@ -110,7 +111,7 @@ def edit(username):
         admin = admins.get_admin(db, username)
         return render_form("admins/form.html", error, values=values, admin=admin, roles=ROLES, choices=_choices(db))
     db.commit()
-    flash(f"Account {admin.username} saved.")
+    flash(gettext("Account %(username)s saved.", username=admin.username))
     return redirect(url_for("admins.index"))
 
 
@@ -128,9 +129,11 @@ def password(username):
         db.rollback()
         return render_form("admins/password.html", error, admin=admins.get_admin(db, username))
     if generated:
-        page = _show_password(db, admin, new_password, f"Password of {admin.username} reset")
+        page = _show_password(
+            db, admin, new_password, gettext("Password of %(username)s reset", username=admin.username)
+        )
         db.commit()
         return page
     db.commit()
-    flash(f"The password of {admin.username} has been changed.")
+    flash(gettext("The password of %(username)s has been changed.", username=admin.username))
     return redirect(url_for("admins.index"))

@@ -5,6 +5,7 @@ import csv
 import io
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask_babel import gettext
 
 from ..bulk.exporter import neutralise
 from ..db import get_session
@@ -29,6 +30,11 @@ def _render(page, values, errors, status=200):
     ), status
 
 
+def _translated(fields: dict) -> dict:
+    """The service's fixed messages (``N_``) in the page's language."""
+    return {name: gettext(message) for name, message in fields.items()}
+
+
 @bp.get("/")
 @allow(Role.SUPERADMIN)
 def index():
@@ -40,7 +46,7 @@ def index():
     except ServiceError as error:
         if isinstance(error, Forbidden):
             raise
-        return _render(None, values, error.fields, 422)
+        return _render(None, values, _translated(error.fields), 422)
     return _render(page, values, {})
 
 
@@ -55,7 +61,7 @@ def export():
     except ServiceError as error:
         if isinstance(error, Forbidden):
             raise
-        return _render(None, values, error.fields, 422)
+        return _render(None, values, _translated(error.fields), 422)
     return Response(
         stream_with_context(_csv(actor, filters)),
         mimetype="text/csv",

@@ -3,6 +3,7 @@
 Public keys only: no page reads a private key."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 
 from ..db import get_session
 from ..models import Role
@@ -41,13 +42,33 @@ def check(domain):
     report = dns_check.run(db, actor, row, config["MAIL_HOSTNAME"], dns_check.lookup_for(config))
     db.commit()
     if not report.reached:
-        flash(f"DNS could not be asked ({report.findings[0].reason}); the previous result is shown.", "error")
+        flash(
+            gettext(
+                "DNS could not be asked (%(reason)s); the previous result is shown.", reason=report.findings[0].reason
+            ),
+            "error",
+        )
     elif report.problems:
-        flash(f"{len(report.problems)} of the records of {row.name} are missing or wrong: see below.", "error")
+        flash(
+            ngettext(
+                "%(num)s of the records of %(domain)s are missing or wrong: see below.",
+                "%(num)s of the records of %(domain)s are missing or wrong: see below.",
+                len(report.problems),
+                domain=row.name,
+            ),
+            "error",
+        )
     elif report.unknown:
-        flash(f"DNS stopped answering during the check: {len(report.unknown)} records are unknown.", "error")
+        flash(
+            ngettext(
+                "DNS stopped answering during the check: %(num)s records are unknown.",
+                "DNS stopped answering during the check: %(num)s records are unknown.",
+                len(report.unknown),
+            ),
+            "error",
+        )
     else:
-        flash(f"The records of {row.name} are published as they should be.")
+        flash(gettext("The records of %(domain)s are published as they should be.", domain=row.name))
     return redirect(url_for("dns.index", domain=row.name, _anchor="check"))
 
 
@@ -63,10 +84,15 @@ def generate(domain):
         key = dkim.generate(db, actor, row, request.form.get("selector") or None, request.form.get("algorithm"))
     except ServiceError as error:
         db.rollback()
-        flash(f"No key was made: {error}", "error")
+        flash(gettext("No key was made: %(error)s", error=error), "error")
         return _back(row)
     db.commit()
-    flash(f"Key {key.selector} made. Publish its TXT record, wait for it to spread, then activate it.")
+    flash(
+        gettext(
+            "Key %(selector)s made. Publish its TXT record, wait for it to spread, then activate it.",
+            selector=key.selector,
+        )
+    )
     return _back(row)
 
 
@@ -76,7 +102,13 @@ def activate(domain, selector):
     db, actor, row = _domain(domain)
     key = dkim.activate(db, actor, row, selector)
     db.commit()
-    flash(f"{row.name} now signs with {key.selector}; the previous key stays published until you retire it.")
+    flash(
+        gettext(
+            "%(domain)s now signs with %(selector)s; the previous key stays published until you retire it.",
+            domain=row.name,
+            selector=key.selector,
+        )
+    )
     return _back(row)
 
 
@@ -86,5 +118,5 @@ def retire(domain, selector):
     db, actor, row = _domain(domain)
     key = dkim.retire(db, actor, row, selector)
     db.commit()
-    flash(f"Key {key.selector} retired: remove its TXT record.")
+    flash(gettext("Key %(selector)s retired: remove its TXT record.", selector=key.selector))
     return _back(row)

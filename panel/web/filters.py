@@ -18,7 +18,8 @@ from flask_babel import format_date, format_decimal, format_time, get_locale, ge
 
 from ..languages import DEFAULT
 from ..models import as_utc
-from ..services.lists.audit import action_words, audit_details
+from ..services.lists.audit import ACTION_WORDS, audit_details
+from ..services.lists.audit import action_words as english_action_words
 from ..sizes import format_size
 
 
@@ -108,6 +109,14 @@ def percent(used_bytes: int | None, limit: int | None) -> str:
     if not limit:
         return ""
     return f"{min(100.0, 100.0 * (used_bytes or 0) / limit):.0f}%"
+
+
+def action_words(action: str) -> str:
+    """An audit action in words, in the page's language (the service's
+    ``N_`` words; an action it has no words for reads as its code)."""
+    if action in ACTION_WORDS:
+        return gettext(ACTION_WORDS[action])
+    return english_action_words(action)
 
 
 def in_future(value: datetime | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ..db import get_session
@@ -38,9 +39,9 @@ def create():
         ), 422
     page = redirect_to_secret(
         session,
-        f"New API token {row.prefix}…",
-        [("Token", token)],
-        intro="Store the token now.",
+        gettext("New API token %(prefix)s…", prefix=row.prefix),
+        [(gettext("Token"), token)],
+        intro=gettext("Store the token now."),
         back=url_for("tokens.index"),
     )
     session.commit()
@@ -53,5 +54,5 @@ def revoke(token_id):
     session, actor = get_session(), current_actor()
     row = tokens.revoke_token(session, actor, tokens.get_token(session, actor, token_id))
     session.commit()
-    flash(f"Token {row.prefix}… revoked.")
+    flash(gettext("Token %(prefix)s… revoked.", prefix=row.prefix))
     return redirect(url_for("tokens.index"))

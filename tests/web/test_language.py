@@ -184,3 +184,13 @@ def test_a_french_flash_from_the_mailbox_pages(app, world):
     response = post(client, "/mailboxes/alice@example.org", {"name": "Alice", "quota": "1G", "active": "1"})
     assert response.status_code == 302
     assert "Boîte aux lettres alice@example.org enregistrée." in _page(client, response.headers["Location"])
+
+
+def test_the_audit_log_and_the_admin_pages_in_french(app, world):
+    client = _client(app, "superadmin", FRENCH)
+    audit = _page(client, "/audit/")  # logging in left a login.success event
+    assert "<h1>Journal d'audit</h1>" in audit and "Télécharger ces événements en CSV" in audit
+    assert "connecté <code" in audit and "login.success</code>" in audit and "logged in" not in audit
+    admins = _page(client, "/admins/")
+    assert "<h1>Comptes administrateurs</h1>" in admins and "Réinitialiser le mot de passe" in admins
+    assert "Reset password" not in admins
