@@ -10,6 +10,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext, ngettext
 
 from ..db import get_session
+from ..i18n import in_words
 from ..models import MANAGERS
 from ..services import ServiceError, lists, mailbox_bulk
 from ..services.mailbox_bulk import BULK_MAX, BulkRefused, Matching
@@ -226,7 +227,7 @@ def bulk(domain):
         try:
             plan = mailbox_bulk.plan(db, actor, row, action, selection, quota)
         except ServiceError as error:
-            flash(error.in_words(), "error")
+            flash(in_words(error), "error")
             return redirect(back)
         if not plan.count:
             flash(gettext("No mailbox matches: nothing to do."), "error")
@@ -239,7 +240,7 @@ def bulk(domain):
         return _refused(error, back)
     except ServiceError as error:
         db.rollback()
-        flash(error.in_words(), "error")
+        flash(in_words(error), "error")
         return redirect(back)
     db.commit()
     flash(_done(action, row.name, quota, outcome))
