@@ -43,10 +43,12 @@ def select_locale() -> str:
 def translated(message: str) -> str:
     """A service's message in the page's language: an ``N_`` string looked up
     as it is, a :class:`Message` by its template with its values filled in.
-    Text the catalogue does not know stays as it was (English)."""
+    A value that is a Message is translated too. Text the catalogue does
+    not know stays as it was (English)."""
     if not isinstance(message, Message):
         return gettext(message)
-    values = message.values
+    # A value may itself be a Message (a reason inside a sentence).
+    values = {k: translated(v) if isinstance(v, Message) else v for k, v in message.values.items()}
     if isinstance(message.template, tuple):
         singular, plural = message.template
         return ngettext(singular, plural, values.get("count", 0), **values)
@@ -65,3 +67,4 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.filters["translated"] = translated

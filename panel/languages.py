@@ -53,3 +53,9 @@ class Message(str):
 
 def _rebuild(template, values):
     return Message(template, **values)
+
+
+def why(exc: Exception) -> str:
+    """The message ``exc`` was raised with, a Message kept as one (``str(exc)``
+    would give plain English and lose its translation)."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
