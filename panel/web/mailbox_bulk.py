@@ -129,7 +129,7 @@ def _consequences(action: str, quota: str, count: int) -> list:
     if action == "disable":
         return [
             ngettext(
-                "It stop receiving mail and cannot log in, at once; their web sessions end.",
+                "It stops receiving mail and cannot log in, at once; its web sessions end.",
                 "They stop receiving mail and cannot log in, at once; their web sessions end.",
                 count,
             ),
@@ -138,7 +138,7 @@ def _consequences(action: str, quota: str, count: int) -> list:
     if action == "enable":
         return [
             ngettext(
-                "It receive mail and can log in again, at once.",
+                "It receives mail and can log in again, at once.",
                 "They receive mail and can log in again, at once.",
                 count,
             ),
@@ -151,7 +151,7 @@ def _consequences(action: str, quota: str, count: int) -> list:
         ]
     return [
         ngettext(
-            "The accounts go at once: it stop receiving mail and cannot log in. This cannot be undone.",
+            "The account goes at once: it stops receiving mail and cannot log in. This cannot be undone.",
             "The accounts go at once: they stop receiving mail and cannot log in. This cannot be undone.",
             count,
         ),
