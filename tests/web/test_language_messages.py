@@ -97,3 +97,15 @@ def test_a_message_is_english_as_a_string_and_french_on_a_french_page(app):
         assert translated("no such text in the catalogue") == "no such text in the catalogue"
     with app.test_request_context("/api/v1/domains", headers={"Accept-Language": "fr"}):
         assert translated(quota) == str(quota)  # the API stays English
+
+
+def test_the_admin_forms_roles_and_a_stale_page_link_in_french(app, world):
+    client = _french_client(app, USERS["superadmin"], PASSWORD)
+    form = html.unescape(client.get("/admins/new").get_data(as_text=True))
+    options = dict(re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', form))
+    assert options == {"superadmin": "superadmin", "domainadmin": "admin de domaine", "helpdesk": "assistance"}
+    stale = client.get("/domains/example.org/mailboxes?sort=usage&before=u|%s|a@example.org" % 2**63)
+    assert stale.status_code == 400
+    assert "ce lien de page n'est pas valable ; repartez de la première page" in html.unescape(
+        stale.get_data(as_text=True)
+    )
