@@ -21,6 +21,7 @@ import re
 import idna
 
 from . import text
+from .languages import N_, Message
 
 LOCAL_MAX = 64
 DOMAIN_MAX = 253
@@ -40,73 +41,89 @@ class AddressError(ValueError):
     """Malformed domain or address; the message is user-facing."""
 
 
+# Whole sentences per subject, so each translates as one.
+_NO_SPACES = {
+    "a domain": N_("a domain must not contain spaces"),
+    "an address": N_("an address must not contain spaces"),
+}
+_REFUSED = {"a domain": N_("a domain %(problem)s"), "an address": N_("an address %(problem)s")}
+
+
 def _refuse_controls(value: str, what: str) -> None:
     """The free-text rule (panel/text.py), and no spaces."""
     if " " in value:
-        raise AddressError(f"{what} must not contain spaces")
+        raise AddressError(_NO_SPACES[what])
     reason = text.problem(value)
     if reason:
-        raise AddressError(f"{what} {reason}")
+        raise AddressError(Message(_REFUSED[what], problem=reason))
 
 
 def normalize_domain(value: str) -> str:
     """Return the lower-case ASCII form of a domain, or raise AddressError."""
     if not isinstance(value, str) or not value.strip():
-        raise AddressError("a domain is required")
+        raise AddressError(N_("a domain is required"))
     value = value.strip()
     _refuse_controls(value, "a domain")
     value = value.rstrip(".") if value.endswith(".") and not value.endswith("..") else value
     if "" in value.split("."):
         raise AddressError(
-            f"{value[:80]} has two dots in a row (or a dot at an end): each part between dots needs a name"
+            Message(
+                N_("%(domain)s has two dots in a row (or a dot at an end): each part between dots needs a name"),
+                domain=value[:80],
+            )
         )
     try:
         ascii_form = value.lower() if value.isascii() else idna.encode(value, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
-        raise AddressError(f"not a valid internationalised domain: {exc}") from None
+        raise AddressError(Message(N_("not a valid internationalised domain: %(problem)s"), problem=str(exc))) from None
     if len(ascii_form) > DOMAIN_MAX:
-        raise AddressError(f"a domain is at most {DOMAIN_MAX} characters")
+        raise AddressError(Message(N_("a domain is at most %(count)s characters"), count=DOMAIN_MAX))
     labels = ascii_form.split(".")
     if len(labels) < 2:
-        raise AddressError("a domain needs at least two parts, like example.org")
+        raise AddressError(N_("a domain needs at least two parts, like example.org"))
     for label in labels:
         if not _LABEL_RE.match(label):
             raise AddressError(
-                f"each part of a domain is 1 to 63 letters, digits and hyphens, not starting or ending with a hyphen"
-                f" ({label[:63]} is not)"
+                Message(
+                    N_(
+                        "each part of a domain is 1 to 63 letters, digits and hyphens,"
+                        " not starting or ending with a hyphen (%(label)s is not)"
+                    ),
+                    label=label[:63],
+                )
             )
     if labels[-1].isdigit():
-        raise AddressError("the last part of a domain cannot be a number")
+        raise AddressError(N_("the last part of a domain cannot be a number"))
     return ascii_form
 
 
 def normalize_local_part(value: str) -> str:
     if not value:
-        raise AddressError("the part before @ is empty")
+        raise AddressError(N_("the part before @ is empty"))
     _refuse_controls(value, "an address")
     if not value.isascii():
-        raise AddressError("the part before @ must be ASCII")
+        raise AddressError(N_("the part before @ must be ASCII"))
     value = value.lower()
     if len(value) > LOCAL_MAX:
-        raise AddressError(f"the part before @ is at most {LOCAL_MAX} characters")
+        raise AddressError(Message(N_("the part before @ is at most %(count)s characters"), count=LOCAL_MAX))
     if not _LOCAL_RE.match(value):
-        raise AddressError("the part before @ has a character or dot that is not allowed")
+        raise AddressError(N_("the part before @ has a character or dot that is not allowed"))
     return value
 
 
 def split_address(value: str) -> tuple[str, str]:
     """Normalise ``local@domain``; return (local_part, domain)."""
     if not isinstance(value, str) or not value.strip():
-        raise AddressError("an address is required")
+        raise AddressError(N_("an address is required"))
     value = value.strip()
     _refuse_controls(value, "an address")
     if value.count("@") != 1:
-        raise AddressError("an address needs exactly one @")
+        raise AddressError(N_("an address needs exactly one @"))
     local, domain = value.split("@")
     local = normalize_local_part(local)
     domain = normalize_domain(domain)
     if len(local) + 1 + len(domain) > ADDRESS_MAX:
-        raise AddressError(f"an address is at most {ADDRESS_MAX} characters")
+        raise AddressError(Message(N_("an address is at most %(count)s characters"), count=ADDRESS_MAX))
     return local, domain
 
 
@@ -123,9 +140,13 @@ def check_new_local_part(local: str) -> str:
     bad = _NOT_NEW_LOCAL.search(local)
     if bad:
         raise AddressError(
-            f"{bad.group()!r} is not allowed in a new address: use letters, digits and " + " ".join(NEW_LOCAL_SPECIALS)
+            Message(
+                N_("%(character)s is not allowed in a new address: use letters, digits and %(specials)s"),
+                character=repr(bad.group()),
+                specials=" ".join(NEW_LOCAL_SPECIALS),
+            )
         )
-    raise AddressError("a new address must start with a letter or a digit")
+    raise AddressError(N_("a new address must start with a letter or a digit"))
 
 
 def split_new_address(value: str) -> tuple[str, str]:

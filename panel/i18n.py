@@ -6,16 +6,16 @@ Accept-Language, else English. Outside a request (the CLI, imports run by
 a command) and in the API everything stays English.
 
 Services raise their messages in English (``panel/services`` knows nothing
-of requests); the web layer translates what it shows.
+of requests); the web layer translates what it shows with :func:`translated`.
 """
 
 from __future__ import annotations
 
 from flask import has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, gettext, ngettext
 from flask_login import current_user
 
-from .languages import DEFAULT, LANGUAGE_NAMES, LANGUAGES
+from .languages import DEFAULT, LANGUAGE_NAMES, LANGUAGES, Message
 
 babel = Babel()
 
@@ -40,8 +40,31 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default=DEFAULT)
 
 
+def translated(message: str) -> str:
+    """A service's message in the page's language: an ``N_`` string looked up
+    as it is, a :class:`Message` by its template with its values filled in.
+    A value that is a Message is translated too. Text the catalogue does
+    not know stays as it was (English)."""
+    if not isinstance(message, Message):
+        return gettext(message)
+    # A value may itself be a Message (a reason inside a sentence).
+    values = {k: translated(v) if isinstance(v, Message) else v for k, v in message.values.items()}
+    if isinstance(message.template, tuple):
+        singular, plural = message.template
+        return ngettext(singular, plural, values.get("count", 0), **values)
+    return gettext(message.template, **values)
+
+
+def in_words(error) -> str:
+    """A ServiceError's messages in the page's language, without the
+    code's field names: for a flash or an error page."""
+    messages = error.fields.values() if error.fields else [error.message]
+    return "; ".join(translated(message) for message in messages)
+
+
 def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.filters["translated"] = translated

@@ -3,7 +3,11 @@
 Plain Python (no Flask): services import it. ``N_`` marks an English
 message for ``pybabel extract`` and returns it unchanged; the web layer
 translates it when it shows it (:mod:`panel.i18n`), so a service's words
-stay the same whoever calls it and the CLI stays English.
+stay the same whoever calls it and the CLI stays English. A message with
+values in it (an address, a size, a count) is a :class:`Message`: English
+as a string, its template and values kept so a page can translate the
+sentence as a whole and fill the values in (a sentence is never pieced
+together from translated fragments).
 """
 
 from __future__ import annotations
@@ -16,3 +20,42 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name
     return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - as N_, for a count
+    return singular, plural
+
+
+class Message(str):
+    """``template % values`` in English, with the template kept for translation.
+
+    ``template`` is an ``N_`` string or an ``Nn_`` pair (then ``count`` picks
+    the form). Everything that treats it as a string (the CLI, the API's
+    JSON, logs, tests) reads the English; :func:`panel.i18n.translated`
+    gives the page's language.
+    """
+
+    template: str | tuple[str, str]
+    values: dict
+
+    def __new__(cls, template: str | tuple[str, str], /, **values):
+        if isinstance(template, tuple):
+            english = template[0] if values.get("count") == 1 else template[1]
+        else:
+            english = template
+        self = super().__new__(cls, english % values)
+        self.template, self.values = template, values
+        return self
+
+    def __reduce__(self):  # a copy or a pickle keeps the template
+        return _rebuild, (self.template, self.values)
+
+
+def _rebuild(template, values):
+    return Message(template, **values)
+
+
+def why(exc: Exception) -> str:
+    """The message ``exc`` was raised with, a Message kept as one (``str(exc)``
+    would give plain English and lose its translation)."""
+    return exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)

@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from passlib.hash import sha256_crypt, sha512_crypt
 
 from . import text
+from .languages import N_, Message
 
 DEFAULT_SCHEME = "ARGON2ID"
 WRITABLE_SCHEMES = ("ARGON2ID", "BLF-CRYPT", "SHA512-CRYPT")
@@ -50,13 +51,13 @@ class PasswordError(ValueError):
 
 def check_plain(password: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise PasswordError(f"must be at least {MIN_LENGTH} characters")
+        raise PasswordError(Message(N_("must be at least %(count)s characters"), count=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise PasswordError(f"must be at most {MAX_LENGTH} characters")
+        raise PasswordError(Message(N_("must be at most %(count)s characters"), count=MAX_LENGTH))
     if any(ch in password for ch in "\0\r\n"):
-        raise PasswordError("must not contain NUL or line breaks")
+        raise PasswordError(N_("must not contain NUL or line breaks"))
     if text.has_surrogates(password):  # not text: it cannot be encoded to be hashed
-        raise PasswordError("contains a broken character (half of a UTF-16 pair)")
+        raise PasswordError(N_("contains a broken character (half of a UTF-16 pair)"))
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def check_not_derived(password: str | Prepared | None, *names: str) -> None:
     thing an attacker tries), in any case."""
     plain = (plain_text(password) or "").strip().lower()
     if plain and any(plain == (name or "").strip().lower() for name in names if name):
-        raise PasswordError("must not be the address or user name itself")
+        raise PasswordError(N_("must not be the address or user name itself"))
 
 
 def hash_random_secret(secret: str) -> str:

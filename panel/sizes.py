@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from .languages import N_, Message
+
 _UNITS = {"": 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
 _SIZE_RE = re.compile(r"^(\d+)(?:\.(\d+))?\s*([KMGT]?)(?:I?B)?$", re.IGNORECASE | re.ASCII)
 _DIGITS = re.compile(r"^\d+$", re.ASCII)
@@ -32,49 +34,51 @@ class SizeError(ValueError):
 def parse_count(value, maximum: int = MAX_COUNT) -> int:
     """A whole number from 0 to ``maximum``: an int, or a string of ASCII digits."""
     if isinstance(value, bool):
-        raise SizeError("must be a whole number")
+        raise SizeError(N_("must be a whole number"))
     if isinstance(value, int):
         number = value
     else:
         text = str(value).strip()
         if text.startswith("-") and _DIGITS.match(text[1:]):
-            raise SizeError("cannot be negative")
+            raise SizeError(N_("cannot be negative"))
         if not _DIGITS.match(text):
-            raise SizeError("must be a whole number")
+            raise SizeError(N_("must be a whole number"))
         if len(text.lstrip("0")) > _MAX_DIGITS:
-            raise SizeError("is too large")
+            raise SizeError(N_("is too large"))
         number = int(text)
     if number < 0:
-        raise SizeError("cannot be negative")
+        raise SizeError(N_("cannot be negative"))
     if number > maximum:
-        raise SizeError("is too large")
+        raise SizeError(N_("is too large"))
     return number
 
 
 def parse_size(value) -> int:
     """Bytes from an int or a string with an optional binary unit."""
     if isinstance(value, bool):
-        raise SizeError("not a size")
+        raise SizeError(N_("not a size"))
     if isinstance(value, int):
         number = value
     else:
         text = str(value).strip()
         match = _SIZE_RE.match(text)
         if text.startswith("-") and _SIZE_RE.match(text[1:]):
-            raise SizeError("a size cannot be negative")
+            raise SizeError(N_("a size cannot be negative"))
         if not match:
-            raise SizeError(f"{text[:40]!r} is not a size; use bytes or a unit like 500M or 2G")
+            raise SizeError(
+                Message(N_("%(text)s is not a size; use bytes or a unit like 500M or 2G"), text=repr(text[:40]))
+            )
         whole, decimals, unit = match.groups()
         if len(whole.lstrip("0")) > _MAX_DIGITS:
-            raise SizeError("that size is too large")
+            raise SizeError(N_("that size is too large"))
         if decimals and len(decimals) > _MAX_DECIMALS:
-            raise SizeError(f"use at most {_MAX_DECIMALS} decimals")
+            raise SizeError(Message(N_("use at most %(count)s decimals"), count=_MAX_DECIMALS))
         factor = _UNITS[unit.upper()]
         number = int(whole) * factor + (int(decimals) * factor // 10 ** len(decimals) if decimals else 0)
     if number < 0:
-        raise SizeError("a size cannot be negative")
+        raise SizeError(N_("a size cannot be negative"))
     if number > MAX_BYTES:
-        raise SizeError("that size is too large")
+        raise SizeError(N_("that size is too large"))
     return number
 
 

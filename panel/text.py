@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from .languages import N_, Message
+
 _LINE_BREAKS = "\n\x0b\x0c\r\x85\u2028\u2029"
 # Bidi_Control: the Arabic letter mark, LRM/RLM, embeddings, overrides and isolates.
 _BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
@@ -32,12 +34,14 @@ class TextError(ValueError):
 def _describe(ch: str) -> str:
     code = f"U+{ord(ch):04X}"
     if ch in _LINE_BREAKS:
-        return f"must be a single line: it contains a line break ({code})"
+        return Message(N_("must be a single line: it contains a line break (%(code)s)"), code=code)
     if "\ud800" <= ch <= "\udfff":
-        return f"contains a broken character ({code}, half of a UTF-16 pair)"
+        return Message(N_("contains a broken character (%(code)s, half of a UTF-16 pair)"), code=code)
     if ch == "\u061c" or "\u200e" <= ch <= "\u200f" or "\u202a" <= ch <= "\u202e" or "\u2066" <= ch <= "\u2069":
-        return f"must not contain invisible characters that change the direction of text ({code})"
-    return f"must not contain control characters ({code})"
+        return Message(
+            N_("must not contain invisible characters that change the direction of text (%(code)s)"), code=code
+        )
+    return Message(N_("must not contain control characters (%(code)s)"), code=code)
 
 
 def problem(value: str) -> str | None:
@@ -59,7 +63,7 @@ def one_line(value: str | None, max_length: int) -> str:
     characters, and safe by :func:`check`."""
     text = (value or "").strip()
     if len(text) > max_length:
-        raise TextError(f"is at most {max_length} characters")
+        raise TextError(Message(N_("is at most %(count)s characters"), count=max_length))
     return check(text)
 
 

@@ -5,7 +5,8 @@ The strings are extracted from the source exactly as ``pybabel extract``
 does (babel.cfg, the same keywords), so a new ``_("...")`` in a template or
 an ``N_("...")`` in a service without its French fails here. To add them:
 
-    .venv/bin/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output -o /tmp/messages.pot .
+    .venv/bin/pybabel extract -F babel.cfg -k lazy_gettext -k N_ -k Nn_:1,2 \\
+        --no-location --sort-output -o /tmp/messages.pot .
     .venv/bin/pybabel update -i /tmp/messages.pot -d panel/translations --no-fuzzy-matching --ignore-obsolete
     (translate the new entries in panel/translations/fr/LC_MESSAGES/messages.po)
     .venv/bin/pybabel compile -d panel/translations
@@ -33,6 +34,7 @@ KEYWORDS = {
     "pgettext": ((1, "c"), 2),
     "lazy_gettext": None,
     "N_": None,
+    "Nn_": (1, 2),
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\{|\}\}")
 HOW = "add it to panel/translations/fr/LC_MESSAGES/messages.po (tests/test_translations.py says how)"

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_address, normalize_alias_address
+from ..languages import N_, Message, why
 from ..models import Alias, AliasDestination, AliasDomain
 from . import audit, domains
 from .actor import Actor
@@ -24,7 +25,7 @@ def parse_alias_address(value: str, new: bool = False) -> tuple[str, str]:
     try:
         return normalize_alias_address(value, new=new)
     except AddressError as exc:
-        raise ServiceError("address", str(exc)) from None
+        raise ServiceError("address", why(exc)) from None
 
 
 def parse_destinations(values) -> list[str]:
@@ -45,24 +46,26 @@ def parse_destinations(values) -> list[str]:
             result.append(address)
     if bad:
         shown = "; ".join(bad[:10])
-        raise ServiceError("destinations", shown + (f"; and {len(bad) - 10} more" if len(bad) > 10 else ""))
+        if len(bad) > 10:
+            shown = Message(N_("%(shown)s; and %(count)s more"), shown=shown, count=len(bad) - 10)
+        raise ServiceError("destinations", shown)
     if not result:
-        raise ServiceError("destinations", "at least one destination is required")
+        raise ServiceError("destinations", N_("at least one destination is required"))
     if len(result) > MAX_DESTINATIONS:
-        raise ServiceError("destinations", f"at most {MAX_DESTINATIONS} destinations")
+        raise ServiceError("destinations", Message(N_("at most %(count)s destinations"), count=MAX_DESTINATIONS))
     return result
 
 
 def check_not_only_self(address: str, destinations: list[str]) -> None:
     if destinations == [address]:
-        raise ServiceError("destinations", "an alias cannot point only to itself")
+        raise ServiceError("destinations", N_("an alias cannot point only to itself"))
 
 
 def get_alias(session: Session, actor: Actor, address: str) -> Alias:
     address, _ = parse_alias_address(address)
     alias = session.scalar(select(Alias).where(Alias.address == address))
     if alias is None or not actor.sees_domain(alias.domain_id):
-        raise NotFound("address", f"no alias {address}")
+        raise NotFound("address", Message(N_("no alias %(address)s"), address=address))
     actor.require_manage(alias.domain_id)  # aliases are the managers'
     return alias
 
@@ -73,7 +76,7 @@ def create_alias(session: Session, actor: Actor, address: str, destinations, act
         address, domain_name = parse_alias_address(address, new=True)
     with problems.collect():
         targets = parse_destinations(destinations)
-    problems.raise_any("the alias was not created: see the fields")
+    problems.raise_any(N_("the alias was not created: see the fields"))
     domain = domains.managed_domain(session, actor, domain_name)
     return add_alias(session, actor, domain, address, targets, active)
 
@@ -92,7 +95,7 @@ def add_alias(
     within the domain's limit, audited unless the caller audits."""
     check_not_only_self(address, targets)
     if session.scalar(select(Alias.id).where(Alias.address == address)):
-        raise Conflict("address", f"the alias {address} already exists")
+        raise Conflict("address", Message(N_("the alias %(address)s already exists"), address=address))
     alias = Alias(
         domain=domain,
         address=address,
@@ -102,7 +105,7 @@ def add_alias(
     )
     domains.reserve_alias(session, domain)
     alias.domain_active = domains.current_active(session, domain)
-    insert_unique(session, alias, "address", f"the alias {address} already exists")
+    insert_unique(session, alias, "address", Message(N_("the alias %(address)s already exists"), address=address))
     if audit_action:
         audit.record(
             session, actor, audit_action, address, domain_id=domain.id, destinations=targets, active=alias.active
@@ -155,7 +158,7 @@ def get_alias_domain(session: Session, actor: Actor, name: str) -> AliasDomain:
     name = domains.parse_domain_name(name)
     alias_domain = session.scalar(select(AliasDomain).where(AliasDomain.name == name))
     if alias_domain is None or not actor.sees_domain(alias_domain.target_domain_id):
-        raise NotFound("name", f"no alias domain {name}")
+        raise NotFound("name", Message(N_("no alias domain %(name)s"), name=name))
     actor.require_manage(alias_domain.target_domain_id)
     return alias_domain
 
@@ -166,7 +169,7 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
     any name (gmail.com, the server's own name, a future tenant's domain)
     would receive every hosted user's mail to it."""
     if not actor.is_superadmin:  # before any lookup: no answer about others' names
-        raise Forbidden("only a superadmin may add an alias domain")
+        raise Forbidden(N_("only a superadmin may add an alias domain"))
     name = domains.parse_domain_name(name)
     target_domain = domains.managed_domain(session, actor, domains.parse_domain_name(target, "target"), "target")
     check_new_alias_domain(session, actor, name, target_domain.name)
@@ -177,7 +180,12 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
         target_name=target_domain.name,
         target_active=domains.current_active(session, target_domain),
     )
-    insert_unique(session, alias_domain, "name", f"{name} is already hosted here (as a domain or an alias domain)")
+    insert_unique(
+        session,
+        alias_domain,
+        "name",
+        Message(N_("%(name)s is already hosted here (as a domain or an alias domain)"), name=name),
+    )
     audit.record(
         session,
         actor,
@@ -194,9 +202,9 @@ def check_new_alias_domain(session: Session, actor: Actor, name: str, target_nam
     """The rules for a new alias domain ``name`` (parsed) of a managed
     domain, without writing: what the CSV importer's check pass asks."""
     if not actor.is_superadmin:
-        raise Forbidden("only a superadmin may add an alias domain")
+        raise Forbidden(N_("only a superadmin may add an alias domain"))
     if name == target_name:
-        raise ServiceError("name", "an alias domain cannot point to itself")
+        raise ServiceError("name", N_("an alias domain cannot point to itself"))
     domains.check_new_name(session, name, as_alias=True)
 
 

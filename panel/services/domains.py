@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_domain
+from ..languages import N_, Message, Nn_, why
 from ..models import Alias, AliasDomain, Domain, DomainName, Mailbox
 from ..sizes import SizeError, format_amount, parse_count, parse_size
 from . import audit
@@ -28,13 +29,13 @@ def parse_domain_name(name: str, field: str = "name") -> str:
     try:
         return normalize_domain(name)
     except AddressError as exc:
-        raise ServiceError(field, str(exc)) from None
+        raise ServiceError(field, why(exc)) from None
 
 
 def get_domain(session: Session, name: str, field: str = "domain") -> Domain:
     domain = session.scalar(select(Domain).where(Domain.name == parse_domain_name(name, field)))
     if domain is None:
-        raise NotFound(field, f"no domain {name}")
+        raise NotFound(field, Message(N_("no domain %(name)s"), name=name))
     return domain
 
 
@@ -55,12 +56,15 @@ def check_new_name(session: Session, name: str, field: str = "name", *, as_alias
     domain. The friendly answer; the ``domain_names`` key is the guarantee
     (a concurrent insert of the same name fails there)."""
     if name in reserved_names(session):
-        raise ServiceError(field, f"{name} is this mail server's own name and cannot be hosted")
+        raise ServiceError(
+            field, Message(N_("%(name)s is this mail server's own name and cannot be hosted"), name=name)
+        )
     kind = session.scalar(select(DomainName.kind).where(DomainName.name == name))
     if kind == "alias":
-        raise Conflict(field, f"{name} is already an alias domain")
+        raise Conflict(field, Message(N_("%(name)s is already an alias domain"), name=name))
     if kind == "domain":
-        raise Conflict(field, f"{name} is already a hosted domain" if as_alias else f"the domain {name} already exists")
+        taken = N_("%(name)s is already a hosted domain") if as_alias else N_("the domain %(name)s already exists")
+        raise Conflict(field, Message(taken, name=name))
 
 
 def _parse_limits(values: dict, problems: FieldErrors) -> dict:
@@ -68,13 +72,13 @@ def _parse_limits(values: dict, problems: FieldErrors) -> dict:
     limits = {}
     for field, value in values.items():
         if field not in LIMIT_FIELDS:
-            raise ServiceError(field, "unknown setting")
+            raise ServiceError(field, N_("unknown setting"))
         if value is None:
             continue
         try:
             limits[field] = parse_size(value) if field in _SIZE_FIELDS else parse_count(value)
         except SizeError as exc:
-            problems.add(field, str(exc))
+            problems.add(field, why(exc))
     return limits
 
 
@@ -90,27 +94,32 @@ def _check_limit_consistency(session: Session, domain: Domain, problems: FieldEr
     check(
         ("max_mailboxes",),
         domain.max_mailboxes and domain.mailbox_count > domain.max_mailboxes,
-        f"the domain already has {domain.mailbox_count} mailboxes",
+        Message(N_("the domain already has %(count)s mailboxes"), count=domain.mailbox_count),
     )
     check(
         ("max_aliases",),
         domain.max_aliases and domain.alias_count > domain.max_aliases,
-        f"the domain already has {domain.alias_count} aliases",
+        Message(N_("the domain already has %(count)s aliases"), count=domain.alias_count),
     )
     check(
         ("total_quota_bytes",),
         domain.total_quota_bytes and domain.quota_allocated_bytes > domain.total_quota_bytes,
-        lambda: f"its mailboxes already have {format_amount(domain.quota_allocated_bytes)} of quota in total",
+        lambda: Message(
+            N_("its mailboxes already have %(size)s of quota in total"),
+            size=format_amount(domain.quota_allocated_bytes),
+        ),
     )
     check(
         ("default_quota_bytes", "max_quota_bytes"),
         domain.max_quota_bytes and domain.default_quota_bytes > domain.max_quota_bytes,
-        lambda: f"is larger than the largest quota of one mailbox ({format_amount(domain.max_quota_bytes)})",
+        lambda: Message(
+            N_("is larger than the largest quota of one mailbox (%(size)s)"), size=format_amount(domain.max_quota_bytes)
+        ),
     )
     check(
         ("default_quota_bytes", "max_quota_bytes", "total_quota_bytes"),
         (domain.max_quota_bytes or domain.total_quota_bytes) and not domain.default_quota_bytes,
-        "is required (0, unlimited, is not allowed) when the domain has a quota limit",
+        N_("is required (0, unlimited, is not allowed) when the domain has a quota limit"),
     )
     if domain.id is not None and (domain.max_quota_bytes or domain.total_quota_bytes):
         field = "max_quota_bytes" if domain.max_quota_bytes else "total_quota_bytes"
@@ -129,10 +138,18 @@ def _check_mailbox_quotas(session: Session, domain: Domain, field: str, problems
         return
     address, quota = found
     if not quota:
-        problems.add(field, f"{address} has an unlimited quota: give it a limit first")
+        problems.add(field, Message(N_("%(address)s has an unlimited quota: give it a limit first"), address=address))
     else:
         largest = format_amount(domain.max_quota_bytes)
-        problems.add(field, f"{address} already has a quota of {format_amount(quota)}, more than {largest}")
+        problems.add(
+            field,
+            Message(
+                N_("%(address)s already has a quota of %(size)s, more than %(largest)s"),
+                address=address,
+                size=format_amount(quota),
+                largest=largest,
+            ),
+        )
 
 
 def create_domain(
@@ -157,8 +174,13 @@ def create_domain(
     for field, value in _parse_limits(limits, problems).items():
         setattr(domain, field, value)
     _check_limit_consistency(session, domain, problems)
-    problems.raise_any("the domain was not created: see the fields")
-    insert_unique(session, domain, "name", f"{name} is already hosted here (as a domain or an alias domain)")
+    problems.raise_any(N_("the domain was not created: see the fields"))
+    insert_unique(
+        session,
+        domain,
+        "name",
+        Message(N_("%(name)s is already hosted here (as a domain or an alias domain)"), name=name),
+    )
     audit.record(
         session,
         actor,
@@ -185,7 +207,7 @@ def update_domain(session: Session, actor: Actor, domain: Domain, description: s
             setattr(domain, field, value)
             changes[field] = value
     _check_limit_consistency(session, domain, problems)
-    problems.raise_any("the domain was not saved: see the fields")
+    problems.raise_any(N_("the domain was not saved: see the fields"))
     if changes:
         audit.record(session, actor, "domain.update", domain.name, domain_id=domain.id, **changes, was=was)
     return domain
@@ -258,13 +280,29 @@ def delete_domain(session: Session, actor: Actor, domain: Domain) -> None:
     actor.require_superadmin()
     if domain.mailbox_count or domain.alias_count:
         raise Conflict(
-            "domain", f"{domain.name} still has {domain.mailbox_count} mailboxes and {domain.alias_count} aliases"
+            "domain",
+            Message(
+                N_("%(domain)s still has %(mailboxes)s mailboxes and %(aliases)s aliases"),
+                domain=domain.name,
+                mailboxes=domain.mailbox_count,
+                aliases=domain.alias_count,
+            ),
         )
     alias_domains = session.scalar(
         select(func.count()).select_from(AliasDomain).where(AliasDomain.target_domain_id == domain.id)
     )
     if alias_domains:
-        raise Conflict("domain", f"{domain.name} is the target of {alias_domains} alias domains")
+        raise Conflict(
+            "domain",
+            Message(
+                Nn_(
+                    "%(domain)s is the target of %(count)s alias domain",
+                    "%(domain)s is the target of %(count)s alias domains",
+                ),
+                domain=domain.name,
+                count=alias_domains,
+            ),
+        )
     session.delete(domain)
     audit.record(session, actor, "domain.delete", domain.name, domain_id=domain.id)
 
@@ -284,9 +322,12 @@ def over_limits(domain: Domain, mailboxes: int = 0, quota_bytes: int = 0, aliase
     """
     problems = {}
     if mailboxes and domain.max_mailboxes and domain.mailbox_count + mailboxes > domain.max_mailboxes:
-        problems["email"] = (
-            f"{domain.name} allows {domain.max_mailboxes} mailboxes; "
-            f"it has {domain.mailbox_count} and this would add {mailboxes}"
+        problems["email"] = Message(
+            N_("%(domain)s allows %(limit)s mailboxes; it has %(count)s and this would add %(more)s"),
+            domain=domain.name,
+            limit=domain.max_mailboxes,
+            count=domain.mailbox_count,
+            more=mailboxes,
         )
     if (
         quota_bytes
@@ -295,11 +336,18 @@ def over_limits(domain: Domain, mailboxes: int = 0, quota_bytes: int = 0, aliase
     ):
         given_out = format_amount(domain.quota_allocated_bytes + quota_bytes)
         total = format_amount(domain.total_quota_bytes)
-        problems["quota"] = f"the domain's total quota of {total} is exceeded: {given_out} would be given out"
+        problems["quota"] = Message(
+            N_("the domain's total quota of %(total)s is exceeded: %(given_out)s would be given out"),
+            total=total,
+            given_out=given_out,
+        )
     if aliases and domain.max_aliases and domain.alias_count + aliases > domain.max_aliases:
-        problems["aliases"] = (
-            f"{domain.name} allows {domain.max_aliases} aliases; "
-            f"it has {domain.alias_count} and this would add {aliases}"
+        problems["aliases"] = Message(
+            N_("%(domain)s allows %(limit)s aliases; it has %(count)s and this would add %(more)s"),
+            domain=domain.name,
+            limit=domain.max_aliases,
+            count=domain.alias_count,
+            more=aliases,
         )
     return problems
 
@@ -317,7 +365,14 @@ def adjust_counter(session: Session, domain: Domain, column, limit_column, amoun
 
 def reserve_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:
     if not adjust_counter(session, domain, Domain.mailbox_count, Domain.max_mailboxes, 1):
-        raise Conflict("address", f"{domain.name} has reached its limit of {domain.max_mailboxes} mailboxes")
+        raise Conflict(
+            "address",
+            Message(
+                N_("%(domain)s has reached its limit of %(limit)s mailboxes"),
+                domain=domain.name,
+                limit=domain.max_mailboxes,
+            ),
+        )
     reserve_quota(session, domain, quota_bytes)
 
 
@@ -333,8 +388,8 @@ def quota_left(domain: Domain) -> str:
     left = max(domain.total_quota_bytes - domain.quota_allocated_bytes, 0)
     total = format_amount(domain.total_quota_bytes)
     if not left:
-        return f"none of the domain's {total} is left"
-    return f"only {format_amount(left)} of the domain's {total} is left"
+        return Message(N_("none of the domain's %(total)s is left"), total=total)
+    return Message(N_("only %(left)s of the domain's %(total)s is left"), left=format_amount(left), total=total)
 
 
 def release_mailbox(session: Session, domain: Domain, quota_bytes: int) -> None:
@@ -349,7 +404,14 @@ def release_quota(session: Session, domain: Domain, quota_bytes: int) -> None:
 
 def reserve_alias(session: Session, domain: Domain) -> None:
     if not adjust_counter(session, domain, Domain.alias_count, Domain.max_aliases, 1):
-        raise Conflict("address", f"{domain.name} has reached its limit of {domain.max_aliases} aliases")
+        raise Conflict(
+            "address",
+            Message(
+                N_("%(domain)s has reached its limit of %(limit)s aliases"),
+                domain=domain.name,
+                limit=domain.max_aliases,
+            ),
+        )
 
 
 def release_alias(session: Session, domain: Domain) -> None:
@@ -366,7 +428,9 @@ def managed_domain(session: Session, actor: Actor, name: str, field: str = "addr
     name = parse_domain_name(name, field)
     alias_domain = is_alias_domain(session, name)
     if alias_domain is not None and actor.sees_domain(alias_domain.target_domain_id):
-        raise ServiceError(field, f"{name} is an alias domain of {alias_domain.target.name}")
+        raise ServiceError(
+            field, Message(N_("%(name)s is an alias domain of %(target)s"), name=name, target=alias_domain.target.name)
+        )
     domain = session.scalar(select(Domain).where(Domain.name == name))
     if domain is None or not actor.sees_domain(domain.id):
         raise _not_hosted(actor, name, field)
@@ -377,8 +441,8 @@ def managed_domain(session: Session, actor: Actor, name: str, field: str = "addr
 def _not_hosted(actor: Actor, name: str, field: str) -> NotFound:
     """The refusal for a domain the actor cannot see, true whether it exists or not."""
     if actor.domain_ids is None:
-        return NotFound(field, f"the domain {name} is not hosted here")
-    return NotFound(field, f"{name} is not one of your domains")
+        return NotFound(field, Message(N_("the domain %(name)s is not hosted here"), name=name))
+    return NotFound(field, Message(N_("%(name)s is not one of your domains"), name=name))
 
 
 def is_alias_domain(session: Session, name: str) -> AliasDomain | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from .. import passwords, text
+from ..languages import N_, why
 
 
 class ServiceError(Exception):
@@ -45,7 +46,7 @@ class Conflict(ServiceError):
 class Forbidden(ServiceError):
     status = 403
 
-    def __init__(self, message: str = "you are not allowed to do this"):
+    def __init__(self, message: str = N_("you are not allowed to do this")):
         super().__init__(None, message)
 
 
@@ -79,7 +80,7 @@ class FieldErrors:
     def __contains__(self, field: str) -> bool:
         return any(field in error.fields for error in self.errors)
 
-    def raise_any(self, message: str = "nothing was saved: see the fields") -> None:
+    def raise_any(self, message: str = N_("nothing was saved: see the fields")) -> None:
         if len(self.errors) == 1:
             raise self.errors[0]
         if self.errors:
@@ -94,7 +95,7 @@ def check_confirmed(password, confirm: str | None, problems: FieldErrors, field:
     """A password typed twice (``confirm`` None: nothing to compare, as for
     a generated one or the API's) must be typed the same."""
     if confirm is not None and (passwords.plain_text(password) or "") != confirm:
-        problems.add(field, "does not match the password")
+        problems.add(field, N_("does not match the password"))
 
 
 def one_line(value: str | None, field: str, max_length: int) -> str:
@@ -102,7 +103,7 @@ def one_line(value: str | None, field: str, max_length: int) -> str:
     try:
         return text.one_line(value, max_length)
     except text.TextError as exc:
-        raise ServiceError(field, str(exc)) from None
+        raise ServiceError(field, why(exc)) from None
 
 
 def safe_text(value: str, field: str) -> str:

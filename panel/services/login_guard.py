@@ -43,6 +43,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import passwords, text
+from ..languages import N_, Message, Nn_
 from ..models import Admin, LoginThrottle, Mailbox, Role, as_utc, utcnow
 from . import audit
 from .actor import Actor
@@ -55,7 +56,7 @@ MAX_DELAY = timedelta(seconds=60)
 FORGET_AFTER = timedelta(hours=1)  # a budget quiet for an hour starts afresh
 NAME_MAX = 128
 
-WRONG = "Wrong username or password."
+WRONG = N_("Wrong username or password.")
 
 
 class LoginRefused(Exception):
@@ -137,7 +138,18 @@ def begin(session: Session, username: str, remote_addr: str | None, device: str 
 
 
 def _throttled(seconds: int) -> LoginRefused:
-    return LoginRefused(f"Too many failed logins. Try again in {_human(seconds)}.", seconds)
+    if seconds < 90:
+        wait = Nn_(
+            "Too many failed logins. Try again in %(count)s second.",
+            "Too many failed logins. Try again in %(count)s seconds.",
+        )
+        return LoginRefused(Message(wait, count=seconds), seconds)
+    minutes = (seconds + 59) // 60
+    wait = Nn_(
+        "Too many failed logins. Try again in %(count)s minute.",
+        "Too many failed logins. Try again in %(count)s minutes.",
+    )
+    return LoginRefused(Message(wait, count=minutes), seconds)
 
 
 def _read_account(session: Session, name: str, remote_addr: str | None) -> Attempt:
@@ -308,7 +320,3 @@ def _wait(session: Session, key: str, now: datetime, only_if_locked: bool = Fals
     if until is None or until <= now:
         return 0 if only_if_locked else 1
     return max(1, int((until - now).total_seconds()) + 1)
-
-
-def _human(seconds: int) -> str:
-    return f"{seconds} seconds" if seconds < 90 else f"{(seconds + 59) // 60} minutes"

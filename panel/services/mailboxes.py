@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from .. import passwords
 from ..addresses import AddressError, check_new_local_part, split_address
+from ..languages import N_, Message, why
 from ..models import Alias, Mailbox, QuotaUsage, utcnow
 from ..sizes import SizeError, format_amount, parse_size
 from . import audit, domains, web_sessions
@@ -33,7 +34,7 @@ def parse_address(value: str, field: str = "address") -> tuple[str, str]:
     try:
         return split_address(value)
     except AddressError as exc:
-        raise ServiceError(field, str(exc)) from None
+        raise ServiceError(field, why(exc)) from None
 
 
 def check_new_local(local: str, field: str = "address") -> str:
@@ -42,7 +43,7 @@ def check_new_local(local: str, field: str = "address") -> str:
     try:
         return check_new_local_part(local)
     except AddressError as exc:
-        raise ServiceError(field, str(exc)) from None
+        raise ServiceError(field, why(exc)) from None
 
 
 def get_mailbox(session: Session, actor: Actor, address: str, field: str = "address") -> Mailbox:
@@ -51,7 +52,7 @@ def get_mailbox(session: Session, actor: Actor, address: str, field: str = "addr
     # A mailbox outside the actor's domains is reported as missing, not
     # forbidden: its existence is not theirs to learn.
     if mailbox is None or not actor.sees_domain(mailbox.domain_id):
-        raise NotFound(field, f"no mailbox {local}@{domain}")
+        raise NotFound(field, Message(N_("no mailbox %(local)s@%(domain)s"), local=local, domain=domain))
     return mailbox
 
 
@@ -66,12 +67,19 @@ def parse_quota(domain, value) -> int:
         try:
             quota = parse_size(value)
         except SizeError as exc:
-            raise ServiceError("quota", str(exc)) from None
+            raise ServiceError("quota", why(exc)) from None
     if domain.max_quota_bytes and (quota == 0 or quota > domain.max_quota_bytes):
         largest = format_amount(domain.max_quota_bytes)
-        raise ServiceError("quota", f"the largest mailbox allowed in {domain.name} is {largest}")
+        raise ServiceError(
+            "quota",
+            Message(
+                N_("the largest mailbox allowed in %(domain)s is %(largest)s"), domain=domain.name, largest=largest
+            ),
+        )
     if domain.total_quota_bytes and quota == 0:
-        raise ServiceError("quota", f"{domain.name} has a total quota: a mailbox cannot be unlimited")
+        raise ServiceError(
+            "quota", Message(N_("%(domain)s has a total quota: a mailbox cannot be unlimited"), domain=domain.name)
+        )
     return quota
 
 
@@ -81,17 +89,17 @@ def hash_for_storage(password, password_hash: str | None, scheme: str, address: 
     "Passwords"): at least passwords.MIN_LENGTH characters, and not the
     mailbox's address or the part before the @."""
     if password and password_hash:
-        raise ServiceError("password", "give a password or a hash, not both")
+        raise ServiceError("password", N_("give a password or a hash, not both"))
     try:
         if password_hash:
             return passwords.check_hash(password_hash)
         if not password:
-            raise ServiceError("password", "a password is required")
+            raise ServiceError("password", N_("a password is required"))
         if address:
             passwords.check_not_derived(password, address, address.split("@", 1)[0])
         return passwords.hash_password(password, scheme)
     except passwords.PasswordError as exc:
-        raise ServiceError("password_hash" if password_hash else "password", str(exc)) from None
+        raise ServiceError("password_hash" if password_hash else "password", why(exc)) from None
 
 
 def create_mailbox(
@@ -131,7 +139,7 @@ def create_mailbox(
     with problems.collect():
         password_stored = hash_for_storage(password, password_hash, scheme, address)
     check_confirmed(password, password_confirm, problems)
-    problems.raise_any("the mailbox was not created: see the fields")
+    problems.raise_any(N_("the mailbox was not created: see the fields"))
     mailbox = Mailbox(
         domain=domain,
         local_part=local,
@@ -144,7 +152,7 @@ def create_mailbox(
     )
     domains.reserve_mailbox(session, domain, quota_bytes)
     mailbox.domain_active = domains.current_active(session, domain)
-    insert_unique(session, mailbox, "address", f"the mailbox {address} already exists")
+    insert_unique(session, mailbox, "address", Message(N_("the mailbox %(address)s already exists"), address=address))
     audit.record(
         session,
         actor,
@@ -161,9 +169,9 @@ def create_mailbox(
 
 def _check_address_free(session: Session, address: str) -> None:
     if session.scalar(select(Alias.id).where(Alias.address == address)):
-        raise Conflict("address", f"{address} is already an alias")
+        raise Conflict("address", Message(N_("%(address)s is already an alias"), address=address))
     if session.scalar(select(Mailbox.id).where(Mailbox.address == address)):
-        raise Conflict("address", f"the mailbox {address} already exists")
+        raise Conflict("address", Message(N_("the mailbox %(address)s already exists"), address=address))
 
 
 def new_maildir(domain_name: str) -> str:
@@ -182,7 +190,7 @@ def update_mailbox(
         new_name = parse_display_name(name) if name is not None else None
     with problems.collect():
         new_quota = parse_quota(mailbox.domain, quota) if quota is not None and quota != "" else None
-    problems.raise_any("the mailbox was not saved: see the fields")
+    problems.raise_any(N_("the mailbox was not saved: see the fields"))
     if new_name is not None and new_name != mailbox.name:
         was["name"] = mailbox.name
         mailbox.name = changes["name"] = new_name
@@ -231,7 +239,7 @@ def set_password(
         with problems.collect():
             hash_for_storage(password, password_hash, scheme, mailbox.address)
         check_confirmed(password, password_confirm, problems)
-        problems.raise_any("the password was not changed: see the fields")
+        problems.raise_any(N_("the password was not changed: see the fields"))
     return _store_password(session, actor, mailbox, password, password_hash, scheme)
 
 
@@ -266,24 +274,29 @@ def change_own_password(
     """The owner, in the portal: the current password proves it is them;
     the domain may keep passwords in its admins' hands."""
     if actor.mailbox_id != mailbox.id:
-        raise Forbidden("only the mailbox's owner changes its password here")
+        raise Forbidden(N_("only the mailbox's owner changes its password here"))
     if not mailbox.domain.users_change_password:
-        raise ServiceError(None, f"passwords of {mailbox.domain.name} are handled centrally: ask your administrator")
+        raise ServiceError(
+            None,
+            Message(
+                N_("passwords of %(domain)s are handled centrally: ask your administrator"), domain=mailbox.domain.name
+            ),
+        )
     problems = {}
     if not passwords.verify(current or "", mailbox.password_hash):
-        problems["current_password"] = "is not your current password"
+        problems["current_password"] = N_("is not your current password")
     plain = passwords.plain_text(new) or ""
     try:  # the rules too, so every field's problem is told at once
         passwords.check_plain(plain)
         passwords.check_not_derived(plain, mailbox.address, mailbox.local_part)
     except passwords.PasswordError as rule:
-        problems["new_password"] = str(rule)
+        problems["new_password"] = why(rule)
     if plain != (confirm or ""):
-        problems["password_confirm"] = "does not match the new password"
+        problems["password_confirm"] = N_("does not match the new password")
     elif plain and plain == current:
-        problems.setdefault("new_password", "is the same as the current password")
+        problems.setdefault("new_password", N_("is the same as the current password"))
     if problems:
-        raise ServiceError(None, "your password was not changed", **problems)
+        raise ServiceError(None, N_("your password was not changed"), **problems)
     try:
         return _store_password(session, actor, mailbox, new, None, scheme)
     except ServiceError as error:

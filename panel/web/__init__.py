@@ -29,6 +29,7 @@ from ..db import (
     restore,
     short_write,
 )
+from ..i18n import in_words, translated
 from ..languages import N_
 from ..models import Admin, Mailbox, Role
 from ..services import web_sessions
@@ -186,10 +187,10 @@ def _error_page(status: int, title: str, message: str):
 def _service_error(error: ServiceError):
     """A service refusal that a view did not turn into a form error."""
     if isinstance(error, NotFound):
-        return _error_page(404, N_("Not found"), str(error.message))
+        return _error_page(404, N_("Not found"), translated(error.message))
     if isinstance(error, Forbidden):
         return _error_page(403, N_("Not allowed"), N_("You do not have access to this page."))
-    return _error_page(error.status, N_("Cannot do that"), error.in_words())
+    return _error_page(error.status, N_("Cannot do that"), in_words(error))
 
 
 def _database_refused(error: DataError):

@@ -11,6 +11,7 @@ from flask_babel import gettext
 from flask_login import current_user, logout_user
 
 from ..db import get_session
+from ..i18n import translated
 from ..services import ServiceError, account, admins, second_factor, web_sessions
 from .access import ALL_ROLES, allow, current_actor, must_enrol_second_factor
 from .forms import render_form
@@ -121,7 +122,7 @@ def two_factor_start():
         second_factor.start_enrolment(db, current_actor(), admins.get_admin(db, current_user.username))
     except ServiceError as error:
         db.rollback()
-        flash(gettext(error.message))
+        flash(translated(error.message))
         return redirect(url_for("account.two_factor"))
     db.commit()
     return redirect(url_for("account.two_factor"))

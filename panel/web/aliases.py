@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
 from ..db import get_session
+from ..i18n import translated
 from ..models import MANAGERS
 from ..services import ServiceError, aliases, lists
 from .access import allow, current_actor
@@ -29,7 +30,7 @@ def index(domain):
     except ServiceError as exc:
         if "q" not in exc.fields:
             raise
-        page, error = lists.Page([]), exc.fields["q"]
+        page, error = lists.Page([]), translated(exc.fields["q"])
     return render_template(
         "aliases/index.html",
         domain=row,

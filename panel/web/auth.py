@@ -20,6 +20,8 @@ from werkzeug.urls import iri_to_uri
 
 from .. import text
 from ..db import get_session
+from ..i18n import translated
+from ..languages import N_
 from ..models import Admin
 from ..services import Actor, lists, login_guard, second_factor, web_sessions
 from . import devices
@@ -46,7 +48,7 @@ def safe_next(target: str | None) -> str:
 
 def _refused(refused: login_guard.LoginRefused, template: str, values: dict, field: str):
     headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
-    page = render_template(template, values=values, errors={field: refused.message})
+    page = render_template(template, values=values, errors={field: translated(refused.message)})
     return page, 429 if refused.retry_after else 401, headers
 
 
@@ -106,7 +108,7 @@ def code():
         admin = login_guard.finish(db, attempt, ok)
     except login_guard.LoginRefused:
         db.commit()
-        refused = login_guard.LoginRefused("That code is not right (or was already used). Try the current one.")
+        refused = login_guard.LoginRefused(N_("That code is not right (or was already used). Try the current one."))
         return _refused(refused, "auth/code.html", {}, "code")
     return _sign_in(db, admin, pending.get("next") or url_for("home.index"))
 

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, gettext, ngettext
 
 from ..db import get_session
+from ..i18n import translated
 from ..models import Role
 from ..services import ServiceError, domains, lists
 from ..sizes import format_size
@@ -177,7 +178,11 @@ def _confirm_delete(row, errors=None):
             gettext("%(domain)s cannot be deleted yet", domain=row.name),
             title=gettext("Delete %(domain)s", domain=row.name),
             paragraphs=[
-                f"Only an empty domain can be deleted, and {row.name} still has {_and(blockers)}: delete them first.",
+                gettext(
+                    "Only an empty domain can be deleted, and %(domain)s still has %(what)s: delete them first.",
+                    domain=row.name,
+                    what=_and([translated(blocker) for blocker in blockers]),
+                ),
                 emphasis(
                     gettext('To stop mail for it without deleting anything, <a href="{}">disable it</a>.'), disable
                 ),
@@ -205,4 +210,6 @@ def _confirm_delete(row, errors=None):
 
 
 def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    if len(items) == 1:
+        return items[0]
+    return gettext("%(items)s and %(last)s", items=", ".join(items[:-1]), last=items[-1])

@@ -10,10 +10,10 @@ CSRFProtect (every form includes ``csrf_token()``).
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_babel import gettext
 
 from .. import passwords
 from ..addresses import AddressError, normalize_domain
+from ..i18n import translated
 from ..services.errors import Forbidden, NotFound, ServiceError
 
 SECRET_FIELDS = ("password", "password_confirm", "current_password", "new_password")
@@ -27,14 +27,14 @@ def form_errors(error: ServiceError | None) -> dict:
     """A service refusal as the errors a form shows, keyed by field.
 
     NotFound and Forbidden are not form errors: they propagate to the error pages.
-    A message the services marked with ``N_`` is shown in the page's language;
-    one built with values in it (an address, a size) stays as the service wrote it.
+    Each message is shown in the page's language: an ``N_`` string, or a
+    Message whose values (an address, a size) are filled into the translation.
     """
     if isinstance(error, Forbidden) or (isinstance(error, NotFound) and not error.fields):
         raise error
-    errors = {field: gettext(message) for field, message in error.fields.items()} if error else {}
+    errors = {field: translated(message) for field, message in error.fields.items()} if error else {}
     if error and not error.fields:
-        errors["_form"] = gettext(error.message)
+        errors["_form"] = translated(error.message)
     return errors
 
 

@@ -10,6 +10,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext, ngettext
 
 from ..db import get_session
+from ..i18n import in_words
 from ..models import MANAGERS
 from ..services import ServiceError, lists, mailbox_bulk
 from ..services.mailbox_bulk import BULK_MAX, BulkRefused, Matching
@@ -128,7 +129,7 @@ def _consequences(action: str, quota: str, count: int) -> list:
     if action == "disable":
         return [
             ngettext(
-                "It stop receiving mail and cannot log in, at once; their web sessions end.",
+                "It stops receiving mail and cannot log in, at once; its web sessions end.",
                 "They stop receiving mail and cannot log in, at once; their web sessions end.",
                 count,
             ),
@@ -137,7 +138,7 @@ def _consequences(action: str, quota: str, count: int) -> list:
     if action == "enable":
         return [
             ngettext(
-                "It receive mail and can log in again, at once.",
+                "It receives mail and can log in again, at once.",
                 "They receive mail and can log in again, at once.",
                 count,
             ),
@@ -150,7 +151,7 @@ def _consequences(action: str, quota: str, count: int) -> list:
         ]
     return [
         ngettext(
-            "The accounts go at once: it stop receiving mail and cannot log in. This cannot be undone.",
+            "The account goes at once: it stops receiving mail and cannot log in. This cannot be undone.",
             "The accounts go at once: they stop receiving mail and cannot log in. This cannot be undone.",
             count,
         ),
@@ -226,7 +227,7 @@ def bulk(domain):
         try:
             plan = mailbox_bulk.plan(db, actor, row, action, selection, quota)
         except ServiceError as error:
-            flash(error.in_words(), "error")
+            flash(in_words(error), "error")
             return redirect(back)
         if not plan.count:
             flash(gettext("No mailbox matches: nothing to do."), "error")
@@ -239,7 +240,7 @@ def bulk(domain):
         return _refused(error, back)
     except ServiceError as error:
         db.rollback()
-        flash(error.in_words(), "error")
+        flash(in_words(error), "error")
         return redirect(back)
     db.commit()
     flash(_done(action, row.name, quota, outcome))

@@ -15,7 +15,7 @@ from ..db import get_session
 from ..models import MANAGERS
 from ..services import ServiceError, app_passwords, client_settings, forwarding, mailboxes, vacation
 from .access import allow, current_actor
-from .forms import checkbox, render_form
+from .forms import checkbox, form_errors, render_form
 from .shown_once import redirect_to_secret
 
 bp = Blueprint("mailbox_settings", __name__)
@@ -134,7 +134,7 @@ def app_passwords_page(db, actor, mailbox, place: Place):
     except ServiceError as error:
         db.rollback()
         values = {"name": request.form.get("name", ""), "expires": request.form.get("expires", ""), "protocols": chosen}
-        errors = dict(error.fields) or {"_form": error.message}
+        errors = form_errors(error)
         page, _ = _app_password_list(db, actor, mailbox, place, values, errors)
         return page, 422
     page = redirect_to_secret(

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext
 
 from ..db import get_session
+from ..i18n import translated
 from ..models import MANAGERS, Role
 from ..services import (
     ServiceError,
@@ -109,7 +110,7 @@ def search():
                 db, actor, text, request.args.get("aliases_after"), request.args.get("aliases_before")
             )
         except ServiceError as exc:
-            error = exc.fields.get("q") or exc.fields.get("sort") or exc.message
+            error = translated(exc.fields.get("q") or exc.fields.get("sort") or exc.message)
     return render_template(
         "mailboxes/search.html",
         q=text,

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ..db import get_session
 from ..services import ServiceError, admins, tokens
 from .access import ALL_ROLES, allow, current_actor
+from .forms import form_errors
 from .shown_once import redirect_to_secret
 
 bp = Blueprint("tokens", __name__, url_prefix="/tokens")
@@ -34,7 +35,7 @@ def create():
         return render_template(
             "tokens/index.html",
             tokens=tokens.list_tokens(session, actor),
-            errors=exc.fields or {"_form": exc.message},
+            errors=form_errors(exc),
             values=request.form,
         ), 422
     page = redirect_to_secret(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ...languages import N_, Message, Nn_
 from ...models import AliasDomain, DnsCheck, Domain, Role
 from ...sizes import format_size
 from ..actor import Actor
@@ -19,13 +20,13 @@ def visible_domain(session: Session, actor: Actor, name: str, field: str = "doma
 
     domain = domains.get_domain(session, name, field)
     if not actor.sees_domain(domain.id):
-        raise NotFound(field, f"no domain {name}")
+        raise NotFound(field, Message(N_("no domain %(name)s"), name=name))
     return domain
 
 
 def domain_page(session: Session, actor: Actor, after: str | None = None, before: str | None = None) -> Page:
     if actor.role is Role.HELPDESK:
-        raise Forbidden("helpdesk accounts search mailboxes only")
+        raise Forbidden(N_("helpdesk accounts search mailboxes only"))
     # Each row is (domain, records its last DNS check found missing or wrong;
     # None: never checked): one outer join on the primary key, no query per row.
     query = scoped(
@@ -81,7 +82,7 @@ def api_domains(session: Session, actor: Actor, after: str | None, size: int) ->
     by name, ``size`` + 1 at most (the last says there is more). The same
     rule as the web's list: not the helpdesk's."""
     if actor.role is Role.HELPDESK:
-        raise Forbidden("helpdesk accounts search mailboxes only")
+        raise Forbidden(N_("helpdesk accounts search mailboxes only"))
     query = scoped(select(Domain), Domain.id, actor)
     if after:
         query = query.where(Domain.name > after.lower())
@@ -92,14 +93,22 @@ def mailbox_limit_reached(domain: Domain) -> str | None:
     """Why no mailbox can be added to ``domain`` now (its counters say it is
     full), in words for the "New mailbox" button; None while one can."""
     if domain.max_mailboxes and domain.mailbox_count >= domain.max_mailboxes:
-        return (
-            f"{domain.name} has all the {domain.max_mailboxes:,} mailboxes it may have: "
-            "delete one, or ask a superadmin to raise the limit."
+        return Message(
+            N_(
+                "%(domain)s has all the %(limit)s mailboxes it may have: "
+                "delete one, or ask a superadmin to raise the limit."
+            ),
+            domain=domain.name,
+            limit=f"{domain.max_mailboxes:,}",
         )
     if domain.total_quota_bytes and domain.quota_allocated_bytes >= domain.total_quota_bytes:
-        return (
-            f"All of {domain.name}'s {format_size(domain.total_quota_bytes)} of quota is given to its mailboxes: "
-            "lower one's quota, or ask a superadmin to raise the domain's total."
+        return Message(
+            N_(
+                "All of %(domain)s's %(size)s of quota is given to its mailboxes: "
+                "lower one's quota, or ask a superadmin to raise the domain's total."
+            ),
+            domain=domain.name,
+            size=format_size(domain.total_quota_bytes),
         )
     return None
 
@@ -118,14 +127,30 @@ def delete_blockers(session: Session, actor: Actor, domain: Domain) -> list[str]
     actor.require_superadmin()
     blockers = []
     if domain.mailbox_count:
-        blockers.append(f"{domain.mailbox_count:,} mailbox{'es' if domain.mailbox_count != 1 else ''}")
+        blockers.append(
+            Message(
+                Nn_("%(shown)s mailbox", "%(shown)s mailboxes"),
+                count=domain.mailbox_count,
+                shown=f"{domain.mailbox_count:,}",
+            )
+        )
     if domain.alias_count:
-        blockers.append(f"{domain.alias_count:,} alias{'es' if domain.alias_count != 1 else ''}")
+        blockers.append(
+            Message(
+                Nn_("%(shown)s alias", "%(shown)s aliases"), count=domain.alias_count, shown=f"{domain.alias_count:,}"
+            )
+        )
     alias_domains = session.scalar(
         select(func.count()).select_from(AliasDomain).where(AliasDomain.target_domain_id == domain.id)
     )
     if alias_domains:
-        blockers.append(f"{alias_domains:,} alias domain{'s' if alias_domains != 1 else ''}")
+        blockers.append(
+            Message(
+                Nn_("%(shown)s alias domain", "%(shown)s alias domains"),
+                count=alias_domains,
+                shown=f"{alias_domains:,}",
+            )
+        )
     return blockers
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, tuple_
 from sqlalchemy.orm import Session
 
+from ...languages import N_
 from ...models import as_utc
 from ...sizes import MAX_BYTES, parse_count
 from ...text import problem as text_problem
@@ -34,7 +35,7 @@ def decode_key(raw: str | None, parts: int) -> list[str] | None:
         return None
     values = raw.split("|", parts - 1)
     if len(values) != parts or len(raw) > 600 or text_problem(raw):
-        raise ServiceError("page", "this page link is not valid; start from the first page")
+        raise ServiceError("page", N_("this page link is not valid; start from the first page"))
     return values
 
 
@@ -133,7 +134,7 @@ def typed_key(values, sort: str):
         if sort in ("usage", "login"):
             return (key_number(values[0]), values[1])
     except (ValueError, OverflowError):  # OverflowError: a time in year 1 moved to UTC
-        raise ServiceError("page", "this page link is not valid; start from the first page") from None
+        raise ServiceError("page", N_("this page link is not valid; start from the first page")) from None
     return tuple(values)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ...languages import N_, Message
 from ...models import Domain, Mailbox, QuotaUsage
 from ..actor import Actor
 from ..errors import ServiceError, safe_text
@@ -47,7 +48,9 @@ def _search_needle(text: str, minimum: int = SEARCH_MIN) -> str:
     panel's search and the API's): ``text`` lower-cased and checked."""
     needle = safe_text((text or "").strip().lower(), "q")
     if len(needle) < minimum or len(needle) > SEARCH_MAX:
-        raise ServiceError("q", f"type {minimum} to {SEARCH_MAX} characters")
+        raise ServiceError(
+            "q", Message(N_("type %(minimum)s to %(search_max)s characters"), minimum=minimum, search_max=SEARCH_MAX)
+        )
     return needle
 
 
@@ -83,11 +86,12 @@ def search_mailboxes(
     needle, scope = _search_needle(text), scope_clauses(Mailbox.domain_id, actor)
     if sort != "address":
         if not _indexable(needle):
-            raise ServiceError(
-                "q",
-                f"type at least {TRIGRAM} characters to sort by "
-                f"{'usage' if sort == 'usage' else 'last change'}, or sort by address",
+            why_not = (
+                N_("type at least %(count)s characters to sort by usage, or sort by address")
+                if sort == "usage"
+                else N_("type at least %(count)s characters to sort by last change, or sort by address")
             )
+            raise ServiceError("q", Message(why_not, count=TRIGRAM))
         return _sorted_matches(session, [contains(Mailbox.search_text, needle), *scope], sort, after, before, size)
     after_key, before_key = decode_key(after, 1), decode_key(before, 1)
     backwards, bound = direction(after_key, before_key)
@@ -277,9 +281,10 @@ def _sorted_matches(
         size,
     )
     if keys.rows and keys.rows[0].total > SORTED_MATCHES_MAX:
-        raise ServiceError(
-            "q",
-            f"more than {SORTED_MATCHES_MAX:,} mailboxes match: narrow the search "
-            f"to sort by {'usage' if sort == 'usage' else 'last change'}, or sort by address",
+        too_many = (
+            N_("more than %(count)s mailboxes match: narrow the search to sort by usage, or sort by address")
+            if sort == "usage"
+            else N_("more than %(count)s mailboxes match: narrow the search to sort by last change, or sort by address")
         )
+        raise ServiceError("q", Message(too_many, count=f"{SORTED_MATCHES_MAX:,}"))
     return Page(rows_in_order(session, Mailbox.id, [r.id for r in keys.rows]), keys.next_key, keys.prev_key)

@@ -1,0 +1,111 @@
+"""The services' messages in the page's language: a form with mistakes in
+French tells each field's problem in French, with the values (addresses,
+sizes, counts) filled into the translated sentence; the same service
+error stays English for the CLI and the API (panel/languages.Message)."""
+
+from __future__ import annotations
+
+import copy
+import html
+import pickle
+import re
+
+from panel.db import get_session
+from panel.i18n import translated
+from panel.languages import N_, Message, Nn_
+from panel.services import Actor, ServiceError, domains
+from tests.helpers import PASSWORD, USERS, login, post, world_state
+
+FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}
+
+
+def _french_client(app, username: str, password: str):
+    client = app.test_client()
+    client.environ_base.update(FRENCH)
+    assert login(client, username, password).status_code == 302
+    return client
+
+
+def _errors(response) -> dict[str, str]:
+    found = re.findall(r'id="e-([a-z_]+)" class="error" role="alert">([^<]+)<', response.get_data(as_text=True))
+    return {field: html.unescape(message) for field, message in found}
+
+
+def test_the_domain_form_tells_every_mistake_in_french(app, world):
+    client, before = _french_client(app, USERS["superadmin"], PASSWORD), world_state(world)
+    form = {
+        "name": "example..org",
+        "description": "one\u2028two",
+        "max_mailboxes": "-3",
+        "max_aliases": "many",
+        "max_quota_bytes": "1G",
+        "total_quota_bytes": "lots",
+        "default_quota_bytes": "2G",
+    }
+    response = post(client, "/domains/new", form)
+    assert response.status_code == 422
+    assert _errors(response) == {
+        "name": (
+            "example..org a deux points à la suite (ou un point à une extrémité) :"
+            " chaque partie entre deux points doit avoir un nom"
+        ),
+        "description": "doit tenir sur une ligne : il contient un saut de ligne (U+2028)",
+        "max_mailboxes": "ne peut pas être négatif",
+        "max_aliases": "doit être un nombre entier",
+        "total_quota_bytes": "'lots' n'est pas une taille ; indiquez des octets ou une unité comme 500M ou 2G",
+        "default_quota_bytes": "dépasse le plus grand quota d'une boîte aux lettres (1G)",
+    }
+    assert world_state(world) == before
+
+
+def test_a_mailbox_over_the_domains_largest_quota_in_french(app, world):
+    with app.app_context():
+        session = get_session()
+        domain = domains.get_domain(session, "example.org")
+        domains.update_domain(session, Actor.system("test"), domain, max_quota_bytes="2G", total_quota_bytes="10G")
+        session.commit()
+    client = _french_client(app, USERS["domainadmin"], PASSWORD)
+    form = {"local_part": "bob", "quota": "3G", "password": "secret-123", "password_confirm": "secret-124"}
+    response = post(client, "/domains/example.org/mailboxes/new", form)
+    assert response.status_code == 422
+    assert _errors(response) == {
+        "quota": "la plus grande boîte aux lettres permise dans example.org est de 2G",
+        "password_confirm": "ne correspond pas au mot de passe",
+    }
+
+
+def test_a_wrong_password_and_a_lockout_in_french(app, world):
+    client = app.test_client()
+    client.environ_base.update(FRENCH)
+    response = post(client, "/login", {"username": USERS["superadmin"], "password": "not-it-at-all"})
+    assert response.status_code == 401
+    assert "Nom d'utilisateur ou mot de passe incorrect." in html.unescape(response.get_data(as_text=True))
+
+
+def test_a_message_is_english_as_a_string_and_french_on_a_french_page(app):
+    quota = Message(N_("the largest mailbox allowed in %(domain)s is %(largest)s"), domain="example.org", largest="2G")
+    error = ServiceError("quota", quota)
+    assert str(error) == "quota: the largest mailbox allowed in example.org is 2G"  # the CLI, the API
+    assert copy.deepcopy(quota).template == quota.template and pickle.loads(pickle.dumps(quota)) == quota
+    nested = Message(N_("a domain %(problem)s"), problem=Message(N_("is at most %(count)s characters"), count=253))
+    one, many = (Message(Nn_("%(shown)s mailbox", "%(shown)s mailboxes"), count=n, shown=str(n)) for n in (1, 3))
+    assert (nested, one, many) == ("a domain is at most 253 characters", "1 mailbox", "3 mailboxes")
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert translated(quota) == "la plus grande boîte aux lettres permise dans example.org est de 2G"
+        assert translated(nested) == "un domaine a au plus 253 caractères"
+        assert (translated(one), translated(many)) == ("1 boîte aux lettres", "3 boîtes aux lettres")
+        assert translated("no such text in the catalogue") == "no such text in the catalogue"
+    with app.test_request_context("/api/v1/domains", headers={"Accept-Language": "fr"}):
+        assert translated(quota) == str(quota)  # the API stays English
+
+
+def test_the_admin_forms_roles_and_a_stale_page_link_in_french(app, world):
+    client = _french_client(app, USERS["superadmin"], PASSWORD)
+    form = html.unescape(client.get("/admins/new").get_data(as_text=True))
+    options = dict(re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', form))
+    assert options == {"superadmin": "superadmin", "domainadmin": "admin de domaine", "helpdesk": "assistance"}
+    stale = client.get("/domains/example.org/mailboxes?sort=usage&before=u|%s|a@example.org" % 2**63)
+    assert stale.status_code == 400
+    assert "ce lien de page n'est pas valable ; repartez de la première page" in html.unescape(
+        stale.get_data(as_text=True)
+    )
