@@ -21,23 +21,23 @@ def change_own_password(session: Session, actor: Actor, current: str, new: str, 
     """The current password proves it is really them (a stolen session alone
     cannot take the account over)."""
     if actor.admin_id is None:
-        raise Forbidden("only a panel account has a password here")
+        raise Forbidden(N_("only a panel account has a password here"))
     me = session.get(Admin, actor.admin_id)
     if me is None:
-        raise Forbidden("only a panel account has a password here")
+        raise Forbidden(N_("only a panel account has a password here"))
     problems = FieldErrors()  # every field's problem told at once
     if not passwords.verify(current or "", me.password_hash):
-        problems.add("current_password", "is not your current password")
+        problems.add("current_password", N_("is not your current password"))
     try:
         passwords.check_plain(new or "")
         passwords.check_not_derived(new, me.username)
     except passwords.PasswordError as rule:
         problems.add("new_password", str(rule))
     if (new or "") != (confirm or ""):
-        problems.add("password_confirm", "does not match the new password")
+        problems.add("password_confirm", N_("does not match the new password"))
     elif new and new == current and "new_password" not in problems:
-        problems.add("new_password", "is the same as the current password")
-    problems.raise_any("your password was not changed: see the fields")
+        problems.add("new_password", N_("is the same as the current password"))
+    problems.raise_any(N_("your password was not changed: see the fields"))
     try:
         return admins.set_admin_password(session, actor, me, new)
     except ServiceError as error:
@@ -61,7 +61,7 @@ def set_own_language(session: Session, actor: Actor, language: str | None) -> Ad
     """The signed-in admin's pages' language (None: the browser's)."""
     me = session.get(Admin, actor.admin_id) if actor.admin_id is not None else None
     if me is None:
-        raise Forbidden("only a panel account chooses its language here")
+        raise Forbidden(N_("only a panel account chooses its language here"))
     me.language = checked_language(language)
     return me
 
@@ -69,6 +69,6 @@ def set_own_language(session: Session, actor: Actor, language: str | None) -> Ad
 def set_mailbox_language(session: Session, actor: Actor, mailbox: Mailbox, language: str | None) -> Mailbox:
     """The portal's language of a mailbox's owner, chosen by that owner alone."""
     if actor.mailbox_id != mailbox.id:
-        raise Forbidden("only the mailbox's owner chooses the portal's language")
+        raise Forbidden(N_("only the mailbox's owner chooses the portal's language"))
     mailbox.language = checked_language(language)
     return mailbox

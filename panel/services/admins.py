@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import passwords
+from ..languages import N_, Message, Nn_
 from ..models import Admin, Domain, Role, utcnow
 from . import audit, domains, login_guard, tokens, web_sessions
 from .actor import Actor
@@ -24,9 +25,9 @@ _NEW_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]{0,127}$")
 def parse_username(value: str) -> str:
     username = (value or "").strip().lower()
     if "@" in username:
-        raise ServiceError("username", "may not contain @: mailbox users sign in with their address")
+        raise ServiceError("username", N_("may not contain @: mailbox users sign in with their address"))
     if not _NEW_USERNAME_RE.match(username):
-        raise ServiceError("username", "use 1-128 letters, digits or . _ + - (starting with a letter or digit)")
+        raise ServiceError("username", N_("use 1-128 letters, digits or . _ + - (starting with a letter or digit)"))
     return username
 
 
@@ -36,7 +37,7 @@ def parse_role(value) -> Role:
     except ValueError:
         role = None
     if role not in Role.admin_roles():
-        raise ServiceError("role", "must be superadmin, domainadmin or helpdesk")
+        raise ServiceError("role", N_("must be superadmin, domainadmin or helpdesk"))
     return role
 
 
@@ -50,10 +51,15 @@ def _domains(session: Session, names) -> list[Domain]:
             missing.append(name[:80])
         except ServiceError as error:
             raise ServiceError("domains", f"{name[:80]}: {error.in_words()}") from None
-    if len(missing) == 1:
-        raise NotFound("domains", f"the domain {missing[0]} is not hosted here")
     if missing:
-        raise NotFound("domains", f"the domains {', '.join(missing[:10])} are not hosted here")
+        raise NotFound(
+            "domains",
+            Message(
+                Nn_("the domain %(domains)s is not hosted here", "the domains %(domains)s are not hosted here"),
+                count=len(missing),
+                domains=", ".join(missing[:10]),
+            ),
+        )
     return found
 
 
@@ -62,14 +68,18 @@ def _check_scope(role: Role, scoped: list[Domain], all_domains: bool) -> None:
     a list of domains or the "all domains" grant, and an empty list means
     no domain at all."""
     if role is Role.SUPERADMIN and (scoped or all_domains):
-        raise ServiceError("domains", "a superadmin manages every domain; leave domains empty")
+        raise ServiceError("domains", N_("a superadmin manages every domain; leave domains empty"))
     if role is not Role.SUPERADMIN and scoped and all_domains:
-        raise ServiceError("domains", "choose some domains or all domains, not both")
+        raise ServiceError("domains", N_("choose some domains or all domains, not both"))
     if role is not Role.SUPERADMIN and not scoped and not all_domains:
-        raise ServiceError("domains", f"a {_ROLE_WORDS[role]} needs at least one domain, or all domains")
+        raise ServiceError("domains", _NEEDS_A_DOMAIN[role])
 
 
-_ROLE_WORDS = {Role.SUPERADMIN: "superadmin", Role.DOMAINADMIN: "domain admin", Role.HELPDESK: "helpdesk account"}
+# One whole sentence per role (a role's name is not put into a sentence).
+_NEEDS_A_DOMAIN = {
+    Role.DOMAINADMIN: N_("a domain admin needs at least one domain, or all domains"),
+    Role.HELPDESK: N_("a helpdesk account needs at least one domain, or all domains"),
+}
 
 
 def _hash(password, username: str) -> str:
@@ -82,10 +92,10 @@ def _hash(password, username: str) -> str:
 
 def get_admin(session: Session, username: str) -> Admin:
     if not _USERNAME_RE.match((username or "").strip().lower()):
-        raise NotFound("username", f"no admin {username!r}")
+        raise NotFound("username", Message(N_("no admin %(username)s"), username=repr(username)))
     admin = session.scalar(select(Admin).where(Admin.username == (username or "").strip().lower()))
     if admin is None:
-        raise NotFound("username", f"no admin {username}")
+        raise NotFound("username", Message(N_("no admin %(username)s"), username=username))
     return admin
 
 
@@ -115,7 +125,7 @@ def create_admin(
     with problems.collect():
         stored = _hash(password, username)
     check_confirmed(password, password_confirm, problems)
-    problems.raise_any("the account was not created: see the fields")
+    problems.raise_any(N_("the account was not created: see the fields"))
     role = role_
     admin = Admin(
         username=username,
@@ -125,7 +135,7 @@ def create_admin(
         all_domains=bool(all_domains),
         active=True,
     )
-    insert_unique(session, admin, "username", f"the admin {username} already exists")
+    insert_unique(session, admin, "username", Message(N_("the admin %(username)s already exists"), username=username))
     audit.record(
         session, actor, "admin.create", username, role=role.value, domains=_scope_words(scoped, admin.all_domains)
     )
@@ -155,7 +165,7 @@ def update_admin(
     scoped = _domains(session, domain_names) if domain_names is not None else list(admin.domains)
     everything = admin.all_domains if all_domains is None else bool(all_domains)
     if actor.admin_id == admin.id and (new_role is not Role(admin.role) or active is False):
-        raise ServiceError("role", "you cannot demote or disable your own account")
+        raise ServiceError("role", N_("you cannot demote or disable your own account"))
     if new_role is Role.SUPERADMIN:
         scoped, everything = [], False
     _check_scope(new_role, scoped, everything)
@@ -192,7 +202,7 @@ def set_admin_password(
     with problems.collect():
         stored = _hash(password, admin.username)
     check_confirmed(password, password_confirm, problems)
-    problems.raise_any("the password was not changed: see the fields")
+    problems.raise_any(N_("the password was not changed: see the fields"))
     admin.password_hash = stored
     admin.password_changed_at = utcnow()
     ended = web_sessions.end_all(session, admin.id, keep=actor.session_id if own else None)

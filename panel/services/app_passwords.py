@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import passwords, text
+from ..languages import N_, Message
 from ..models import AppPassword, LastLogin, Mailbox, as_utc, utcnow
 from . import audit
 from .actor import Actor
@@ -31,7 +32,7 @@ def parse_protocols(value) -> list[str]:
     chosen = [p.strip().lower() for p in items if p and p.strip()]
     unknown = [p for p in chosen if p not in PROTOCOLS]
     if unknown or not chosen:
-        raise ServiceError("protocols", f"choose among {', '.join(PROTOCOLS)}")
+        raise ServiceError("protocols", Message(N_("choose among %(choices)s"), choices=", ".join(PROTOCOLS)))
     return [p for p in PROTOCOLS if p in chosen]
 
 
@@ -42,9 +43,9 @@ def _expiry(value) -> datetime | None:
     try:
         day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ServiceError("expires", "use a date like 2027-06-30") from None
+        raise ServiceError("expires", N_("use a date like 2027-06-30")) from None
     if day < utcnow().date():
-        raise ServiceError("expires", "is in the past")
+        raise ServiceError("expires", N_("is in the past"))
     return datetime.combine(day, time(23, 59, 59), timezone.utc)
 
 
@@ -56,9 +57,9 @@ def create(
     problems = {}
     name = (name or "").strip()
     if not name:
-        problems["name"] = "name the device or program it is for"
+        problems["name"] = N_("name the device or program it is for")
     elif len(name) > NAME_MAX or text.problem(name):
-        problems["name"] = text.problem(name) or f"is at most {NAME_MAX} characters"
+        problems["name"] = text.problem(name) or Message(N_("is at most %(limit)s characters"), limit=NAME_MAX)
     chosen, expires_at = None, None
     try:
         chosen = parse_protocols(protocols)
@@ -69,10 +70,13 @@ def create(
     except ServiceError as exc:
         problems.update(exc.fields)
     if problems:
-        raise ServiceError(None, "the app password was not made", **problems)
+        raise ServiceError(None, N_("the app password was not made"), **problems)
     live = select(func.count()).where(AppPassword.mailbox_id == mailbox.id, AppPassword.revoked_at.is_(None))
     if session.scalar(live) >= MAX_PER_MAILBOX:
-        raise ServiceError("name", f"a mailbox has at most {MAX_PER_MAILBOX} app passwords: revoke one first")
+        raise ServiceError(
+            "name",
+            Message(N_("a mailbox has at most %(limit)s app passwords: revoke one first"), limit=MAX_PER_MAILBOX),
+        )
     row = AppPassword(
         mailbox_id=mailbox.id, name=name, secret_hash="-", protocols="," + ",".join(chosen) + ",", expires_at=expires_at
     )
@@ -112,10 +116,10 @@ def get(session: Session, actor: Actor, mailbox: Mailbox, ident) -> AppPassword:
     try:
         number = int(str(ident))
     except ValueError:
-        raise NotFound("app_password", "no such app password") from None
+        raise NotFound("app_password", N_("no such app password")) from None
     row = session.get(AppPassword, number) if 0 < number < 2**31 else None
     if row is None or row.mailbox_id != mailbox.id or row.revoked_at is not None:
-        raise NotFound("app_password", "no such app password")
+        raise NotFound("app_password", N_("no such app password"))
     return row
 
 
@@ -123,7 +127,9 @@ def find_by_name(session: Session, actor: Actor, mailbox: Mailbox, name: str) ->
     for row in list_for(session, actor, mailbox):
         if row.name == name:
             return row
-    raise NotFound("name", f"{mailbox.address} has no app password called {name!r}")
+    raise NotFound(
+        "name", Message(N_("%(address)s has no app password called %(name)s"), address=mailbox.address, name=repr(name))
+    )
 
 
 def revoke(session: Session, actor: Actor, mailbox: Mailbox, row: AppPassword) -> None:

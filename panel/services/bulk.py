@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import passwords
+from ..languages import N_, Message, Nn_
 from ..models import Alias, AuditEvent, Domain, Mailbox, utcnow
 from . import audit, domains, mailboxes
 from .actor import Actor
@@ -38,7 +39,7 @@ class NewMailbox:
 def check_password_input(password: str | None, password_hash: str | None) -> None:
     """What ``hash_for_storage`` checks, without spending the hashing time."""
     if password and password_hash:
-        raise ServiceError("password", "give a password or a hash, not both")
+        raise ServiceError("password", N_("give a password or a hash, not both"))
     try:
         if password_hash:
             passwords.check_hash(password_hash)
@@ -75,7 +76,7 @@ def create_mailboxes(session: Session, actor: Actor, domain: Domain, batch: list
     addresses = [m.address for m in batch]
     taken = session.scalar(select(Alias.address).where(Alias.address.in_(addresses)).limit(1))
     if taken:
-        raise Conflict("address", f"{taken} is already an alias")
+        raise Conflict("address", Message(N_("%(address)s is already an alias"), address=taken))
     _reserve(session, domain, len(batch), sum(m.quota_bytes for m in batch))
     now = utcnow()
     domain_active = domains.current_active(session, domain)
@@ -85,7 +86,7 @@ def create_mailboxes(session: Session, actor: Actor, domain: Domain, batch: list
             # Core inserts (no ORM objects): one multi-row statement per batch.
             session.execute(insert(Mailbox.__table__), rows)
     except IntegrityError:
-        raise Conflict("address", "one of these mailboxes already exists (created meanwhile?)") from None
+        raise Conflict("address", N_("one of these mailboxes already exists (created meanwhile?)")) from None
     session.execute(
         insert(AuditEvent.__table__),
         [
@@ -109,14 +110,22 @@ def _reserve(session: Session, domain: Domain, count: int, quota_bytes: int) -> 
     if not domains.adjust_counter(session, domain, Domain.mailbox_count, Domain.max_mailboxes, count):
         raise Conflict(
             "address",
-            f"{domain.name} has room for {domain.max_mailboxes} mailboxes; this batch of {count} does not fit",
+            Message(
+                Nn_(
+                    "%(domain)s has room for %(count)s mailbox; this batch of %(batch)s does not fit",
+                    "%(domain)s has room for %(count)s mailboxes; this batch of %(batch)s does not fit",
+                ),
+                domain=domain.name,
+                count=domain.max_mailboxes,
+                batch=count,
+            ),
         )
     domains.reserve_quota(session, domain, quota_bytes)
 
 
 def _row(domain: Domain, new: NewMailbox, now, domain_active: bool) -> dict:
     if not new.password_hash:
-        raise ServiceError("password", f"{new.address}: no password hash")
+        raise ServiceError("password", Message(N_("%(address)s: no password hash"), address=new.address))
     return {
         "domain_id": domain.id,
         "local_part": new.local_part,

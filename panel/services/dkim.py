@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..languages import N_, Message
 from ..models import DkimKey, Domain, as_utc, utcnow
 from ..models.dkim import ALGORITHMS, SELECTOR_MAX
 from . import audit
@@ -66,14 +67,14 @@ class KeyInfo:
 def parse_selector(value: str | None) -> str:
     selector = (value or "").strip().lower()
     if len(selector) > SELECTOR_MAX or not _LABEL.match(selector):
-        raise ServiceError("selector", "use one DNS label: letters, digits and inner hyphens, at most 63")
+        raise ServiceError("selector", N_("use one DNS label: letters, digits and inner hyphens, at most 63"))
     return selector
 
 
 def parse_algorithm(value: str | None) -> str:
     algorithm = (value or "rsa").strip().lower()
     if algorithm not in ALGORITHMS:
-        raise ServiceError("algorithm", f"choose among {', '.join(ALGORITHMS)}")
+        raise ServiceError("algorithm", Message(N_("choose among %(choices)s"), choices=", ".join(ALGORITHMS)))
     return algorithm
 
 
@@ -106,7 +107,7 @@ def _default_selector(session: Session, domain: Domain) -> str:
     for suffix in ["", *"bcdefghijklmnopqrstuvwxyz"]:
         if base + suffix not in taken:
             return base + suffix
-    raise Conflict("selector", "name the selector: this month's default names are all taken")
+    raise Conflict("selector", N_("name the selector: this month's default names are all taken"))
 
 
 def _get(session: Session, domain: Domain, selector: str) -> DkimKey:
@@ -114,7 +115,9 @@ def _get(session: Session, domain: Domain, selector: str) -> DkimKey:
         select(DkimKey).where(DkimKey.domain_id == domain.id, DkimKey.selector == parse_selector(selector))
     )
     if key is None:
-        raise NotFound("selector", f"{domain.name} has no DKIM key {selector}")
+        raise NotFound(
+            "selector", Message(N_("%(domain)s has no DKIM key %(selector)s"), domain=domain.name, selector=selector)
+        )
     return key
 
 
@@ -130,7 +133,12 @@ def generate(
         domain_id=domain.id, selector=selector, algorithm=algorithm, private_key=private_pem, public_key=public
     )
     key.state = "published"
-    insert_unique(session, key, "selector", f"{domain.name} already has a key {selector}")
+    insert_unique(
+        session,
+        key,
+        "selector",
+        Message(N_("%(domain)s already has a key %(selector)s"), domain=domain.name, selector=selector),
+    )
     audit.record(
         session, actor, "dkim.generate", domain.name, domain_id=domain.id, selector=selector, algorithm=algorithm
     )
@@ -142,7 +150,9 @@ def activate(session: Session, actor: Actor, domain: Domain, selector: str) -> K
     actor.require_manage(domain.id)
     key = _get(session, domain, selector)
     if key.state == "retired":
-        raise ServiceError("selector", f"{key.selector} is retired: generate a new key")
+        raise ServiceError(
+            "selector", Message(N_("%(selector)s is retired: generate a new key"), selector=key.selector)
+        )
     if key.state == "active":
         return KeyInfo.of(key)
     previous = [k for k in _keys(session, domain) if k.state == "active"]
@@ -153,7 +163,7 @@ def activate(session: Session, actor: Actor, domain: Domain, selector: str) -> K
             session.flush()
             key.state, key.activated_at = "active", utcnow()
     except IntegrityError:
-        raise Conflict("selector", "another key was activated at the same time: try again") from None
+        raise Conflict("selector", N_("another key was activated at the same time: try again")) from None
     audit.record(
         session,
         actor,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..languages import N_, Message
 from ..models import Alias, DomainName, Mailbox
 from . import aliases, audit, domains
 from .actor import Actor
@@ -48,7 +49,7 @@ def set_forwarding(session: Session, actor: Actor, mailbox: Mailbox, destination
     require_self_or_manager(actor, mailbox)
     targets = [t for t in aliases.parse_destinations(destinations) if t != mailbox.address]
     if not targets:
-        raise ServiceError("destinations", "give at least one address other than this mailbox")
+        raise ServiceError("destinations", N_("give at least one address other than this mailbox"))
     if is_owner(actor, mailbox) and not mailbox.domain.users_forward_outside:
         _require_hosted(session, mailbox, targets)
     goto = targets + [mailbox.address] if keep_copy else targets
@@ -95,5 +96,9 @@ def _require_hosted(session: Session, mailbox: Mailbox, targets: list[str]) -> N
     if outside:
         raise ServiceError(
             "destinations",
-            f"{mailbox.domain.name} does not let its users forward outside this server ({', '.join(outside[:3])})",
+            Message(
+                N_("%(domain)s does not let its users forward outside this server (%(addresses)s)"),
+                domain=mailbox.domain.name,
+                addresses=", ".join(outside[:3]),
+            ),
         )

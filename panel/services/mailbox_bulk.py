@@ -28,6 +28,7 @@ from itertools import islice
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
+from ..languages import N_, Message, Nn_
 from ..models import Domain, Mailbox
 from ..sizes import SizeError, parse_count
 from ..text import problem as text_problem
@@ -80,7 +81,13 @@ class BulkRefused(ServiceError):
     its problem. Nothing was changed."""
 
     def __init__(self, domain: Domain, total: int, problems: dict[str, str]):
-        super().__init__(None, f"nothing was changed: {len(problems)} of the {total} mailboxes cannot be changed")
+        # The same English either way; a language whose verb follows the
+        # count of failing rows has its forms.
+        failing = Nn_(
+            "nothing was changed: %(count)s of the %(total)s mailboxes cannot be changed",
+            "nothing was changed: %(count)s of the %(total)s mailboxes cannot be changed",
+        )
+        super().__init__(None, Message(failing, count=len(problems), total=total))
         self.fields = problems
         self.rows = total
 
@@ -137,7 +144,7 @@ def bulk_update(
                 except ServiceError as error:
                     if not error.fields:  # a refusal of the act itself
                         raise
-                    problems[mailbox.address] = error.in_words()
+                    problems[mailbox.address] = _problem(error)
                     continue
                 outcome.changed += changed
                 outcome.unchanged += not changed
@@ -151,8 +158,16 @@ def bulk_update(
         if expected is not None and total != expected:
             raise Conflict(
                 "selection",
-                f"the selection changed since it was confirmed ({expected} mailboxes then, {total} now);"
-                " nothing was changed: confirm again",
+                Message(
+                    Nn_(
+                        "the selection changed since it was confirmed (%(count)s mailbox then, %(total)s now);"
+                        " nothing was changed: confirm again",
+                        "the selection changed since it was confirmed (%(count)s mailboxes then, %(total)s now);"
+                        " nothing was changed: confirm again",
+                    ),
+                    count=expected,
+                    total=total,
+                ),
             )
     return outcome
 
@@ -173,22 +188,33 @@ def _bounded_count(session: Session, where: list) -> int:
     )
 
 
+def _problem(error: ServiceError) -> str:
+    """A row's problem: its one message as it came (a page translates it),
+    or several joined."""
+    messages = list(error.fields.values())
+    return messages[0] if len(messages) == 1 else error.in_words()
+
+
 def too_many_message(domain: Domain) -> str:
-    return (
-        f"one bulk action changes at most {BULK_MAX} mailboxes: narrow the filter, or repeat the action"
-        f" (a state filter then picks the rest), or use the command line for all of {domain.name}"
+    return Message(
+        N_(
+            "one bulk action changes at most %(limit)s mailboxes: narrow the filter, or repeat the action"
+            " (a state filter then picks the rest), or use the command line for all of %(domain)s"
+        ),
+        limit=BULK_MAX,
+        domain=domain.name,
     )
 
 
 def _check(actor: Actor, domain: Domain, action: str) -> None:
     actor.require_manage(domain.id)  # once: every row is of this domain
     if action not in ACTIONS:
-        raise ServiceError("action", "choose disable, enable, quota or delete")
+        raise ServiceError("action", N_("choose disable, enable, quota or delete"))
 
 
 def _typed_quota(quota) -> str:
     if quota is None or str(quota).strip() == "":
-        raise ServiceError("quota", "type the new quota, like 500M or 2G")
+        raise ServiceError("quota", N_("type the new quota, like 500M or 2G"))
     return str(quota).strip()
 
 
@@ -205,7 +231,7 @@ def _selected_ids(session: Session, domain: Domain, selection) -> list[int]:
     another domain's or nobody's."""
     items = list(dict.fromkeys(str(item).strip() for item in selection or ()))
     if not items:
-        raise ServiceError("selection", "select at least one mailbox")
+        raise ServiceError("selection", N_("select at least one mailbox"))
     if len(items) > BULK_MAX:
         raise ServiceError("selection", too_many_message(domain))
     ids, addresses, strangers = [], [], []
@@ -228,10 +254,19 @@ def _selected_ids(session: Session, domain: Domain, selection) -> list[int]:
         found.update({address: id_ for address, id_ in session.execute(query)})
     strangers += [item for item in [*map(str, ids), *addresses] if item not in found]
     if strangers:
-        shown = ", ".join(strangers[:SAMPLE]) + (
-            f" and {len(strangers) - SAMPLE} more" if len(strangers) > SAMPLE else ""
-        )
-        raise NotFound("selection", f"not mailboxes of {domain.name}: {shown}; nothing was changed")
+        shown, more = ", ".join(strangers[:SAMPLE]), len(strangers) - SAMPLE
+        if more > 0:
+            message = Message(
+                N_("not mailboxes of %(domain)s: %(items)s and %(more)s more; nothing was changed"),
+                domain=domain.name,
+                items=shown,
+                more=more,
+            )
+        else:
+            message = Message(
+                N_("not mailboxes of %(domain)s: %(items)s; nothing was changed"), domain=domain.name, items=shown
+            )
+        raise NotFound("selection", message)
     return sorted(set(found.values()))
 
 

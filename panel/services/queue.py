@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from ..languages import N_, Message
 from ..mailserver import queue as mailqueue
 from ..mailserver.queue import QueuedMessage, QueueFilter, QueuePage
 from ..mailserver.tools import ActionResult, MailToolError, MailTools, validate_queue_ids
@@ -81,20 +82,28 @@ def get_message(actor: Actor, tools: MailTools, queue_id: str) -> tuple[QueuedMe
             content, cut = tools.show_message(queue_id)
         except MailToolError as exc:
             if entry is None and exc.reason == "refused":
-                raise NotFound("queue_id", f"{queue_id} is not in the queue") from None
+                raise NotFound("queue_id", Message(N_("%(queue_id)s is not in the queue"), queue_id=queue_id)) from None
             raise
     return entry, content.decode("utf-8", "replace"), cut
 
 
 def _check_action(action: str, ids: list[str]) -> None:
     if action not in ACTIONS:
-        raise ServiceError("action", f"unknown action {action!r}")
+        raise ServiceError("action", _unknown(action))
     if not ids:
-        raise ServiceError("ids", "no message selected")
+        raise ServiceError("ids", N_("no message selected"))
     if action == "retry" and len(ids) > MAX_RETRY_IDS:
         raise ServiceError(
-            "ids", f"retry works on at most {MAX_RETRY_IDS} messages at once; flush the whole queue instead"
+            "ids",
+            Message(
+                N_("retry works on at most %(limit)s messages at once; flush the whole queue instead"),
+                limit=MAX_RETRY_IDS,
+            ),
         )
+
+
+def _unknown(action: str) -> str:
+    return Message(N_("unknown action %(action)s"), action=repr(action))
 
 
 def _run(tools: MailTools, action: str, ids: list[str]) -> ActionResult:
@@ -118,7 +127,7 @@ def act_matching(session: Session, actor: Actor, tools: MailTools, action: str, 
     """One action on every message that matches the filter *now*."""
     actor.require_superadmin()
     if action not in ACTIONS:
-        raise ServiceError("action", f"unknown action {action!r}")
+        raise ServiceError("action", _unknown(action))
     with _tool_errors():
         with tools.queue_lines() as lines:
             ids = list(mailqueue.matching_ids(lines, filt, time.time()))

@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import crypto
+from ..languages import N_, Message
 from ..models import Admin, RecoveryCode, utcnow
 from . import audit
 from .actor import Actor
@@ -56,7 +57,7 @@ def start_enrolment(session: Session, actor: Actor, admin: Admin) -> str:
     """A fresh seed for ``admin``, pending until confirmed; returns it."""
     _may_manage(actor, admin)
     if is_enabled(admin):
-        raise ServiceError("code", "two-factor authentication is already on; turn it off first")
+        raise ServiceError("code", N_("two-factor authentication is already on; turn it off first"))
     seed = pyotp.random_base32()
     admin.totp_secret, admin.totp_enabled_at, admin.totp_last_step = (
         crypto.seal(seed, _master(session), PURPOSE),
@@ -81,10 +82,10 @@ def confirm_enrolment(session: Session, actor: Actor, admin: Admin, code: str) -
     _may_manage(actor, admin)
     seed = pending_seed(session, admin)
     if seed is None:
-        raise ServiceError("code", "start again: there is no enrolment waiting for a code")
+        raise ServiceError("code", N_("start again: there is no enrolment waiting for a code"))
     step = _matching_step(seed, code)
     if step is None:
-        raise ServiceError("code", "is not the code your app shows now; check the time on your phone")
+        raise ServiceError("code", N_("is not the code your app shows now; check the time on your phone"))
     admin.totp_enabled_at, admin.totp_last_step = utcnow(), step
     codes = _new_recovery_codes(session, admin)
     audit.record(session, actor, "admin.totp_enabled", admin.username)
@@ -96,7 +97,9 @@ def enable_now(session: Session, actor: Actor, admin: Admin) -> tuple[str, list[
     a first code; returns the otpauth URI and the recovery codes."""
     _may_manage(actor, admin)
     if is_enabled(admin):
-        raise ServiceError("username", f"{admin.username} already has two-factor authentication")
+        raise ServiceError(
+            "username", Message(N_("%(username)s already has two-factor authentication"), username=admin.username)
+        )
     seed = start_enrolment(session, actor, admin)
     admin.totp_enabled_at = utcnow()
     codes = _new_recovery_codes(session, admin)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..languages import N_, Message
 from ..models import Admin, ApiToken, as_utc, utcnow
 from ..sizes import MAX_BYTES, SizeError, parse_count
 from . import audit
@@ -37,14 +38,14 @@ def _name(value: str | None) -> str:
 
 def _may_manage(actor: Actor, admin_id: int) -> None:
     if not actor.is_superadmin and actor.admin_id != admin_id:
-        raise Forbidden("you may only manage your own API tokens")
+        raise Forbidden(N_("you may only manage your own API tokens"))
 
 
 def create_token(session: Session, actor: Actor, admin: Admin, name: str = "") -> tuple[ApiToken, str]:
     """Returns the row and the token itself, which is shown once and never stored."""
     _may_manage(actor, admin.id)
     if not admin.active:
-        raise ServiceError("username", f"{admin.username} is disabled")
+        raise ServiceError("username", Message(N_("%(username)s is disabled"), username=admin.username))
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(admin=admin, name=_name(name), token_digest=digest(token), prefix=token[:PREFIX_SHOWN])
     session.add(row)
@@ -64,10 +65,10 @@ def get_token(session: Session, actor: Actor, token_id) -> ApiToken:
     try:
         ident = parse_count(token_id, MAX_BYTES)  # a larger id overflows SQLite's integers
     except SizeError:
-        raise NotFound("token", "no such token") from None
+        raise NotFound("token", N_("no such token")) from None
     row = session.get(ApiToken, ident)
     if row is None or (not actor.is_superadmin and row.admin_id != actor.admin_id):
-        raise NotFound("token", "no such token")
+        raise NotFound("token", N_("no such token"))
     return row
 
 

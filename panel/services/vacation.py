@@ -23,6 +23,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from .. import text
+from ..languages import N_, Message
 from ..models import Mailbox, Vacation
 from . import audit
 from .actor import Actor
@@ -75,11 +76,11 @@ def set_vacation(
     last = _day(problems, "last_day", last_day)
     days = _interval(problems, interval_days)
     if first and last and last < first:
-        problems["last_day"] = "is before the first day"
+        problems["last_day"] = N_("is before the first day")
     if active and not body.strip():
-        problems["body"] = "write the reply people will get"
+        problems["body"] = N_("write the reply people will get")
     if problems:
-        raise ServiceError(None, "the out-of-office reply was not saved", **problems)
+        raise ServiceError(None, N_("the out-of-office reply was not saved"), **problems)
     row = session.get(Vacation, mailbox.id) or Vacation(mailbox_id=mailbox.id)
     row.active, row.subject, row.body = bool(active), subject, body
     row.first_day, row.last_day, row.interval_days = first, last, days
@@ -114,7 +115,7 @@ def _checked(problems: dict, field: str, value: str | None, limit: int, multilin
     if not multiline:
         value = value.strip()
     if len(value) > limit:
-        problems[field] = f"is at most {limit:,} characters"
+        problems[field] = Message(N_("is at most %(limit)s characters"), limit=f"{limit:,}")
         return value
     lines = value.split("\n") if multiline else [value]
     for line in lines:
@@ -133,7 +134,7 @@ def _day(problems: dict, field: str, value) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        problems[field] = "use a date like 2026-12-24"
+        problems[field] = N_("use a date like 2026-12-24")
         return None
 
 
@@ -142,7 +143,7 @@ def _interval(problems: dict, value) -> int:
         return DEFAULT_INTERVAL
     raw = str(value).strip()
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= INTERVAL_MAX:
-        problems["interval_days"] = f"is a whole number of days from 1 to {INTERVAL_MAX}"
+        problems["interval_days"] = Message(N_("is a whole number of days from 1 to %(max)s"), max=INTERVAL_MAX)
         return DEFAULT_INTERVAL
     return int(raw)
 

@@ -15,6 +15,7 @@ from typing import Iterator
 from sqlalchemy import exists, func, not_, select
 from sqlalchemy.orm import Session
 
+from ...languages import N_, Message
 from ...models import Alias, AliasDestination, AliasDomain, Domain, Mailbox, QuotaUsage
 from ..actor import Actor
 from ..errors import NotFound
@@ -31,7 +32,7 @@ def _domain_scope(actor: Actor, domain: Domain | None, column=Mailbox.domain_id)
     if domain is None:
         return scope_clauses(column, actor)
     if not actor.sees_domain(domain.id):
-        raise NotFound("domain", f"no domain {domain.name}")
+        raise NotFound("domain", Message(N_("no domain %(domain)s"), domain=domain.name))
     return [column == domain.id]
 
 
@@ -42,7 +43,7 @@ def _not_a_forwarding():
 def export_chunks(session: Session, actor: Actor, domain: Domain | None = None, chunk: int = CHUNK) -> Iterator[list]:
     """The mailboxes a manager sees (or one domain's), by domain and local
     part, ``chunk`` rows at a time from a server-side cursor."""
-    actor.require_manager("a full list of mailboxes is for the domain's admins")
+    actor.require_manager(N_("a full list of mailboxes is for the domain's admins"))
     query = (
         select(Mailbox.address, Mailbox.name, Mailbox.password_hash, Mailbox.quota_bytes, Mailbox.active)
         .join(Domain, Domain.id == Mailbox.domain_id)
@@ -55,7 +56,7 @@ def export_chunks(session: Session, actor: Actor, domain: Domain | None = None, 
 def usage_rows(session: Session, actor: Actor, domain: Domain | None = None) -> Iterator:
     """Every mailbox the actor sees with its usage (``flask mailbox list``),
     streamed by domain and local part."""
-    actor.require_manager("a full list of mailboxes is for the domain's admins")
+    actor.require_manager(N_("a full list of mailboxes is for the domain's admins"))
     query = (
         select(
             Mailbox.address, Mailbox.name, Mailbox.active, Mailbox.quota_bytes, QuotaUsage.bytes, QuotaUsage.messages
@@ -130,7 +131,7 @@ def export_alias_chunks(session: Session, actor: Actor, domain: Domain | None = 
     """The aliases the ``aliases`` column cannot carry (several
     destinations, a destination outside the export, a catch-all to one),
     as (address, goto, active), by address, ``chunk`` rows at a time."""
-    actor.require_manager("a full list of aliases is for the domain's admins")
+    actor.require_manager(N_("a full list of aliases is for the domain's admins"))
     query = _alias_rows_query(actor, domain).order_by(Alias.address)
     yield from session.execute(query.execution_options(yield_per=chunk)).partitions()
 
@@ -138,7 +139,7 @@ def export_alias_chunks(session: Session, actor: Actor, domain: Domain | None = 
 def export_alias_domains(session: Session, actor: Actor, domain: Domain | None = None) -> list:
     """The alias domains of the actor's domains (or of ``domain``), as
     (name, target name, active), by name; a handful per domain."""
-    actor.require_manager("a full list of alias domains is for the domain's admins")
+    actor.require_manager(N_("a full list of alias domains is for the domain's admins"))
     query = select(AliasDomain.name, AliasDomain.target_name, AliasDomain.active).where(
         *_domain_scope(actor, domain, AliasDomain.target_domain_id)
     )
@@ -175,7 +176,7 @@ class Coverage:
 
 def export_coverage(session: Session, actor: Actor, domain: Domain | None = None) -> Coverage:
     """Counted in SQL over the same scope the export reads."""
-    actor.require_manager("a full list of mailboxes is for the domain's admins")
+    actor.require_manager(N_("a full list of mailboxes is for the domain's admins"))
     domain_scope = _domain_scope(actor, domain, Domain.id)
     names = list(session.scalars(select(Domain.name).where(*domain_scope).order_by(Domain.name).limit(COVERAGE_NAMES)))
     # The domain rows' counters, never count(*) over the mailboxes.

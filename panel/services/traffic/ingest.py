@@ -22,6 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from ...languages import N_, Message
 from ...mailserver import traffic as mt
 from ...models import AliasDomain, Domain, TrafficHour, TrafficLog, TrafficMessage, TrafficTop, utcnow
 from ...models.traffic import TOP_NAME_MAX
@@ -38,7 +39,9 @@ class Busy(Conflict):
     """Another ingestion moved the cursor meanwhile: this step counted nothing."""
 
     def __init__(self, log: str):
-        super().__init__(None, f"another ingestion of the {log} log is running; nothing was counted twice")
+        super().__init__(
+            None, Message(N_("another ingestion of the %(log)s log is running; nothing was counted twice"), log=log)
+        )
 
 
 @dataclass

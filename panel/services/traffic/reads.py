@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ...languages import N_, Message
 from ...mailserver import traffic as mt
 from ...models import Domain, Role, TrafficHour, TrafficLog, TrafficTop, as_utc, utcnow
 from ..actor import Actor
@@ -47,7 +48,7 @@ class Report:
 
 def _require_reader(actor: Actor) -> None:
     if actor.role not in READERS:
-        raise Forbidden("traffic is for superadmins and domain admins")
+        raise Forbidden(N_("traffic is for superadmins and domain admins"))
 
 
 def _scope(session: Session, actor: Actor, column, domain: str | None) -> list:
@@ -62,7 +63,9 @@ def _scope(session: Session, actor: Actor, column, domain: str | None) -> list:
 
 def check_hours(hours: int, field_name: str = "hours") -> int:
     if not 1 <= hours <= MAX_HOURS:
-        raise ServiceError(field_name, f"give 1 to {MAX_HOURS} hours ({MAX_HOURS // 24} days)")
+        raise ServiceError(
+            field_name, Message(N_("give 1 to %(hours)s hours (%(days)s days)"), hours=MAX_HOURS, days=MAX_HOURS // 24)
+        )
     return hours
 
 
