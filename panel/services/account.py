@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from .. import passwords
-from ..languages import LANGUAGES, N_
+from ..languages import LANGUAGES, N_, why
 from ..models import Admin, Mailbox
 from . import admins
 from .actor import Actor
@@ -32,7 +32,7 @@ def change_own_password(session: Session, actor: Actor, current: str, new: str, 
         passwords.check_plain(new or "")
         passwords.check_not_derived(new, me.username)
     except passwords.PasswordError as rule:
-        problems.add("new_password", str(rule))
+        problems.add("new_password", why(rule))
     if (new or "") != (confirm or ""):
         problems.add("password_confirm", N_("does not match the new password"))
     elif new and new == current and "new_password" not in problems:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import passwords
-from ..languages import N_, Message, Nn_
+from ..languages import N_, Message, Nn_, why
 from ..models import Admin, Domain, Role, utcnow
 from . import audit, domains, login_guard, tokens, web_sessions
 from .actor import Actor
@@ -87,7 +87,7 @@ def _hash(password, username: str) -> str:
         passwords.check_not_derived(password, username)
         return passwords.hash_password(password)
     except passwords.PasswordError as exc:
-        raise ServiceError("password", str(exc)) from None
+        raise ServiceError("password", why(exc)) from None
 
 
 def get_admin(session: Session, username: str) -> Admin:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import passwords
-from ..languages import N_, Message, Nn_
+from ..languages import N_, Message, Nn_, why
 from ..models import Alias, AuditEvent, Domain, Mailbox, utcnow
 from . import audit, domains, mailboxes
 from .actor import Actor
@@ -46,7 +46,7 @@ def check_password_input(password: str | None, password_hash: str | None) -> Non
         elif password:
             passwords.check_plain(password)
     except passwords.PasswordError as exc:
-        raise ServiceError("password_hash" if password_hash else "password", str(exc)) from None
+        raise ServiceError("password_hash" if password_hash else "password", why(exc)) from None
 
 
 def managed_domain(session: Session, actor: Actor, domain_name: str) -> Domain:

@@ -109,3 +109,12 @@ def test_the_admin_forms_roles_and_a_stale_page_link_in_french(app, world):
     assert "ce lien de page n'est pas valable ; repartez de la première page" in html.unescape(
         stale.get_data(as_text=True)
     )
+
+
+def test_a_password_rule_in_french_on_the_admin_form(app, world):
+    client, before = _french_client(app, USERS["superadmin"], PASSWORD), world_state(world)
+    form = {"username": "newadmin", "role": "superadmin", "password": "short", "password_confirm": "short"}
+    response = post(client, "/admins/new", form)
+    assert response.status_code == 422
+    assert _errors(response)["password"] == "doit compter au moins 8 caractères"
+    assert world_state(world) == before
