@@ -57,7 +57,13 @@ INTERVAL = 0.5
 # PostgreSQL is back (docs/performance.md). A shorter watch failed in CI for
 # that reason alone: the probe stopped before Dovecot's try, so no message was
 # submitted after the outage and the outage's mail was still deferred.
-WATCH_S = float(os.environ.get("MAILPANEL_RESTART_WATCH_S", "120"))
+# Seen in a full run (2026-12-04): after a 3 s restart under load, Dovecot's
+# auth answered again only ~188 s after PostgreSQL (requests queued during the
+# outage ran with their escaping failed, ~30 s each), so the watch and the
+# delivery wait allow minutes: what is asserted is that nothing is lost or
+# bounced and that mail flows again, never how fast.
+WATCH_S = float(os.environ.get("MAILPANEL_RESTART_WATCH_S", "240"))
+DELIVERY_WAIT_S = 240
 PROBE_TIMEOUT = 30
 LMTP_SOCKET = "/var/spool/postfix/private/dovecot-lmtp"
 DELIVERY = re.compile(r"postfix/\S+\[\d+\]: ([0-9A-Za-z]+): to=<([^>]+)>.* status=(\w+)")
@@ -330,9 +336,12 @@ def test_mail_flows_again_and_nothing_bounces(stack_on_own_cluster, kind):
     # scheduled try (the maildrop too): a deferral is fine, a bounce is not.
     accepted = {subject for subject, _, _ in probe.accepted}
     expected = accepted | set(during)
-    _wait_for(lambda: _flushed() and not expected - set(_inbox_subjects(MAILBOX)), 60)
+    _wait_for(lambda: _flushed() and not expected - set(_inbox_subjects(MAILBOX)), DELIVERY_WAIT_S)
     # All three for the disabled mailbox bounced, and their bounces arrived.
-    _wait_for(lambda: _flushed() and log.count(DISABLED, "bounced") >= 3 and len(_inbox_subjects(RETURNS)) >= 3, 60)
+    _wait_for(
+        lambda: _flushed() and log.count(DISABLED, "bounced") >= 3 and len(_inbox_subjects(RETURNS)) >= 3,
+        DELIVERY_WAIT_S,
+    )
     log.done.set()
     log.join()
 
