@@ -62,8 +62,8 @@ INTERVAL = 0.5
 # outage ran with their escaping failed, ~30 s each), so the watch and the
 # delivery wait allow minutes: what is asserted is that nothing is lost or
 # bounced and that mail flows again, never how fast.
-WATCH_S = float(os.environ.get("MAILPANEL_RESTART_WATCH_S", "240"))
-DELIVERY_WAIT_S = 240
+WATCH_S = float(os.environ.get("MAILPANEL_RESTART_WATCH_S", "300"))
+DELIVERY_WAIT_S = 300
 PROBE_TIMEOUT = 30
 LMTP_SOCKET = "/var/spool/postfix/private/dovecot-lmtp"
 DELIVERY = re.compile(r"postfix/\S+\[\d+\]: ([0-9A-Za-z]+): to=<([^>]+)>.* status=(\w+)")
