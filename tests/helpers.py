@@ -12,6 +12,7 @@ and never a missing or stale token.
 from __future__ import annotations
 
 import datetime
+import html
 import re
 
 from flask import url_for
@@ -155,3 +156,22 @@ def certificate_file(path, days: float):
     )
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return path
+
+
+def field_errors(response) -> dict[str, str]:
+    """Each message a form shows next to its field (the span its input points to)."""
+    found = re.findall(r'id="e-([a-z_]+)" class="error" role="alert">([^<]+)<', response.get_data(as_text=True))
+    return {field: html.unescape(message) for field, message in found}
+
+
+# The domain form with six mistakes at once (issue 18, point 1); the same
+# form is refused in English and in French.
+DOMAIN_FORM_MISTAKES = {
+    "name": "example..org",
+    "description": "one\u2028two",
+    "max_mailboxes": "-3",
+    "max_aliases": "many",
+    "max_quota_bytes": "1G",
+    "total_quota_bytes": "lots",
+    "default_quota_bytes": "2G",
+}

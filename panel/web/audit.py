@@ -5,13 +5,13 @@ import csv
 import io
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
-from flask_babel import gettext
 
 from ..bulk.exporter import neutralise
 from ..db import get_session
 from ..models import Role, utc_iso
-from ..services import Forbidden, ServiceError, lists
+from ..services import ServiceError, lists
 from .access import allow, current_actor
+from .forms import form_errors
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -30,11 +30,6 @@ def _render(page, values, errors, status=200):
     ), status
 
 
-def _translated(fields: dict) -> dict:
-    """The service's fixed messages (``N_``) in the page's language."""
-    return {name: gettext(message) for name, message in fields.items()}
-
-
 @bp.get("/")
 @allow(Role.SUPERADMIN)
 def index():
@@ -44,9 +39,7 @@ def index():
         filters = lists.AuditFilter.parse(request.args)
         page = lists.audit_page(db, actor, filters, request.args.get("after"), request.args.get("before"))
     except ServiceError as error:
-        if isinstance(error, Forbidden):
-            raise
-        return _render(None, values, _translated(error.fields), 422)
+        return _render(None, values, form_errors(error), 422)
     return _render(page, values, {})
 
 
@@ -59,9 +52,7 @@ def export():
     try:
         filters = lists.AuditFilter.parse(request.args)
     except ServiceError as error:
-        if isinstance(error, Forbidden):
-            raise
-        return _render(None, values, _translated(error.fields), 422)
+        return _render(None, values, form_errors(error), 422)
     return Response(
         stream_with_context(_csv(actor, filters)),
         mimetype="text/csv",

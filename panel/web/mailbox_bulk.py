@@ -10,7 +10,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext, ngettext
 
 from ..db import get_session
-from ..i18n import in_words
+from ..i18n import in_words, translated
 from ..models import MANAGERS
 from ..services import ServiceError, lists, mailbox_bulk
 from ..services.mailbox_bulk import BULK_MAX, BulkRefused, Matching
@@ -189,8 +189,9 @@ def _refused(error: BulkRefused, back: str):
     """Every row's problem, grouped (one rule often fails for every row)."""
     errors = {}
     for problem, addresses in error.grouped().items():
+        words = translated(problem)
         more = " " + gettext("and %(count)s more", count=len(addresses) - 3) if len(addresses) > 3 else ""
-        errors[problem] = f"{problem[:1].upper() + problem[1:]}: {', '.join(addresses[:3])}{more}"
+        errors[problem] = f"{words[:1].upper() + words[1:]}: {', '.join(addresses[:3])}{more}"
     failed = len(error.fields)
     return confirm_page(
         gettext("Nothing was changed"),

@@ -13,17 +13,11 @@ from sqlalchemy import select
 from panel.db import get_session
 from panel.models import Mailbox
 from panel.services import Actor, domains
-from tests.helpers import PASSWORD, client_as, post, world_state
+from tests.helpers import DOMAIN_FORM_MISTAKES, PASSWORD, client_as, field_errors, post, world_state
 
 
 def _text(response) -> str:
     return response.get_data(as_text=True)
-
-
-def _errors(response) -> dict[str, str]:
-    """Each message shown next to its field (the span its input points to)."""
-    found = re.findall(r'id="e-([a-z_]+)" class="error" role="alert">([^<]+)<', _text(response))
-    return {field: html.unescape(message) for field, message in found}
 
 
 def _typed(response, field: str) -> str:
@@ -34,23 +28,14 @@ def _typed(response, field: str) -> str:
 
 def _refused_everything(response, world, before, expected: dict[str, str]) -> None:
     assert response.status_code == 422, _text(response)
-    assert _errors(response) == expected
+    assert field_errors(response) == expected
     assert "error-box" not in _text(response)  # no message lost outside its field
     assert world_state(world) == before
 
 
 def test_the_domain_form_tells_every_mistake_at_once(app, world):
     client, before = client_as(app, "superadmin"), world_state(world)
-    form = {
-        "name": "example..org",
-        "description": "one\u2028two",
-        "max_mailboxes": "-3",
-        "max_aliases": "many",
-        "max_quota_bytes": "1G",
-        "total_quota_bytes": "lots",
-        "default_quota_bytes": "2G",
-    }
-    response = post(client, "/domains/new", form)
+    response = post(client, "/domains/new", DOMAIN_FORM_MISTAKES)
     _refused_everything(
         response,
         world,
@@ -119,11 +104,11 @@ def test_the_mailbox_form_says_the_largest_quota_in_units(app, world):
     assert "0 = unlimited" not in page and "Largest allowed: 2G" in page
     form = {"local_part": "bob", "quota": "3G", "password": "secret-123", "password_confirm": "secret-123"}
     response = post(client, "/domains/example.org/mailboxes/new", form)
-    assert _errors(response) == {"quota": "the largest mailbox allowed in example.org is 2G"}
+    assert field_errors(response) == {"quota": "the largest mailbox allowed in example.org is 2G"}
     response = post(client, "/domains/example.org/mailboxes/new", dict(form, quota="0"))
-    assert _errors(response) == {"quota": "the largest mailbox allowed in example.org is 2G"}
+    assert field_errors(response) == {"quota": "the largest mailbox allowed in example.org is 2G"}
     response = post(client, "/mailboxes/alice@example.org", {"name": "Alice", "quota": "3G", "active": "1"})
-    assert _errors(response) == {"quota": "the largest mailbox allowed in example.org is 2G"}
+    assert field_errors(response) == {"quota": "the largest mailbox allowed in example.org is 2G"}
     assert "0 = unlimited" not in _text(client.get("/mailboxes/alice@example.org"))
 
 
@@ -137,7 +122,7 @@ def test_the_mailbox_form_says_how_much_of_the_domain_is_left(app, world):
     form = {"local_part": "bob", "quota": "200M", "password": "secret-123", "password_confirm": "secret-123"}
     response = post(client, "/domains/example.org/mailboxes/new", form)
     assert response.status_code == 422
-    assert _errors(response) == {"quota": "only 100M of the domain's 1124M is left"}
+    assert field_errors(response) == {"quota": "only 100M of the domain's 1124M is left"}
 
 
 def test_a_full_address_in_the_local_part_box(app, world):
@@ -147,7 +132,7 @@ def test_a_full_address_in_the_local_part_box(app, world):
     with world() as session:
         assert session.scalar(select(Mailbox.address).where(Mailbox.address == "bob@example.org"))
     response = post(client, "/domains/example.org/mailboxes/new", dict(form, local_part="carl@other.org"))
-    assert _errors(response) == {
+    assert field_errors(response) == {
         "local_part": "type only the part before the @: this mailbox will be in example.org, not other.org"
     }
     response = post(
@@ -159,7 +144,7 @@ def test_a_full_address_in_the_local_part_box(app, world):
     response = post(
         client, "/domains/example.org/aliases/new", {"local_part": "x@other.org", "destinations": "alice@example.org"}
     )
-    assert _errors(response) == {
+    assert field_errors(response) == {
         "local_part": "type only the part before the @: this alias will be in example.org, not other.org"
     }
 

@@ -14,7 +14,7 @@ from panel.db import get_session
 from panel.i18n import translated
 from panel.languages import N_, Message, Nn_
 from panel.services import Actor, ServiceError, domains
-from tests.helpers import PASSWORD, USERS, login, post, world_state
+from tests.helpers import DOMAIN_FORM_MISTAKES, PASSWORD, USERS, field_errors, login, post, world_state
 
 FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}
 
@@ -26,25 +26,11 @@ def _french_client(app, username: str, password: str):
     return client
 
 
-def _errors(response) -> dict[str, str]:
-    found = re.findall(r'id="e-([a-z_]+)" class="error" role="alert">([^<]+)<', response.get_data(as_text=True))
-    return {field: html.unescape(message) for field, message in found}
-
-
 def test_the_domain_form_tells_every_mistake_in_french(app, world):
     client, before = _french_client(app, USERS["superadmin"], PASSWORD), world_state(world)
-    form = {
-        "name": "example..org",
-        "description": "one\u2028two",
-        "max_mailboxes": "-3",
-        "max_aliases": "many",
-        "max_quota_bytes": "1G",
-        "total_quota_bytes": "lots",
-        "default_quota_bytes": "2G",
-    }
-    response = post(client, "/domains/new", form)
+    response = post(client, "/domains/new", DOMAIN_FORM_MISTAKES)
     assert response.status_code == 422
-    assert _errors(response) == {
+    assert field_errors(response) == {
         "name": (
             "example..org a deux points à la suite (ou un point à une extrémité) :"
             " chaque partie entre deux points doit avoir un nom"
@@ -68,10 +54,16 @@ def test_a_mailbox_over_the_domains_largest_quota_in_french(app, world):
     form = {"local_part": "bob", "quota": "3G", "password": "secret-123", "password_confirm": "secret-124"}
     response = post(client, "/domains/example.org/mailboxes/new", form)
     assert response.status_code == 422
-    assert _errors(response) == {
+    assert field_errors(response) == {
         "quota": "la plus grande boîte aux lettres permise dans example.org est de 2G",
         "password_confirm": "ne correspond pas au mot de passe",
     }
+    # A bulk quota past the check: each row's problem, in French too.
+    before = world_state(world)
+    bulk = {"action": "quota", "quota": "3G", "all": "matching", "confirmed": "yes"}
+    page = html.unescape(post(client, "/domains/example.org/mailboxes/bulk", bulk).get_data(as_text=True))
+    assert "La plus grande boîte aux lettres permise dans example.org est de 2G: alice@example.org" in page
+    assert world_state(world) == before
 
 
 def test_a_wrong_password_and_a_lockout_in_french(app, world):
@@ -116,5 +108,5 @@ def test_a_password_rule_in_french_on_the_admin_form(app, world):
     form = {"username": "newadmin", "role": "superadmin", "password": "short", "password_confirm": "short"}
     response = post(client, "/admins/new", form)
     assert response.status_code == 422
-    assert _errors(response)["password"] == "doit compter au moins 8 caractères"
+    assert field_errors(response)["password"] == "doit compter au moins 8 caractères"
     assert world_state(world) == before
