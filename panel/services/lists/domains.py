@@ -94,10 +94,12 @@ def mailbox_limit_reached(domain: Domain) -> str | None:
     full), in words for the "New mailbox" button; None while one can."""
     if domain.max_mailboxes and domain.mailbox_count >= domain.max_mailboxes:
         return Message(
-            N_(
+            Nn_(
+                "%(domain)s has the %(limit)s mailbox it may have: delete it, or ask a superadmin to raise the limit.",
                 "%(domain)s has all the %(limit)s mailboxes it may have: "
-                "delete one, or ask a superadmin to raise the limit."
+                "delete one, or ask a superadmin to raise the limit.",
             ),
+            count=domain.max_mailboxes,
             domain=domain.name,
             limit=f"{domain.max_mailboxes:,}",
         )
