@@ -45,6 +45,8 @@ def translated(message: str) -> str:
     as it is, a :class:`Message` by its template with its values filled in.
     A value that is a Message is translated too. Text the catalogue does
     not know stays as it was (English)."""
+    if not message:
+        return message  # gettext("") is the catalogue's header
     if not isinstance(message, Message):
         return gettext(message)
     # A value may itself be a Message (a reason inside a sentence).

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from ..languages import N_, Message, Nn_
 from ..mailserver import queue as mailqueue
 from ..mailserver.tools import MailToolError, MailTools
 
@@ -31,6 +32,8 @@ DEFERRED_WARN_S, DEFERRED_FAIL_S = 3600, 24 * 3600  # defaults of MAILPANEL_STAT
 FREE_WARN, FREE_FAIL = 0.10, 0.03  # share of space (and inodes) left
 CACHE_SECONDS = 5.0
 CHECK_TIMEOUT = 5.0
+START_TODO = N_("start it: deploy/mailstack start")
+SUDOERS_TODO = N_("install deploy/sudoers-mailpanel and set MAILPANEL_QUEUE_COMMAND_PREFIX")
 
 
 @dataclass(frozen=True)
@@ -83,26 +86,26 @@ def _pid_alive(pid_file: Path) -> tuple[bool, str]:
     try:
         pid = int(pid_file.read_text().split()[0])
     except FileNotFoundError:
-        return False, f"no pid file {pid_file}"
+        return False, Message(N_("no pid file %(file)s"), file=str(pid_file))
     except (OSError, ValueError, IndexError) as exc:
-        return False, f"cannot read {pid_file}: {exc}"
+        return False, Message(N_("cannot read %(file)s: %(problem)s"), file=str(pid_file), problem=str(exc))
     if not Path(f"/proc/{pid}").exists():
-        return False, f"{pid_file} names pid {pid}, which is not running"
-    return True, f"master process {pid} is running"
+        return False, Message(N_("%(file)s names pid %(pid)s, which is not running"), file=str(pid_file), pid=pid)
+    return True, Message(N_("master process %(pid)s is running"), pid=pid)
 
 
 def check_postfix(config) -> Result:
     alive, why = _pid_alive(Path(config.get("POSTFIX_PID_FILE") or POSTFIX_PID))
     if alive:
-        return Result("postfix", OK, f"Postfix {why}")
-    return Result("postfix", FAILING, f"Postfix is not running ({why})", "start it: deploy/mailstack start")
+        return Result("postfix", OK, Message(N_("Postfix %(why)s"), why=why))
+    return Result("postfix", FAILING, Message(N_("Postfix is not running (%(why)s)"), why=why), START_TODO)
 
 
 def check_dovecot(config) -> Result:
     alive, why = _pid_alive(Path(config.get("DOVECOT_PID_FILE") or DOVECOT_PID))
     if alive:
-        return Result("dovecot", OK, f"Dovecot {why}")
-    return Result("dovecot", FAILING, f"Dovecot is not running ({why})", "start it: deploy/mailstack start")
+        return Result("dovecot", OK, Message(N_("Dovecot %(why)s"), why=why))
+    return Result("dovecot", FAILING, Message(N_("Dovecot is not running (%(why)s)"), why=why), START_TODO)
 
 
 def check_database(session) -> Result:
@@ -114,13 +117,14 @@ def check_database(session) -> Result:
         return Result(
             "database",
             FAILING,
-            f"database unreachable: {str(exc).splitlines()[0][:200]}",
-            "check MAILPANEL_DATABASE_URL and that the database server runs",
+            Message(N_("database unreachable: %(problem)s"), problem=str(exc).splitlines()[0][:200]),
+            N_("check MAILPANEL_DATABASE_URL and that the database server runs"),
         )
     head = migrate.head_revision()
     if current != head:
-        return Result("database", FAILING, f"schema at {current}, code expects {head}", "run: flask db upgrade")
-    return Result("database", OK, f"reachable, schema at {head}")
+        reason = Message(N_("schema at %(current)s, code expects %(head)s"), current=current, head=head)
+        return Result("database", FAILING, reason, N_("run: flask db upgrade"))
+    return Result("database", OK, Message(N_("reachable, schema at %(head)s"), head=head))
 
 
 def check_queue(config, now: float | None = None) -> list[Result]:
@@ -143,8 +147,8 @@ def check_queue(config, now: float | None = None) -> list[Result]:
             Result(
                 "queue",
                 UNKNOWN,
-                f"cannot read the queue: {exc}",
-                "install deploy/sudoers-mailpanel and set MAILPANEL_QUEUE_COMMAND_PREFIX",
+                Message(N_("cannot read the queue: %(problem)s"), problem=str(exc)),
+                SUDOERS_TODO,
             )
         ]
     warn, fail = deferred_thresholds(config)
@@ -173,23 +177,38 @@ def queue_results(
     fail: float = DEFERRED_FAIL_S,
 ) -> list[Result]:
     total = sum(sizes.values())
-    shown = ", ".join(f"{n} {name}" for name, n in sorted(sizes.items())) or "empty"
+    # Queue names are Postfix's own (deferred, active, ...): they stay as they are.
+    shown = ", ".join(f"{n} {name}" for name, n in sorted(sizes.items()))
+    if shown:
+        reason = Message(
+            Nn_("%(count)s message queued (%(shown)s)", "%(count)s messages queued (%(shown)s)"),
+            count=total,
+            shown=shown,
+        )
+    else:
+        reason = Message(N_("%(count)s messages queued (empty)"), count=total)
     results = [
         Result(
             "queue_size",
             grade(total, QUEUE_WARN, QUEUE_FAIL),
-            f"{total} messages queued ({shown})",
-            "look at the queue page for why mail waits" if total >= QUEUE_WARN else "",
+            reason,
+            N_("look at the queue page for why mail waits") if total >= QUEUE_WARN else "",
             values={"deferred": 0, "active": 0, "incoming": 0, "hold": 0, **sizes},
         )
     ]
     age = 0.0 if oldest_deferred is None else max(0.0, now - oldest_deferred)
     state = grade(age, warn, fail)
-    reason = "no deferred mail"
-    if oldest_deferred is not None:
-        limit = f" (warning from {_duration(warn)}, failing from {_duration(fail)})" if state != OK else ""
-        reason = f"oldest deferred message waits {_duration(age)}{limit}"
-    todo = "read its delay reason on the queue page" if state != OK else ""
+    reason = N_("no deferred mail")
+    if oldest_deferred is not None and state != OK:
+        reason = Message(
+            N_("oldest deferred message waits %(age)s (warning from %(warn)s, failing from %(fail)s)"),
+            age=_duration(age),
+            warn=_duration(warn),
+            fail=_duration(fail),
+        )
+    elif oldest_deferred is not None:
+        reason = Message(N_("oldest deferred message waits %(age)s"), age=_duration(age))
+    todo = N_("read its delay reason on the queue page") if state != OK else ""
     results.append(Result("queue_age", state, reason, todo, values={"age": age}))
     return results
 
@@ -230,13 +249,14 @@ def check_served_certificates(addresses: list[str], now: dt.datetime | None = No
             try:
                 served[address] = future.result()
             except (OSError, ValueError) as exc:
-                problems.append(f"{address}: {exc}")
+                problems.append((address, str(exc)[:250]))
     if problems:
+        address, problem = problems[0]
         return Result(
             "certificate",
             FAILING,
-            f"no certificate served on {problems[0]}"[:300],
-            "start the mail servers with TLS (MAILSTACK_TLS_CERT) or fix MAILPANEL_TLS_CHECK_ADDRESSES",
+            Message(N_("no certificate served on %(address)s: %(problem)s"), address=address, problem=problem),
+            N_("start the mail servers with TLS (MAILSTACK_TLS_CERT) or fix MAILPANEL_TLS_CHECK_ADDRESSES"),
         )
     address, cert = min(served.items(), key=lambda item: item[1].not_valid_after_utc)
     days = (cert.not_valid_after_utc - now).total_seconds() / 86400
@@ -245,8 +265,22 @@ def check_served_certificates(addresses: list[str], now: dt.datetime | None = No
     return Result(
         "certificate",
         state,
-        f"the certificate served on {address} ({_subject(cert)}) expires in {days:.0f} days, {when}",
-        "renew it, then postfix reload and doveadm reload" if state != OK else "",
+        Message(
+            Nn_(
+                "the certificate served on %(address)s (%(subject)s) expires in %(count)s day, %(when)s",
+                "the certificate served on %(address)s (%(subject)s) expires in %(count)s days, %(when)s",
+            )
+            if days >= 0
+            else Nn_(
+                "the certificate served on %(address)s (%(subject)s) expired %(count)s day ago, %(when)s",
+                "the certificate served on %(address)s (%(subject)s) expired %(count)s days ago, %(when)s",
+            ),
+            address=address,
+            subject=_subject(cert),
+            count=abs(round(days)),
+            when=when,
+        ),
+        N_("renew it, then postfix reload and doveadm reload") if state != OK else "",
     )
 
 
@@ -259,21 +293,25 @@ def check_certificate(config, now: dt.datetime | None = None) -> Result:
         return Result(
             "certificate",
             UNKNOWN,
-            "no certificate configured",
-            "set MAILPANEL_TLS_CHECK_ADDRESSES (e.g. 127.0.0.1:993 127.0.0.1:465) or MAILPANEL_TLS_CERT",
+            N_("no certificate configured"),
+            N_("set MAILPANEL_TLS_CHECK_ADDRESSES (e.g. 127.0.0.1:993 127.0.0.1:465) or MAILPANEL_TLS_CERT"),
         )
     try:
         from cryptography import x509
 
         cert = x509.load_pem_x509_certificate(Path(path).read_bytes())
     except (OSError, ValueError) as exc:
-        return Result("certificate", FAILING, f"cannot read {path}: {exc}", "check MAILPANEL_TLS_CERT")
+        reason = Message(N_("cannot read %(file)s: %(problem)s"), file=path, problem=str(exc))
+        return Result("certificate", FAILING, reason, N_("check MAILPANEL_TLS_CERT"))
     now = now or dt.datetime.now(dt.timezone.utc)
     days = (cert.not_valid_after_utc - now).total_seconds() / 86400
     state = cert_state(days)
-    return Result(
-        "certificate", state, f"{path} expires in {days:.0f} days", "renew the certificate" if state != OK else ""
-    )
+    if days >= 0:
+        template = Nn_("%(file)s expires in %(count)s day", "%(file)s expires in %(count)s days")
+    else:
+        template = Nn_("%(file)s expired %(count)s day ago", "%(file)s expired %(count)s days ago")
+    reason = Message(template, file=path, count=abs(round(days)))
+    return Result("certificate", state, reason, N_("renew the certificate") if state != OK else "")
 
 
 def check_disk(config) -> Result:
@@ -281,15 +319,21 @@ def check_disk(config) -> Result:
     try:
         st = os.statvfs(root)
     except OSError as exc:
-        return Result("disk", UNKNOWN, f"cannot stat {root}: {exc.strerror}", "check MAILPANEL_MAIL_ROOT")
+        reason = Message(N_("cannot stat %(file)s: %(problem)s"), file=root, problem=exc.strerror)
+        return Result("disk", UNKNOWN, reason, N_("check MAILPANEL_MAIL_ROOT"))
     space = st.f_bavail / st.f_blocks if st.f_blocks else 1.0
     inodes = st.f_favail / st.f_files if st.f_files else 1.0
     state = free_state(min(space, inodes))
     return Result(
         "disk",
         state,
-        f"{space:.0%} space and {inodes:.0%} inodes free under {root}",
-        "free space or grow the file system" if state != OK else "",
+        Message(
+            N_("%(space)s space and %(inodes)s inodes free under %(file)s"),
+            space=f"{space:.0%}",
+            inodes=f"{inodes:.0%}",
+            file=root,
+        ),
+        N_("free space or grow the file system") if state != OK else "",
     )
 
 
@@ -299,11 +343,14 @@ def check_logs(config) -> list[Result]:
         path = config.get(key) or ""
         name = key.lower()
         if not os.path.exists(path):
-            results.append(Result(name, WARNING, f"{path} does not exist", f"set MAILPANEL_{key} to the log file"))
+            reason = Message(N_("%(file)s does not exist"), file=path)
+            todo = Message(N_("set %(setting)s to the log file"), setting=f"MAILPANEL_{key}")
+            results.append(Result(name, WARNING, reason, todo))
         elif not os.access(path, os.R_OK):
-            results.append(Result(name, WARNING, f"{path} is not readable", "add the panel's user to the adm group"))
+            reason = Message(N_("%(file)s is not readable"), file=path)
+            results.append(Result(name, WARNING, reason, N_("add the panel's user to the adm group")))
         else:
-            results.append(Result(name, OK, f"{path} is readable"))
+            results.append(Result(name, OK, Message(N_("%(file)s is readable"), file=path)))
     return results
 
 
@@ -319,11 +366,11 @@ def run_all(session, config, now: float | None = None) -> list[Result]:
     if results[0].state == OK:
         results += check_queue(config, now)
     else:
-        results.append(Result("queue", UNKNOWN, "Postfix is not running: the queue is not being worked", ""))
+        results.append(Result("queue", UNKNOWN, N_("Postfix is not running: the queue is not being worked"), ""))
     from .status_mail import run_mail_checks  # it builds on this module's Result
 
     if results[2].state == FAILING:  # they all start from a mailbox read in the database
-        mail = [Result("mail_lookups", UNKNOWN, "not checked: the database is unreachable", "")]
+        mail = [Result("mail_lookups", UNKNOWN, N_("not checked: the database is unreachable"), "")]
     else:
         mail = run_mail_checks(session, config, results[0].state == OK, results[1].state == OK)
     return results + mail + [check_certificate(config), check_disk(config), *check_logs(config)]

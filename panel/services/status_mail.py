@@ -28,17 +28,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from ..languages import N_, Message
 from ..mailserver.maillog.filters import Matcher
 from ..mailserver.maillog.journey import line_time
 from ..mailserver.maillog.reading import scan
 from ..models import Domain, Mailbox, QuotaUsage
-from .status import FAILING, OK, UNKNOWN, WARNING, Result
+from .status import FAILING, OK, SUDOERS_TODO, UNKNOWN, WARNING, Result
 
 PROBE_TIMEOUT = 5.0
 LOCKED_RETRIES = (0.2, 0.5, 1.0)  # seconds between tries of a map that met a locked SQLite file
 MAP_DIR = "/etc/postfix/mailstack"
 QUOTA_STATUS_ADDRESS = "127.0.0.1:12340"
-SUDOERS_TODO = "install deploy/sudoers-mailpanel and set MAILPANEL_QUEUE_COMMAND_PREFIX"
 EX_NOUSER = 67
 # quota_clone: a delivery at least GRACE old and at most WINDOW old must
 # have left a usage row for its recipient (quota_clone writes when the LMTP
@@ -63,11 +63,14 @@ def run_probe(config, argv: list[str], timeout: float = PROBE_TIMEOUT) -> Probe:
     try:
         done = subprocess.run(command, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
-        return Probe(None, problem=f"{command[0]} is not installed")
+        return Probe(None, problem=Message(N_("%(program)s is not installed"), program=command[0]))
     except PermissionError:
-        return Probe(None, problem=f"{command[0]}: permission denied")
+        return Probe(None, problem=Message(N_("%(program)s: permission denied"), program=command[0]))
     except subprocess.TimeoutExpired:
-        return Probe(None, problem=f"{Path(argv[0]).name} did not answer within {timeout:g} s")
+        problem = Message(
+            N_("%(program)s did not answer within %(seconds)s s"), program=Path(argv[0]).name, seconds=f"{timeout:g}"
+        )
+        return Probe(None, problem=problem)
     decode = lambda data: data.decode("utf-8", "replace").strip()  # noqa: E731
     return Probe(done.returncode, decode(done.stdout), decode(done.stderr))
 
@@ -115,7 +118,8 @@ def check_map(config, path: Path, key: str, must_find: bool) -> Result:
     try:
         kind = map_type(path)
     except OSError as exc:
-        return Result(name, UNKNOWN, f"cannot read {path}: {exc.strerror}", SUDOERS_TODO)
+        reason = Message(N_("cannot read %(file)s: %(problem)s"), file=str(path), problem=exc.strerror)
+        return Result(name, UNKNOWN, reason, SUDOERS_TODO)
     argv = [config.get("POSTMAP_PATH") or "/usr/sbin/postmap", "-q", key, f"{kind}:{path}"]
     probe = run_probe(config, argv)
     for pause in LOCKED_RETRIES:
@@ -134,17 +138,19 @@ def check_map(config, path: Path, key: str, must_find: bool) -> Result:
         return Result(
             name,
             FAILING,
-            f"the query fails: {_first_line(probe.err) or f'exit {probe.status}'}",
-            "check the database named in the map file; rewrite it with: deploy/mailstack configure",
+            Message(N_("the query fails: %(problem)s"), problem=_first_line(probe.err) or f"exit {probe.status}"),
+            N_("check the database named in the map file; rewrite it with: deploy/mailstack configure"),
         )
     if must_find and probe.status != 0:
         return Result(
             name,
             FAILING,
-            f"answers but does not know {key}: it reads another database?",
-            "point the mail servers at the panel's database: deploy/mailstack configure",
+            Message(N_("answers but does not know %(key)s: it reads another database?"), key=key),
+            N_("point the mail servers at the panel's database: deploy/mailstack configure"),
         )
-    return Result(name, OK, f"answers {key!r} ({'found' if probe.status == 0 else 'not found, as it may'})")
+    if probe.status == 0:
+        return Result(name, OK, Message(N_("answers %(key)s (found)"), key=repr(key)))
+    return Result(name, OK, Message(N_("answers %(key)s (not found, as it may)"), key=repr(key)))
 
 
 def map_probes(session, config) -> list[tuple]:
@@ -155,7 +161,8 @@ def map_probes(session, config) -> list[tuple]:
     except OSError:
         files = []
     if not files:
-        result = Result("maps", UNKNOWN, f"no Postfix map files in {directory}", "set MAILPANEL_POSTFIX_MAP_DIR")
+        reason = Message(N_("no Postfix map files in %(directory)s"), directory=str(directory))
+        result = Result("maps", UNKNOWN, reason, N_("set MAILPANEL_POSTFIX_MAP_DIR"))
         return [(lambda: result,)]
     domain, mailbox = known_keys(session)
     return [(check_map, config, path, *_expected_key(path.stem, domain, mailbox)) for path in files]
@@ -168,23 +175,26 @@ def check_dovecot_lookup(config, mailbox: str | None, what: str) -> Result:
     """``doveadm user`` (userdb) or ``doveadm auth lookup`` (passdb, no password needed)."""
     name = f"dovecot {what}"
     if mailbox is None:
-        return Result(name, UNKNOWN, "no active mailbox to look up", "")
+        return Result(name, UNKNOWN, N_("no active mailbox to look up"), "")
     doveadm = config.get("DOVEADM_PATH") or "/usr/bin/doveadm"
     args = ["user", mailbox] if what == "userdb" else ["auth", "lookup", mailbox]
     probe = run_probe(config, [doveadm, *args])
     if probe.problem:
         return Result(name, UNKNOWN, probe.problem, SUDOERS_TODO)
     if probe.status == 0:
-        return Result(name, OK, f"knows {mailbox}")
+        return Result(name, OK, Message(N_("knows %(mailbox)s"), mailbox=mailbox))
     if probe.status == EX_NOUSER:
-        return Result(
-            name, FAILING, f"does not know {mailbox}: it reads another database?", "run: deploy/mailstack configure"
-        )
+        reason = Message(N_("does not know %(mailbox)s: it reads another database?"), mailbox=mailbox)
+        return Result(name, FAILING, reason, N_("run: deploy/mailstack configure"))
     return Result(
         name,
         FAILING,
-        f"lookup of {mailbox} failed: {_first_line(probe.err or probe.out) or f'exit {probe.status}'}",
-        "read Dovecot's log; check the database in /etc/dovecot/mailstack/sql.conf.ext",
+        Message(
+            N_("lookup of %(mailbox)s failed: %(problem)s"),
+            mailbox=mailbox,
+            problem=_first_line(probe.err or probe.out) or f"exit {probe.status}",
+        ),
+        N_("read Dovecot's log; check the database in /etc/dovecot/mailstack/sql.conf.ext"),
     )
 
 
@@ -218,7 +228,10 @@ def check_quota_status(config, mailbox: str | None) -> Result:
         action = ask_policy(address, recipient)
     except (OSError, ValueError) as exc:
         return Result(
-            "quota-status", FAILING, f"no answer on {address}: {exc}", "start Dovecot; check its quota-status service"
+            "quota-status",
+            FAILING,
+            Message(N_("no answer on %(address)s: %(problem)s"), address=address, problem=str(exc)),
+            N_("start Dovecot; check its quota-status service"),
         )
     if mailbox and action.split(" ", 1)[0].upper() not in ("DUNNO", "OK"):
         # An empty test message to an existing mailbox fits any quota: a
@@ -226,10 +239,12 @@ def check_quota_status(config, mailbox: str | None) -> Result:
         return Result(
             "quota-status",
             FAILING,
-            f"answers {action[:120]!r} for {mailbox}",
-            "read Dovecot's log; the dict socket must be readable by vmail",
+            Message(N_("answers %(action)s for %(mailbox)s"), action=repr(action[:120]), mailbox=mailbox),
+            N_("read Dovecot's log; the dict socket must be readable by vmail"),
         )
-    return Result("quota-status", OK, f"answers {action[:60]!r} on {address}")
+    return Result(
+        "quota-status", OK, Message(N_("answers %(action)s on %(address)s"), action=repr(action[:60]), address=address)
+    )
 
 
 # -- quota_clone ------------------------------------------------------------------
@@ -281,17 +296,22 @@ def check_quota_clone(session, config, now: dt.datetime | None = None) -> Result
     now = now or dt.datetime.now(dt.timezone.utc)
     delivery = delivery_to_check(session, recent_lmtp_deliveries(config.get("POSTFIX_LOG") or "", now))
     if delivery is None:
-        return Result("quota_clone", OK, "no delivery in the last hour to check it against")
+        return Result("quota_clone", OK, N_("no delivery in the last hour to check it against"))
     when, recipient = delivery
     # A row at all, not its numbers: POP3 may have emptied the mailbox since.
     if session.get(QuotaUsage, recipient) is None:
         return Result(
             "quota_clone",
             WARNING,
-            f"mail was delivered to {recipient} at {when:%H:%M} but Dovecot wrote no quota usage for it",
-            "check Dovecot's dict service and quota_clone (its log); usage on pages is stale",
+            Message(
+                N_("mail was delivered to %(recipient)s at %(when)s but Dovecot wrote no quota usage for it"),
+                recipient=recipient,
+                when=f"{when:%H:%M}",
+            ),
+            N_("check Dovecot's dict service and quota_clone (its log); usage on pages is stale"),
         )
-    return Result("quota_clone", OK, f"usage of {recipient} recorded after its delivery at {when:%H:%M}")
+    reason = N_("usage of %(recipient)s recorded after its delivery at %(when)s")
+    return Result("quota_clone", OK, Message(reason, recipient=recipient, when=f"{when:%H:%M}"))
 
 
 def run_mail_checks(session, config, postfix_ok: bool, dovecot_ok: bool) -> list[Result]:

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext
 
 from ..db import get_session
+from ..i18n import translated
 from ..languages import N_
 from ..mailserver.queue import QUEUES, SORTS, QueueFilter
 from ..mailserver.tools import MailTools
@@ -84,7 +85,11 @@ def index():
     try:
         if postfix.state != status.OK:
             # postqueue would read the spool directly and show a normal queue.
-            down = gettext("%(reason)s: nothing is being delivered. %(todo)s", reason=postfix.reason, todo=postfix.todo)
+            down = gettext(
+                "%(reason)s: nothing is being delivered. %(todo)s",
+                reason=translated(postfix.reason),
+                todo=translated(postfix.todo),
+            )
             raise ServiceError(None, down)
         page = queue_service.read_page(
             current_actor(),

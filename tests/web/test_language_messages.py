@@ -14,7 +14,7 @@ from panel.db import get_session
 from panel.i18n import translated
 from panel.languages import N_, Message, Nn_
 from panel.services import Actor, ServiceError, domains
-from tests.helpers import DOMAIN_FORM_MISTAKES, PASSWORD, USERS, field_errors, login, post, world_state
+from tests.helpers import DOMAIN_FORM_MISTAKES, PASSWORD, USERS, client_as, field_errors, login, post, world_state
 
 FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}
 
@@ -110,3 +110,47 @@ def test_a_password_rule_in_french_on_the_admin_form(app, world):
     assert response.status_code == 422
     assert field_errors(response)["password"] == "doit compter au moins 8 caractères"
     assert world_state(world) == before
+
+
+def test_the_status_checks_speak_french(app, world, tmp_path):
+    """Each check's reason and what to do, with its values, in the page's
+    language; `flask status` and /status for an English browser keep them English."""
+    import os
+
+    from panel.services import status
+
+    running = tmp_path / "running.pid"
+    running.write_text(f"{os.getpid()}\n")
+    gone = tmp_path / "gone.log"
+    app.config.update(POSTFIX_PID_FILE=str(running), DOVECOT_PID_FILE=str(tmp_path / "none.pid"), DOVECOT_LOG=str(gone))
+    status.clear_cache()
+    page = html.unescape(_french_client(app, USERS["superadmin"], PASSWORD).get("/status").get_data(as_text=True))
+    assert f"Postfix : le processus maître {os.getpid()} tourne" in page
+    assert f"Dovecot ne tourne pas (pas de fichier PID {tmp_path / 'none.pid'})" in page
+    assert "démarrez-le : deploy/mailstack start" in page
+    assert f"{gone} n'existe pas" in page and "réglez MAILPANEL_DOVECOT_LOG sur le fichier journal" in page
+    assert "is not running" not in page and "does not exist" not in page
+    status.clear_cache()
+    english = html.unescape(client_as(app, "superadmin").get("/status").get_data(as_text=True))
+    assert f"Dovecot is not running (no pid file {tmp_path / 'none.pid'})" in english
+    assert f"{gone} does not exist" in english and "set MAILPANEL_DOVECOT_LOG to the log file" in english
+
+
+def test_status_plurals_and_empty_hints():
+    """One message is "1 message"; an empty hint stays empty (gettext("") would be the catalogue's header)."""
+    from panel.services import status
+
+    one = status.queue_results({"deferred": 1}, None, 0.0)[0].reason
+    assert one == "1 message queued (1 deferred)"
+    many = status.queue_results({"deferred": 2, "active": 1}, None, 0.0)[0].reason
+    assert many == "3 messages queued (1 active, 2 deferred)"
+    from flask import Flask
+
+    from panel import i18n
+
+    app = Flask(__name__)
+    i18n.init_app(app)
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert translated(one) == "1 message en file d'attente (1 deferred)"
+        assert translated(many) == "3 messages en file d'attente (1 active, 2 deferred)"
+        assert translated("") == ""
