@@ -11,6 +11,7 @@ from ..db import get_session
 from ..models import Role, utc_iso
 from ..services import ServiceError, lists
 from .access import allow, current_actor
+from .filters import shown_details
 from .forms import form_errors
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -25,7 +26,7 @@ def _render(page, values, errors, status=200):
         page=page,
         values=values,
         errors=errors,
-        details=lists.audit_details,
+        details=shown_details,
         csv_args={k: v for k, v in values.items() if v},
     ), status
 

@@ -119,6 +119,11 @@ def action_words(action: str) -> str:
     return english_action_words(action)
 
 
+def shown_details(event) -> str:
+    """An audit event's details with their words in the page's language."""
+    return audit_details(event, gettext)
+
+
 def in_future(value: datetime | None) -> bool:
     """For ``locked_until``: is that time still ahead?"""
     if value is None:
@@ -141,4 +146,4 @@ def init_app(app) -> None:
     )
     app.jinja_env.globals.update(page_language=page_language, role_name=role_name)
     app.jinja_env.tests["future"] = in_future
-    app.jinja_env.filters.update(action_words=action_words, audit_details=audit_details)
+    app.jinja_env.filters.update(action_words=action_words, audit_details=shown_details)

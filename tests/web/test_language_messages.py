@@ -154,3 +154,23 @@ def test_status_plurals_and_empty_hints():
         assert translated(one) == "1 message en file d'attente (1 deferred)"
         assert translated(many) == "3 messages en file d'attente (1 active, 2 deferred)"
         assert translated("") == ""
+
+
+def test_audit_details_read_in_french(app, world):
+    """The audit page's "old → new" details use the page's words for keys and
+    yes/no/none/unlimited; the data (names, sizes) stays as it is."""
+    from panel.services import admins, mailboxes
+
+    with app.app_context():
+        session, actor = get_session(), Actor.system("test")
+        domain = domains.get_domain(session, "example.org")
+        domains.update_domain(session, actor, domain, max_mailboxes=0)
+        mailbox = mailboxes.create_mailbox(session, actor, "ann@example.org", password="password-1", quota="1G")
+        mailboxes.update_mailbox(session, actor, mailbox, name="Ann", quota="2G", active=False)
+        helper = admins.create_admin(session, actor, "help2", "helpdesk", "password-1", all_domains=True)
+        admins.update_admin(session, actor, helper, all_domains=False, domain_names=["example.org"])
+        session.commit()
+    page = html.unescape(_french_client(app, USERS["superadmin"], PASSWORD).get("/audit/").get_data(as_text=True))
+    assert "activé oui → non; nom aucun → Ann; quota 1G → 2G; sessions fermées : 0" in page
+    assert "domaines (tous les domaines) → example.org;" in page and "boîtes max. 10 → illimité" in page
+    assert "sessions ended" not in page and "max mailboxes" not in page

@@ -183,28 +183,98 @@ def action_words(action: str) -> str:
     return ACTION_WORDS.get(action) or action.replace("_", " ").replace(".", ": ")
 
 
-def _label(key: str) -> str:
+# The detail keys the services record, in words (a key not listed reads as
+# itself, underscores as spaces). Values are the events' own data, except
+# the few words below.
+DETAIL_WORDS = {
+    "active": N_("active"),
+    "affected": N_("affected"),
+    "algorithm": N_("algorithm"),
+    "alias_domains_created": N_("alias domains created"),
+    "aliases_created": N_("aliases created"),
+    "aliases_updated": N_("aliases updated"),
+    "app_password": N_("app password"),
+    "created": N_("created"),
+    "default_quota_bytes": N_("default quota"),
+    "description": N_("description"),
+    "destinations": N_("destinations"),
+    "domains": N_("domains"),
+    "domains_created": N_("domains created"),
+    "expires": N_("expires"),
+    "filter": N_("filter"),
+    "first_day": N_("first day"),
+    "ids": N_("queue ids"),
+    "interval_days": N_("days between replies"),
+    "keep_copy": N_("keep a copy"),
+    "known": N_("known user"),
+    "last_day": N_("last day"),
+    "maildir": N_("maildir"),
+    "max_aliases": N_("max aliases"),
+    "max_mailboxes": N_("max mailboxes"),
+    "max_quota_bytes": N_("max quota"),
+    "minutes": N_("minutes"),
+    "name": N_("name"),
+    "prefix": N_("prefix"),
+    "previous": N_("previous"),
+    "protocols": N_("protocols"),
+    "quota_bytes": N_("quota"),
+    "role": N_("role"),
+    "scheme": N_("scheme"),
+    "selector": N_("selector"),
+    "sessions_ended": N_("sessions ended"),
+    "subject": N_("subject"),
+    "target": N_("target"),
+    "token_id": N_("token id"),
+    "tokens_revoked": N_("tokens revoked"),
+    "total_quota_bytes": N_("total quota"),
+    "unchanged": N_("unchanged"),
+    "updated": N_("updated"),
+    "users_change_password": N_("users change their password"),
+    "users_forward_outside": N_("users forward outside"),
+}
+VALUE_WORDS = {
+    True: N_("yes"),
+    False: N_("no"),
+    "none": N_("none"),
+    "unlimited": N_("unlimited"),
+    "(all domains)": N_("(all domains)"),
+}
+
+
+CHANGED, STATED = N_("%(key)s %(old)s → %(new)s"), N_("%(key)s: %(value)s")
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def _label(key: str, words=_same) -> str:
+    if key in DETAIL_WORDS:
+        return words(DETAIL_WORDS[key])
     return key.removesuffix("_bytes").replace("_", " ")
 
 
-def _shown(key: str, value) -> str:
+def _shown(key: str, value, words=_same) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return words(VALUE_WORDS[value])
     if isinstance(value, list):
-        return ", ".join(map(str, value)) or "none"
+        return ", ".join(
+            words(VALUE_WORDS[v]) if isinstance(v, str) and v in VALUE_WORDS else str(v) for v in value
+        ) or words(VALUE_WORDS["none"])
     if value is None or value == "":
-        return "none"
+        return words(VALUE_WORDS["none"])
     if key.endswith("_bytes") and isinstance(value, int):
-        return format_limit(value)
+        return format_limit(value) if value else words(VALUE_WORDS["unlimited"])
     if key.startswith("max_") and value == 0:
-        return "unlimited"
+        return words(VALUE_WORDS["unlimited"])
     return str(value)
 
 
-def audit_details(event: AuditEvent) -> str:
+def audit_details(event: AuditEvent, words=_same) -> str:
     """The details as short text for display (escaped by the template): a
     change as "quota 1G → 2G" where the event kept what it was, else
-    "key: value"."""
+    "key: value". ``words`` translates the keys' and values' words (the
+    page passes gettext; the CSV and the API keep English)."""
     try:
         data = json.loads(event.details or "{}")
     except ValueError:
@@ -216,7 +286,8 @@ def audit_details(event: AuditEvent) -> str:
     parts = []
     for key, value in data.items():
         if key in was:
-            parts.append(f"{_label(key)} {_shown(key, was[key])} → {_shown(key, value)}")
+            old, new = _shown(key, was[key], words), _shown(key, value, words)
+            parts.append(words(CHANGED) % {"key": _label(key, words), "old": old, "new": new})
         else:
-            parts.append(f"{_label(key)}: {_shown(key, value)}")
+            parts.append(words(STATED) % {"key": _label(key, words), "value": _shown(key, value, words)})
     return "; ".join(parts)
