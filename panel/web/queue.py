@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
 from ..db import get_session
 from ..i18n import translated
@@ -205,7 +205,16 @@ def _perform(name, scope, ids, args, back):
         done = f"{total}"
     shown = ", ".join(result.ids[:10]) + (" …" if len(result.ids) > 10 else "")
     label = gettext(ACTION_LABELS[name])
-    flash(gettext("%(action)s: %(done)s message(s) (%(ids)s).", action=label, done=done, ids=shown))
+    flash(
+        ngettext(
+            "%(action)s: %(done)s message (%(ids)s).",
+            "%(action)s: %(done)s messages (%(ids)s).",
+            total,
+            action=label,
+            done=done,
+            ids=shown,
+        )
+    )
     return redirect(back)
 
 

@@ -48,7 +48,7 @@ def test_select_delete_confirm_in_the_browser(tab, fake_queue):
     page.screenshot(path=str(ARTIFACTS / "queue-confirm-delete.png"), full_page=True)
     page.get_by_role("button", name="Yes, delete").click()
 
-    expect(page.locator(".flash")).to_contain_text("Delete: 2 of 2 message(s) (A000001, A000003).")
+    expect(page.locator(".flash")).to_contain_text("Delete: 2 of 2 messages (A000001, A000003).")
     assert [m["queue_id"] for m in fake_queue.messages()] == ["A000002"]
     assert page.evaluate("typeof window.pwned") == "undefined"
     page.screenshot(path=str(ARTIFACTS / "queue-after-delete.png"), full_page=True)

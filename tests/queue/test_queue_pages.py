@@ -84,7 +84,7 @@ def test_hold_everything_matching_the_filter(queue_superadmin, fake_queue, queue
         ]
     )
     confirm = post(queue_superadmin, "/queue/action", {"action": "hold", "scope": "matching", "domain": "slow.test"})
-    assert "2 message(s) match right now" in confirm.get_data(as_text=True)
+    assert "2 messages match right now" in confirm.get_data(as_text=True)
 
     post(
         queue_superadmin,

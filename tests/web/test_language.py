@@ -72,7 +72,7 @@ def test_the_queue_page_in_french(queue_superadmin, fake_queue):
     fake_queue.write([queue_line(1)])
     queue_superadmin.environ_base.update(FRENCH)
     page = _page(queue_superadmin, "/queue/")
-    assert "<h1>File d'attente du courrier</h1>" in page and "1 message(s) correspondent." in page
+    assert "<h1>File d'attente du courrier</h1>" in page and "1 message correspond." in page
     assert ">Relancer toute la file d'attente (postqueue -f)</button>" in page and "Mail queue" not in page
 
 
