@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from ..languages import N_, Message
+
 DEFAULT_TIMEOUT = 30.0
 # postcat output shown in the browser is cut here; a queue file can be huge.
 DEFAULT_MESSAGE_CAP = 256 * 1024
@@ -57,7 +59,7 @@ def is_queue_id(value: str) -> bool:
 def validate_queue_id(value) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not is_queue_id(text):
-        raise MailToolError("invalid", f"not a Postfix queue id: {str(value)[:40]!r}")
+        raise MailToolError("invalid", Message(N_("not a Postfix queue id: %(value)s"), value=repr(str(value)[:40])))
     return text
 
 
@@ -138,7 +140,7 @@ class MailTools:
         """hold / release / requeue / delete, the ids on stdin (``-``)."""
         flag = POSTSUPER_ACTIONS.get(action)
         if flag is None:
-            raise MailToolError("invalid", f"unknown queue action {action!r}")
+            raise MailToolError("invalid", Message(N_("unknown queue action %(action)s"), action=repr(action)))
         valid = validate_queue_ids(ids)
         if not valid:
             return ActionResult(action, (), 0, "")
@@ -154,7 +156,7 @@ class MailTools:
         except FileNotFoundError:
             raise _missing(argv) from None
         except PermissionError:
-            raise MailToolError("refused", f"{_name(argv)}: permission denied") from None
+            raise MailToolError("refused", Message(N_("%(program)s: permission denied"), program=_name(argv))) from None
         except subprocess.TimeoutExpired:
             raise _timed_out(argv, self.timeout) from None
         text = (done.stdout + done.stderr).decode("utf-8", "replace")
@@ -195,7 +197,9 @@ class _Streaming:
             raise _missing(self.argv) from None
         except PermissionError:
             self._stderr.close()
-            raise MailToolError("refused", f"{_name(self.argv)}: permission denied") from None
+            raise MailToolError(
+                "refused", Message(N_("%(program)s: permission denied"), program=_name(self.argv))
+            ) from None
         self._timer = threading.Timer(self.timeout, self._expire)
         self._timer.daemon = True
         self._timer.start()
@@ -248,14 +252,18 @@ def _name(argv: list[str]) -> str:
 
 
 def _missing(argv: list[str]) -> MailToolError:
-    return MailToolError("missing", f"{_name(argv)}: {argv[0]} is not installed on this server")
+    message = N_("%(program)s: %(path)s is not installed on this server")
+    return MailToolError("missing", Message(message, program=_name(argv), path=argv[0]))
 
 
 def _timed_out(argv: list[str], timeout: float) -> MailToolError:
-    return MailToolError("timeout", f"{_name(argv)} did not finish within {timeout:g} seconds")
+    message = N_("%(program)s did not finish within %(seconds)s seconds")
+    return MailToolError("timeout", Message(message, program=_name(argv), seconds=f"{timeout:g}"))
 
 
 def _refused(argv: list[str], status: int, stderr: bytes) -> MailToolError:
     detail = stderr.decode("utf-8", "replace").strip().splitlines()
     last = detail[-1] if detail else f"exit status {status}"
-    return MailToolError("refused", f"{_name(argv)} refused: {last[:300]}")
+    return MailToolError(
+        "refused", Message(N_("%(program)s refused: %(problem)s"), program=_name(argv), problem=last[:300])
+    )

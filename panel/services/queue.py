@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from ..languages import N_, Message
+from ..languages import N_, Message, why
 from ..mailserver import queue as mailqueue
 from ..mailserver.queue import QueuedMessage, QueueFilter, QueuePage
 from ..mailserver.tools import ActionResult, MailToolError, MailTools, validate_queue_ids
@@ -36,7 +36,7 @@ class QueueUnavailable(ServiceError):
 
     def __init__(self, error: MailToolError):
         self.reason = error.reason
-        super().__init__(None, str(error))
+        super().__init__(None, why(error))
 
 
 @contextmanager
@@ -45,7 +45,7 @@ def _tool_errors():
         yield
     except MailToolError as exc:
         if exc.reason == "invalid":
-            raise ServiceError("ids", str(exc)) from None
+            raise ServiceError("ids", why(exc)) from None
         raise QueueUnavailable(exc) from None
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from ..languages import N_, Message, Nn_
+from ..languages import N_, Message, Nn_, why
 from ..mailserver import queue as mailqueue
 from ..mailserver.tools import MailToolError, MailTools
 
@@ -147,7 +147,7 @@ def check_queue(config, now: float | None = None) -> list[Result]:
             Result(
                 "queue",
                 UNKNOWN,
-                Message(N_("cannot read the queue: %(problem)s"), problem=str(exc)),
+                Message(N_("cannot read the queue: %(problem)s"), problem=why(exc)),
                 SUDOERS_TODO,
             )
         ]

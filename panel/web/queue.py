@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext, ngettext
 
 from ..db import get_session
-from ..i18n import translated
+from ..i18n import in_words, translated
 from ..languages import N_
 from ..mailserver.queue import QUEUES, SORTS, QueueFilter
 from ..mailserver.tools import MailTools
@@ -101,7 +101,7 @@ def index():
             before=request.args.get("before"),
         )
     except ServiceError as exc:
-        problem = exc.message
+        problem = in_words(exc)
     link_args = {k: v for k, v in args.items() if v}
     link_args.update(sort=sort, per_page=_per_page())
     # 503 when Postfix is down or the queue cannot be read: monitoring and
@@ -130,9 +130,9 @@ def show(queue_id: str):
     try:
         entry, content, cut = queue_service.get_message(current_actor(), _tools(), queue_id)
     except NotFound as exc:
-        problem, status = exc.message, 404
+        problem, status = in_words(exc), 404
     except ServiceError as exc:
-        problem = exc.message
+        problem = in_words(exc)
     return render_template(
         "queue/message.html",
         queue_id=queue_id[:40],
@@ -170,7 +170,7 @@ def _confirm(name, scope, ids, args):
         try:
             count = queue_service.count_matching(current_actor(), _tools(), _filter(args))
         except ServiceError as exc:
-            problem = exc.message
+            problem = in_words(exc)
     return render_template(
         "queue/confirm.html",
         action=name,
@@ -196,7 +196,7 @@ def _perform(name, scope, ids, args, back):
     except ServiceError as exc:
         db.rollback()
         label = gettext(ACTION_LABELS[name])
-        flash(gettext("%(action)s failed: %(problem)s", action=label, problem=exc.message), "error")
+        flash(gettext("%(action)s failed: %(problem)s", action=label, problem=in_words(exc)), "error")
         return redirect(back)
     total = len(result.ids)
     if result.affected is not None:
@@ -228,5 +228,5 @@ def flush():
         flash(gettext("Postfix is trying every queued message now."))
     except ServiceError as exc:
         db.rollback()
-        flash(gettext("Flush failed: %(problem)s", problem=exc.message), "error")
+        flash(gettext("Flush failed: %(problem)s", problem=in_words(exc)), "error")
     return redirect(url_for("queue.index"))
