@@ -33,11 +33,22 @@ class Finding:
         return self.status == WRONG or (self.status == MISSING and not self.optional)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """As JSON keeps it (dns_checks.results): ``reason`` in English for
+        the API and the CLI, and a Message's template and values so that
+        :meth:`of` rebuilds it and a page still translates it."""
+        data = asdict(self) | {"reason": str(self.reason)}
+        if isinstance(self.reason, Message):
+            data |= {"reason_template": self.reason.template, "reason_values": self.reason.values}
+        return data
 
     @classmethod
     def of(cls, data: dict) -> Finding:
-        return cls(**{k: data[k] for k in ("record", "name", "status", "reason", "found", "optional") if k in data})
+        kept = {k: data[k] for k in ("record", "name", "status", "reason", "found", "optional") if k in data}
+        if "reason_template" in data:  # a check kept before reasons were translated has none: plain English
+            template = data["reason_template"]
+            template = tuple(template) if isinstance(template, list) else template  # JSON has no tuple
+            kept["reason"] = Message(template, **data.get("reason_values", {}))
+        return cls(**kept)
 
 
 def _short(values: list[str], limit: int = 120) -> list[str]:
