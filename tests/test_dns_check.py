@@ -1,17 +1,20 @@
 """The live DNS checks (services.dns_check) against a real nsd on a loopback
 port: a correct zone is all ok, each wrong record gives its own reason, an
 unreachable DNS server is said so and keeps the previous result. On
-PostgreSQL and SQLite."""
+PostgreSQL and SQLite. A reason kept as JSON still translates when read back."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
+from panel.i18n import translated
+from panel.languages import N_, Message, Nn_
 from panel.services import dkim, dns_check, dns_records, domains
 from panel.services.dns_lookup import Lookup
-from panel.services.dns_rules import MISSING, OK, UNKNOWN, WRONG
+from panel.services.dns_rules import MISSING, OK, UNKNOWN, WRONG, Finding
 
 HOST = "mx.host.example"
 ADDRESS = "192.0.2.25"
@@ -263,3 +266,40 @@ def test_cli_check_exits_three_when_some_lookups_time_out(app, session, actor, d
     assert "unknown\tDMARC\t_dmarc.example.org\tthe DNS server did not answer in time" in result.output
     assert "missing\tDMARC" not in result.output
     assert ": 0 missing or wrong," in result.output and "the rest was kept" in result.output
+
+
+def test_a_finding_read_back_from_json_keeps_its_english_and_its_french(app):
+    one_first = Message(
+        Nn_(
+            "MX points elsewhere first: %(others)s has a lower preference than %(host)s",
+            "MX points elsewhere first: %(others)s have a lower preference than %(host)s",
+        ),
+        count=1,
+        others="mx0.elsewhere.example",
+        host=HOST,
+    )
+    findings = [
+        Finding("MX", "example.org", WRONG, Message(N_("MX points elsewhere, not to %(host)s"), host=HOST)),
+        Finding("MX", "example.org", WRONG, one_first, ["5 mx0.elsewhere.example", f"10 {HOST}"]),
+        Finding(
+            "SRV _imaps._tcp",
+            "_imaps._tcp.example.org",
+            MISSING,
+            Message(N_("publish 0 1 %(port)s %(host)s"), port=993, host=HOST),
+        ),
+        Finding("TLS-RPT", "_smtp._tls.example.org", OK, N_("published and valid"), optional=True),
+    ]
+    kept = [
+        Finding.of(item) for item in json.loads(json.dumps([f.as_dict() for f in findings]))
+    ]  # as dns_checks keeps them
+    assert kept == findings and [f.reason for f in kept] == [str(f.reason) for f in findings]
+    assert kept[1].reason == f"MX points elsewhere first: mx0.elsewhere.example has a lower preference than {HOST}"
+    old = Finding.of({k: v for k, v in findings[0].as_dict().items() if not k.startswith("reason_")})
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert [translated(f.reason) for f in kept] == [
+            f"le MX pointe ailleurs, pas vers {HOST}",
+            f"le MX pointe d'abord ailleurs : mx0.elsewhere.example a une valeur de préférence plus basse que {HOST}",
+            f"publiez 0 1 993 {HOST}",
+            "publié et valide",
+        ]
+        assert translated(old.reason) == f"MX points elsewhere, not to {HOST}"  # a check kept before: English

@@ -20,7 +20,8 @@ class DnsCheck(Base):
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Records found missing or wrong (0: all published as they should be).
     problems: Mapped[int] = mapped_column(Integer)
-    # One object per record: record, name, status, reason, found (services.dns_check.Finding).
+    # One object per record: record, name, status, reason (English), found, and the reason's
+    # template and values for the page to translate it (services.dns_rules.Finding.as_dict).
     results: Mapped[list] = mapped_column(JSON)
 
     def __repr__(self) -> str:

@@ -14,12 +14,15 @@ import dns.name
 import dns.resolver
 import dns.reversename
 
+from ..languages import N_, Message
+
 TIMEOUT = 2.0  # seconds for one try of one server
 LIFETIME = 3.0  # seconds for one question, all tries together
 
 
 class Unreachable(Exception):
-    """DNS gave no answer (timeout, or a server failure for that name)."""
+    """DNS gave no answer (timeout, or a server failure for that name).
+    Its argument is an N_ string or a Message (``languages.why`` keeps it)."""
 
 
 class Lookup:
@@ -35,7 +38,7 @@ class Lookup:
         try:
             resolver = dns.resolver.Resolver(configure=server is None)
         except (dns.resolver.NoResolverConfiguration, OSError):
-            return cls(None, "no DNS resolver is configured on this host (/etc/resolv.conf)")
+            return cls(None, N_("no DNS resolver is configured on this host (/etc/resolv.conf)"))
         if server is not None:
             resolver.nameservers, resolver.port = [server[0]], server[1]
         resolver.timeout, resolver.lifetime = TIMEOUT, LIFETIME
@@ -62,12 +65,15 @@ class Lookup:
             self.answered += 1
             return []
         except dns.exception.Timeout:
-            self._down = "the DNS server did not answer in time"
+            self._down = N_("the DNS server did not answer in time")
             raise Unreachable(self._down) from None
         except dns.resolver.NoNameservers:
-            raise Unreachable(f"the DNS server failed to answer for {name} (SERVFAIL or refused)") from None
-        except (dns.exception.DNSException, OSError) as exc:
-            raise Unreachable(f"DNS lookup of {name} failed: {exc}") from None
+            failed = N_("the DNS server failed to answer for %(name)s (SERVFAIL or refused)")
+            raise Unreachable(Message(failed, name=name)) from None
+        except (dns.exception.DNSException, OSError) as exc:  # dnspython's or the system's words stay English
+            raise Unreachable(
+                Message(N_("DNS lookup of %(name)s failed: %(error)s"), name=name, error=str(exc))
+            ) from None
         self.answered += 1
         return list(answer)
 

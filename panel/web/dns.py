@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext, ngettext
 
 from ..db import get_session
+from ..i18n import translated
 from ..models import Role
 from ..services import ServiceError, dkim, dns_check, dns_records, lists
 from .access import allow, current_actor
@@ -44,7 +45,8 @@ def check(domain):
     if not report.reached:
         flash(
             gettext(
-                "DNS could not be asked (%(reason)s); the previous result is shown.", reason=report.findings[0].reason
+                "DNS could not be asked (%(reason)s); the previous result is shown.",
+                reason=translated(report.findings[0].reason),
             ),
             "error",
         )

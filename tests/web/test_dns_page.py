@@ -1,8 +1,10 @@
 """The DNS tab: the records and the DKIM keys of a domain, for its managers;
-values escaped, the TXT record shown, never a private key."""
+values escaped, the TXT record shown, never a private key; the live check's
+reasons in the page's language."""
 
 from __future__ import annotations
 
+import html
 import re
 
 from sqlalchemy import select
@@ -125,3 +127,30 @@ def test_check_now_when_some_lookups_time_out_marks_them_unknown(app, world, dns
     assert "could not be checked (DNS did not answer); none found wrong" in html
     assert "every required record is published" not in html
     assert _marked(client) == []  # nothing is known to be wrong
+
+
+FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}
+
+
+def test_the_reasons_of_a_kept_check_are_shown_in_french(app, world, dns_server):
+    app.config.update(MAIL_HOSTNAME=HOST, DNS_RESOLVER=dns_server.setting)
+    dns_server.serve(_zone(app, mx_target="mail.elsewhere.example"))
+    client = client_as(app, "domainadmin")
+    client.environ_base.update(FRENCH)
+    assert post(client, "/domains/example.org/dns/check").status_code == 302
+    with world() as session:  # what the page reads back: the English, and how to translate it
+        [mx] = [item for item in session.scalar(select(DnsCheck)).results if item["record"] == "MX"]
+    assert mx["reason"] == f"MX points elsewhere, not to {HOST}" and mx["reason_values"] == {"host": HOST}
+    page = html.unescape(client.get(PAGE).get_data(as_text=True))
+    assert f"le MX pointe ailleurs, pas vers {HOST}" in page
+    assert f"le SPF ne couvre pas cet hôte : {HOST} (192.0.2.25) n'est pas autorisé à envoyer" in page
+    assert "la clé publiée est celle du panneau (active)" in page
+    assert "MX points elsewhere" not in page and "SPF lacks" not in page
+
+
+def test_dns_that_does_not_answer_is_said_in_french(app, world, dns_server):
+    app.config["DNS_RESOLVER"] = dns_server.setting  # nothing started on it
+    client = client_as(app, "superadmin")
+    client.environ_base.update(FRENCH)
+    page = html.unescape(post(client, "/domains/example.org/dns/check", follow_redirects=True).get_data(as_text=True))
+    assert "Impossible d'interroger le DNS (le serveur DNS n'a pas répondu à temps)" in page
