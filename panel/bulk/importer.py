@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session
 
 from .. import passwords
 from ..db import reading, writing
+from ..languages import N_
 from ..services import Actor, ServiceError, aliases, audit, bulk, mailboxes
-from .csvfile import Problems, Record, read_records
+from .csvfile import Problem, Problems, Record, read_records
 from .hashing import hasher
 from .plan import PlannedRow, Planner
 
@@ -92,7 +93,7 @@ class Result:
     preview_more: int = 0
     # (address, password) for rows that had none; handed back once.
     generated: list[tuple[str, str]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # Messages: English as strings
 
     @property
     def ok(self) -> bool:
@@ -315,7 +316,7 @@ def _guard(line: int, column: str | None = None) -> Iterator[None]:
         yield
     except ServiceError as exc:
         where = column or next(iter(exc.fields), None)
-        prefix = f"line {line}: {where}: " if where else f"line {line}: "
-        raise ImportFailed([prefix + exc.message]) from None
+        raise ImportFailed([Problem(line, where, exc.message).message()]) from None
     except (DataError, IntegrityError):
-        raise ImportFailed([f"line {line}: the database refused a value (of this row or a later one)"]) from None
+        refused = N_("the database refused a value (of this row or a later one)")
+        raise ImportFailed([Problem(line, None, refused).message()]) from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..languages import N_, Message
 from ..models import Alias, AliasDomain, Domain, Mailbox
 from ..services import ServiceError, bulk, mailboxes
 from ..sizes import format_limit
@@ -82,7 +83,7 @@ def parse_active(value: str | None) -> bool | None:
         return None if text == "" else True
     if text in _FALSE:
         return False
-    raise ServiceError("active", f"{value.strip()[:20]!r} is not true/false/1/0/yes/no")
+    raise ServiceError("active", Message(N_("%(value)s is not true/false/1/0/yes/no"), value=repr(value.strip()[:20])))
 
 
 def parse_kind(value: str | None) -> str:
@@ -91,7 +92,8 @@ def parse_kind(value: str | None) -> str:
         return "mailbox"
     if text in KINDS:
         return text
-    raise ServiceError("kind", f"{value.strip()[:20]!r} is not mailbox, alias or alias_domain")
+    not_a_kind = N_("%(value)s is not mailbox, alias or alias_domain")
+    raise ServiceError("kind", Message(not_a_kind, value=repr(value.strip()[:20])))
 
 
 def split_aliases(value: str | None) -> list[str]:
