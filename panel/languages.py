@@ -63,6 +63,17 @@ def as_message(text: str) -> Message:
     return text if isinstance(text, Message) else Message(text)
 
 
+def joined(items: list[str], template: str = N_("%(first)s, %(rest)s")) -> str:
+    """Items of a list ("quota 1G", "name Anna") as one Message, ``template``
+    putting one between the first and the rest: English "a, b, c"; a page
+    translates each item and the separator (French writes "a ; b"). An item
+    that is a Message is translated, plain text (an address) is not."""
+    first, *rest = items
+    if not rest:
+        return first
+    return Message(template, first=first, rest=joined(rest, template))
+
+
 def why(exc: Exception) -> str:
     """The message ``exc`` was raised with, a Message kept as one (``str(exc)``
     would give plain English and lose its translation)."""

@@ -1,6 +1,7 @@
 """The import page in French: a refused file's line-numbered problems (hash
-schemes included), each translated as a whole sentence; the same import
-stays English for the CLI and the API (panel/languages.Message)."""
+schemes included) and a dry run's rows and summary, each translated as a
+whole sentence; the same import stays English for the CLI and the API
+(panel/languages.Message)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,14 @@ REFUSED = (
 )
 SCHEMES = "{ARGON2ID}, {ARGON2I}, {BLF-CRYPT}, {SHA512-CRYPT}, {SHA256-CRYPT}"
 
+DRY_RUN = (
+    "email,name,aliases,active,kind,destinations\n"
+    "new@example.org,Neo,neo@example.org,,,\n"
+    "alice@example.org,Alice B,,false,,\n"
+    "team@example.org,,,false,alias,alice@example.org new@example.org\n"
+    "example.com,,,,alias_domain,example.org\n"
+)
+
 
 def _french_client(app, role: str):
     client = app.test_client()
@@ -43,6 +52,14 @@ def _french_client(app, role: str):
 def _upload(client, text: str, **flags):
     data = {"file": (io.BytesIO(text.encode()), "users.csv"), **{k: "1" for k, v in flags.items() if v}}
     return post(client, "/import", data, content_type="multipart/form-data")
+
+
+def _page(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _cells(fragment: str) -> tuple[str, ...]:
+    return tuple(html.unescape(re.sub(r"<[^>]+>", "", c)) for c in re.findall(r"<td>(.*?)</td>", fragment))
 
 
 def test_a_refused_imports_lines_read_in_french_hash_schemes_included(app, world):
@@ -87,6 +104,46 @@ def test_the_same_refused_import_stays_english_for_the_cli_and_the_api(app, worl
     command = runner.invoke(args=["users", "import", str(source)])
     assert command.exit_code != 0
     assert answer.json["problems"] == command.stderr.splitlines()[:7]
+
+
+def test_a_dry_runs_rows_and_summary_read_in_french(app, world):
+    client, before = _french_client(app, "superadmin"), world_state(world)
+    response = _upload(client, DRY_RUN, dry_run=True, update=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    rows = re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)
+    assert [_cells(row) for row in re.findall(r"<tr>(.*?)</tr>", rows, re.S)] == [
+        (
+            "2",
+            "boîte aux lettres",
+            "new@example.org",
+            "création",
+            "quota 1G, nom Neo, mot de passe généré ; nouveaux alias : neo@example.org",
+        ),
+        ("3", "boîte aux lettres", "alice@example.org", "mise à jour", "nom Alice → Alice B, désactivé"),
+        ("4", "alias", "team@example.org", "création", "distribue à alice@example.org, new@example.org, désactivé"),
+        ("5", "domaine alias", "example.com", "création", "domaine alias de example.org"),
+    ]
+    assert (
+        "4 lignes : 1 boîte aux lettres à créer, 1 à mettre à jour, 0 sans changement ; 2 alias à créer ;"
+        " 1 domaine alias à créer, 0 à mettre à jour, 0 sans changement." in _page(response)
+    )
+    assert world_state(world) == before
+
+
+def test_the_same_dry_run_stays_english_for_the_cli(app, world, runner, tmp_path):
+    source = tmp_path / "dry.csv"
+    source.write_text(DRY_RUN)
+    command = runner.invoke(args=["users", "import", str(source), "--dry-run", "--update"])
+    assert command.exit_code == 0, command.output
+    assert command.stdout.splitlines() == [
+        "line 2: create mailbox new@example.org: quota 1G, name Neo, generated password; new aliases: neo@example.org",
+        "line 3: update mailbox alice@example.org: name Alice → Alice B, disabled",
+        "line 4: create alias team@example.org: delivers to alice@example.org, new@example.org, disabled",
+        "line 5: create alias domain example.com: alias domain of example.org",
+        "4 rows: 1 mailbox would be created, 1 updated, 0 unchanged; 2 aliases would be created;"
+        " 1 alias domain would be created, 0 updated, 0 unchanged",
+    ]
 
 
 def test_a_write_refused_after_the_check_reads_in_french_and_stays_english(app):
