@@ -1,7 +1,7 @@
 """The import page in French: a refused file's line-numbered problems (hash
-schemes included) and a dry run's rows and summary, each translated as a
-whole sentence; the same import stays English for the CLI and the API
-(panel/languages.Message)."""
+schemes included), a dry run's rows and summary, and what an export covers,
+each translated as a whole sentence; the same import stays English for the
+CLI and the API (panel/languages.Message)."""
 
 from __future__ import annotations
 
@@ -144,6 +144,14 @@ def test_the_same_dry_run_stays_english_for_the_cli(app, world, runner, tmp_path
         "4 rows: 1 mailbox would be created, 1 updated, 0 unchanged; 2 aliases would be created;"
         " 1 alias domain would be created, 0 updated, 0 unchanged",
     ]
+
+
+def test_what_the_export_covers_reads_in_french(app, world):
+    page = _page(_french_client(app, "domainadmin").get("/import"))
+    assert (
+        "L'export couvre 1 domaine (example.org) : 1 boîte aux lettres, 1 alias, 1 domaine alias ;"
+        " sans les empreintes des mots de passe ; non inclus : les réglages des domaines." in page
+    )
 
 
 def test_a_write_refused_after_the_check_reads_in_french_and_stays_english(app):
