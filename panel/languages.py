@@ -43,7 +43,8 @@ class Message(str):
             english = template[0] if values.get("count") == 1 else template[1]
         else:
             english = template
-        self = super().__new__(cls, english % values)
+        # As gettext does: a template with no values is not %-formatted.
+        self = super().__new__(cls, english % values if values else english)
         self.template, self.values = template, values
         return self
 
@@ -53,6 +54,24 @@ class Message(str):
 
 def _rebuild(template, values):
     return Message(template, **values)
+
+
+def as_message(text: str) -> Message:
+    """A Message as it is, an ``N_`` string as a Message without values: so
+    it is translated where it is a value of another Message (a reason in a
+    line of a report)."""
+    return text if isinstance(text, Message) else Message(text)
+
+
+def joined(items: list[str], template: str = N_("%(first)s, %(rest)s")) -> str:
+    """Items of a list ("quota 1G", "name Anna") as one Message, ``template``
+    putting one between the first and the rest: English "a, b, c"; a page
+    translates each item and the separator (French writes "a ; b"). An item
+    that is a Message is translated, plain text (an address) is not."""
+    first, *rest = items
+    if not rest:
+        return first
+    return Message(template, first=first, rest=joined(rest, template))
 
 
 def why(exc: Exception) -> str:

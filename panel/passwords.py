@@ -120,28 +120,31 @@ def hash_password(password: str | Prepared, scheme: str = DEFAULT_SCHEME) -> str
         return "{BLF-CRYPT}" + digest
     if scheme == "SHA512-CRYPT":
         return "{SHA512-CRYPT}" + sha512_crypt.using(rounds=100000).hash(password)
-    raise PasswordError(f"unknown scheme {scheme}; use one of {', '.join(WRITABLE_SCHEMES)}")
+    unknown = N_("unknown scheme %(scheme)s; use one of %(schemes)s")
+    raise PasswordError(Message(unknown, scheme=scheme, schemes=", ".join(WRITABLE_SCHEMES)))
 
 
 def split_scheme(stored: str) -> tuple[str, str]:
     match = _SCHEMED.match(stored or "")
     if not match:
-        raise PasswordError("a hash must start with {SCHEME}")
+        raise PasswordError(N_("a hash must start with {SCHEME}"))
     return match.group(1), match.group(2)
 
 
 def check_hash(stored: str) -> str:
     """Validate an imported ``{SCHEME}hash``; returns it unchanged."""
     if len(stored.strip()) > HASH_MAX:
-        raise PasswordError(f"is too long for a password hash (at most {HASH_MAX} characters)")
+        raise PasswordError(
+            Message(N_("is too long for a password hash (at most %(count)s characters)"), count=HASH_MAX)
+        )
     scheme, digest = split_scheme(stored.strip())
     pattern = IMPORTABLE_SCHEMES.get(scheme)
     if pattern is None:
-        raise PasswordError(
-            f"unsupported hash scheme {{{scheme}}}; use one of " + ", ".join("{%s}" % s for s in IMPORTABLE_SCHEMES)
-        )
+        unsupported = N_("unsupported hash scheme {%(scheme)s}; use one of %(schemes)s")
+        schemes = ", ".join("{%s}" % s for s in IMPORTABLE_SCHEMES)
+        raise PasswordError(Message(unsupported, scheme=scheme, schemes=schemes))
     if not pattern.match(digest):
-        raise PasswordError(f"malformed {{{scheme}}} hash")
+        raise PasswordError(Message(N_("malformed {%(scheme)s} hash"), scheme=scheme))
     return stored.strip()
 
 

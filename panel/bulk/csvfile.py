@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterator
 
+from ..languages import N_, Message, Nn_, as_message
+
 COLUMNS = ("email", "name", "password", "password_hash", "quota", "active", "aliases", "kind", "destinations")
 # The file offered as "a sample CSV" on the import page: every kind of row,
 # in the columns the export writes (a catch-all written '@..., as a cell
@@ -40,11 +42,22 @@ _FORMULA_EXEMPT = {"password", "password_hash"}
 class Problem:
     line: int
     column: str | None
-    reason: str
+    reason: str  # an N_ string or a Message
+
+    def message(self) -> Message:
+        """``line N: column: reason``, English as a string (the CLI, the API),
+        translated as a whole on the upload page."""
+        if self.column:
+            return Message(
+                N_("line %(line)s: %(column)s: %(reason)s"),
+                line=self.line,
+                column=self.column,
+                reason=as_message(self.reason),
+            )
+        return Message(N_("line %(line)s: %(reason)s"), line=self.line, reason=as_message(self.reason))
 
     def __str__(self) -> str:
-        where = f"line {self.line}: {self.column}: " if self.column else f"line {self.line}: "
-        return where + self.reason
+        return str(self.message())
 
 
 @dataclass
@@ -64,10 +77,11 @@ class Problems:
     def __bool__(self) -> bool:
         return self.total > 0
 
-    def lines(self) -> list[str]:
-        out = [str(p) for p in sorted(self.items, key=lambda p: p.line)]
+    def lines(self) -> list[Message]:
+        out = [p.message() for p in sorted(self.items, key=lambda p: p.line)]
         if self.total > len(self.items):
-            out.append(f"... and {self.total - len(self.items)} more problems")
+            more = self.total - len(self.items)
+            out.append(Message(Nn_("... and %(count)s more problem", "... and %(count)s more problems"), count=more))
         return out
 
 
@@ -89,18 +103,20 @@ def _physical_lines(stream: BinaryIO, problems: Problems) -> Iterator[str]:
             return
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
             quotes = raw.count(b'"') + _skip_rest_of_line(stream)
-            problems.add(number, None, f"the line is longer than {MAX_LINE_BYTES // 1024} KiB (a cell is too large)")
+            too_long = N_("the line is longer than %(size)s KiB (a cell is too large)")
+            problems.add(number, None, Message(too_long, size=MAX_LINE_BYTES // 1024))
             yield '"' * (quotes % 2) + "\n"
             continue
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         if b"\0" in raw:
-            problems.add(number, None, "contains a NUL byte")
+            problems.add(number, None, N_("contains a NUL byte"))
             raw = raw.replace(b"\0", b"")
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            problems.add(number, None, f"not valid UTF-8 (byte {exc.start + 1} of the line); save the file as UTF-8")
+            not_utf8 = N_("not valid UTF-8 (byte %(byte)s of the line); save the file as UTF-8")
+            problems.add(number, None, Message(not_utf8, byte=exc.start + 1))
             yield raw.decode("utf-8", "replace")
 
 
@@ -131,12 +147,13 @@ def _header(header_line: str, delimiter: str, problems: Problems) -> list[str] |
     names = [n.strip().lower() for n in next(csv.reader([header_line], delimiter=delimiter), [])]
     unknown = [n or "(empty)" for n in names if n not in COLUMNS]
     if unknown:
-        problems.add(1, None, f"unknown columns: {', '.join(unknown)} (known: {', '.join(COLUMNS)})")
+        unknown_columns = N_("unknown columns: %(unknown)s (known: %(known)s)")
+        problems.add(1, None, Message(unknown_columns, unknown=", ".join(unknown), known=", ".join(COLUMNS)))
     duplicated = sorted({n for n in names if names.count(n) > 1 and n})
     if duplicated:
-        problems.add(1, None, f"columns given twice: {', '.join(duplicated)}")
+        problems.add(1, None, Message(N_("columns given twice: %(columns)s"), columns=", ".join(duplicated)))
     if "email" not in names:
-        problems.add(1, "email", "the header row needs an email column")
+        problems.add(1, "email", N_("the header row needs an email column"))
     return None if (unknown or duplicated or "email" not in names) else names
 
 
@@ -147,10 +164,10 @@ def unescape_cell(column: str, value: str) -> tuple[str, str | None]:
     if value.startswith("'") and value[1:2] in FORMULA_STARTS and value[1:2]:
         return value[1:], None
     if column not in _FORMULA_EXEMPT and value.startswith(FORMULA_STARTS):
-        return value, (
-            f"starts with {value[0]!r}, which spreadsheets run as a formula; "
-            f"write '{value[0]} to mean the character itself"
+        formula = N_(
+            "starts with %(quoted)s, which spreadsheets run as a formula; write '%(char)s to mean the character itself"
         )
+        return value, Message(formula, quoted=repr(value[0]), char=value[0])
     return value, None
 
 
@@ -163,13 +180,14 @@ def read_records(stream: BinaryIO, problems: Problems) -> Iterator[Record]:
     lines = _physical_lines(stream, problems)
     first = next(lines, None)
     if first is None or not first.strip():
-        problems.add(1, None, "the file is empty; the first line must be a header row like: " + ",".join(COLUMNS))
+        empty = N_("the file is empty; the first line must be a header row like: %(header)s")
+        problems.add(1, None, Message(empty, header=",".join(COLUMNS)))
         return
     try:
         delimiter = _delimiter(first)
         columns = _header(first, delimiter, problems)
     except csv.Error as exc:  # e.g. a lone CR inside the header line
-        problems.add(1, None, f"the header row is not valid CSV: {exc}")
+        problems.add(1, None, Message(N_("the header row is not valid CSV: %(problem)s"), problem=str(exc)))
         return
     if columns is None:
         return
@@ -186,7 +204,7 @@ def _rows(reader, columns: list[str], problems: Problems) -> Iterator[Record]:
         except StopIteration:
             return
         except csv.Error as exc:
-            problems.add(start, None, f"not valid CSV: {exc}")
+            problems.add(start, None, Message(N_("not valid CSV: %(problem)s"), problem=str(exc)))
             continue
         end = reader.line_num
         if not cells or all(not c.strip() for c in cells):
@@ -194,7 +212,10 @@ def _rows(reader, columns: list[str], problems: Problems) -> Iterator[Record]:
         if any(n in problems.bad_lines for n in range(start, end + 1)):
             continue
         if len(cells) != len(columns):
-            problems.add(start, None, f"has {len(cells)} cells but the header has {len(columns)}")
+            cells_count = Nn_(
+                "has %(count)s cell but the header has %(header)s", "has %(count)s cells but the header has %(header)s"
+            )
+            problems.add(start, None, Message(cells_count, count=len(cells), header=len(columns)))
             continue
         record = _record(start, columns, cells, problems)
         if record is not None:

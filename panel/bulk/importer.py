@@ -32,8 +32,9 @@ from sqlalchemy.orm import Session
 
 from .. import passwords
 from ..db import reading, writing
+from ..languages import N_, Message, Nn_, joined
 from ..services import Actor, ServiceError, aliases, audit, bulk, mailboxes
-from .csvfile import Problems, Record, read_records
+from .csvfile import Problem, Problems, Record, read_records
 from .hashing import hasher
 from .plan import PlannedRow, Planner
 
@@ -67,7 +68,7 @@ class PreviewRow:
     kind: str  # mailbox | alias | alias_domain
     address: str
     action: str  # create | update
-    detail: str
+    detail: str  # a Message: the CLI prints its English, the page translates it
 
 
 @dataclass
@@ -92,28 +93,76 @@ class Result:
     preview_more: int = 0
     # (address, password) for rows that had none; handed back once.
     generated: list[tuple[str, str]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # Messages: English as strings
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def summary(self) -> str:
-        verb = "would be" if self.dry_run else "were"
-        text = (
-            f"{self.rows} rows: {self.created} mailboxes {verb} created, {self.updated} updated, "
-            f"{self.unchanged} unchanged; {self.aliases_created} aliases {verb} created"
-        )
+    def summary(self) -> Message:
+        """``3 rows: 2 mailboxes would be created, 1 updated, 0 unchanged;
+        1 alias would be created``: English as a string (the CLI), the page
+        translates it."""
+        clauses = [_counted(_MAILBOXES[self.dry_run], self.created, self.updated, self.unchanged)]
         if self.aliases_updated or self.aliases_unchanged:
-            text += f", {self.aliases_updated} updated, {self.aliases_unchanged} unchanged"
-        if self.alias_domains_created or self.alias_domains_updated or self.alias_domains_unchanged:
-            text += (
-                f"; {self.alias_domains_created} alias domains {verb} created, "
-                f"{self.alias_domains_updated} updated, {self.alias_domains_unchanged} unchanged"
+            aliases = _counted(
+                _ALIASES[self.dry_run], self.aliases_created, self.aliases_updated, self.aliases_unchanged
             )
+        else:
+            aliases = Message(_ALIASES_CREATED[self.dry_run], count=self.aliases_created)
+        clauses.append(aliases)
+        if self.alias_domains_created or self.alias_domains_updated or self.alias_domains_unchanged:
+            counts = (self.alias_domains_created, self.alias_domains_updated, self.alias_domains_unchanged)
+            clauses.append(_counted(_ALIAS_DOMAINS[self.dry_run], *counts))
         if self.domains_created:
-            text += f"; new domains: {', '.join(self.domains_created)}"
-        return text
+            clauses.append(Message(N_("new domains: %(names)s"), names=", ".join(self.domains_created)))
+        return Message(
+            N_("%(rows)s: %(what)s"),
+            rows=Message(Nn_("%(count)s row", "%(count)s rows"), count=self.rows),
+            what=joined(clauses, N_("%(first)s; %(rest)s")),
+        )
+
+
+# What a summary says of each kind, by dry run (True) or not; the count of
+# created rows picks the form.
+_MAILBOXES = {
+    True: Nn_(
+        "%(count)s mailbox would be created, %(updated)s updated, %(unchanged)s unchanged",
+        "%(count)s mailboxes would be created, %(updated)s updated, %(unchanged)s unchanged",
+    ),
+    False: Nn_(
+        "%(count)s mailbox was created, %(updated)s updated, %(unchanged)s unchanged",
+        "%(count)s mailboxes were created, %(updated)s updated, %(unchanged)s unchanged",
+    ),
+}
+_ALIASES = {
+    True: Nn_(
+        "%(count)s alias would be created, %(updated)s updated, %(unchanged)s unchanged",
+        "%(count)s aliases would be created, %(updated)s updated, %(unchanged)s unchanged",
+    ),
+    False: Nn_(
+        "%(count)s alias was created, %(updated)s updated, %(unchanged)s unchanged",
+        "%(count)s aliases were created, %(updated)s updated, %(unchanged)s unchanged",
+    ),
+}
+_ALIASES_CREATED = {
+    True: Nn_("%(count)s alias would be created", "%(count)s aliases would be created"),
+    False: Nn_("%(count)s alias was created", "%(count)s aliases were created"),
+}
+_ALIAS_DOMAINS = {
+    True: Nn_(
+        "%(count)s alias domain would be created, %(updated)s updated, %(unchanged)s unchanged",
+        "%(count)s alias domains would be created, %(updated)s updated, %(unchanged)s unchanged",
+    ),
+    False: Nn_(
+        "%(count)s alias domain was created, %(updated)s updated, %(unchanged)s unchanged",
+        "%(count)s alias domains were created, %(updated)s updated, %(unchanged)s unchanged",
+    ),
+}
+
+
+def _counted(template: tuple[str, str], created: int, updated: int, unchanged: int) -> Message:
+    return Message(template, count=created, updated=updated, unchanged=unchanged)
 
 
 class ImportFailed(Exception):
@@ -315,7 +364,7 @@ def _guard(line: int, column: str | None = None) -> Iterator[None]:
         yield
     except ServiceError as exc:
         where = column or next(iter(exc.fields), None)
-        prefix = f"line {line}: {where}: " if where else f"line {line}: "
-        raise ImportFailed([prefix + exc.message]) from None
+        raise ImportFailed([Problem(line, where, exc.message).message()]) from None
     except (DataError, IntegrityError):
-        raise ImportFailed([f"line {line}: the database refused a value (of this row or a later one)"]) from None
+        refused = N_("the database refused a value (of this row or a later one)")
+        raise ImportFailed([Problem(line, None, refused).message()]) from None

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..languages import N_, Message, as_message
 from ..models import Alias, Domain, Mailbox
 from ..services import Actor, ServiceError, aliases, bulk, domains, mailboxes
 from ..services.errors import NotFound
@@ -80,14 +81,15 @@ class Planner(AliasRows):
             return None
         if kind == "mailbox":
             misplaced = ["destinations"] if (record.cells.get("destinations") or "").strip() else []
-            reason = (
+            reason = N_(
                 "only alias and alias_domain rows have destinations (a mailbox's own aliases go in the aliases column)"
             )
         else:
             misplaced = [c for c in _MAILBOX_CELLS if (record.cells.get(c) or "").strip()]
-            reason = f"an {kind} row has no {{}}; leave it empty"
         for column in misplaced:
-            self.problems.add(record.line, column, reason.format(column))
+            if kind != "mailbox":
+                reason = Message(N_("an %(kind)s row has no %(column)s; leave it empty"), kind=kind, column=column)
+            self.problems.add(record.line, column, reason)
         return None if misplaced else kind
 
     def _mailboxes(self, records: list[Record]) -> list[PlannedRow]:
@@ -122,7 +124,7 @@ class Planner(AliasRows):
 
     def _first_time(self, record: Record, name: str) -> bool:
         if name in self.seen:
-            self.problems.add(record.line, "email", f"{name} appears twice (also on line {self.seen[name]})")
+            self.problems.add(record.line, "email", _twice(name, self.seen[name]))
             return False
         self.seen[name] = record.line
         return True
@@ -147,7 +149,7 @@ class Planner(AliasRows):
                 ok = False
                 continue
             if alias in self.seen:
-                self.problems.add(record.line, "aliases", f"{alias} appears twice (also on line {self.seen[alias]})")
+                self.problems.add(record.line, "aliases", _twice(alias, self.seen[alias]))
                 ok = False
                 continue
             self.seen[alias] = record.line
@@ -172,7 +174,7 @@ class Planner(AliasRows):
             if not self.actor.is_superadmin:  # only a superadmin may add domains: no hint
                 return exc
             if not self.options.create_domains:
-                return ServiceError("email", f"{exc.message} ({self.options.create_domains_advice})")
+                return ServiceError("email", _advised(exc.message, self.options.create_domains_advice))
         except ServiceError as exc:
             return exc
         try:
@@ -192,7 +194,8 @@ class Planner(AliasRows):
                 )
             return domains.create_domain(self.session, self.actor, name)
         except ServiceError as exc:
-            return ServiceError("email", f"cannot create the domain {name}: {exc.message}")
+            cannot = N_("cannot create the domain %(domain)s: %(problem)s")
+            return ServiceError("email", Message(cannot, domain=name, problem=as_message(exc.message)))
 
     def _alias_domain(self, name: str) -> None:
         if name not in self.alias_domain_cache:
@@ -236,7 +239,7 @@ class Planner(AliasRows):
 
     def _plan_create(self, record, address, domain, active, password, password_hash, alias_rows) -> PlannedRow | None:
         if address in alias_rows:
-            raise ServiceError("email", f"{address} is already an alias")
+            raise ServiceError("email", Message(N_("%(address)s is already an alias"), address=address))
         new = bulk.prepare_mailbox(
             domain,
             address.split("@")[0],
@@ -256,7 +259,8 @@ class Planner(AliasRows):
 
     def _plan_update(self, record, address, domain, mailbox, active, password, password_hash) -> PlannedRow | None:
         if not self.options.update:
-            raise ServiceError("email", f"the mailbox {address} already exists ({self.options.update_advice})")
+            exists = N_("the mailbox %(address)s already exists (%(advice)s)")
+            raise ServiceError("email", Message(exists, address=address, advice=as_message(self.options.update_advice)))
         self.actor.require_manage(mailbox.domain_id)
         changes = {}
         name = record.cells.get("name")
@@ -291,17 +295,17 @@ class Planner(AliasRows):
             existing = alias_rows.get(alias)
             if existing is not None:
                 if [d.destination for d in existing.destinations] != [row.address]:
-                    self.problems.add(
-                        record.line, "aliases", f"the alias {alias} already exists and delivers elsewhere"
-                    )
+                    elsewhere = N_("the alias %(alias)s already exists and delivers elsewhere")
+                    self.problems.add(record.line, "aliases", Message(elsewhere, alias=alias))
                 continue
             if alias == row.address:
-                self.problems.add(record.line, "aliases", "an alias cannot point only to itself")
+                self.problems.add(record.line, "aliases", N_("an alias cannot point only to itself"))
                 continue
             try:
                 aliases.parse_alias_address(alias, new=True)
             except ServiceError as exc:
-                self.problems.add(record.line, "aliases", f"{alias}: {exc.message}")
+                problem = Message(N_("%(alias)s: %(problem)s"), alias=alias, problem=as_message(exc.message))
+                self.problems.add(record.line, "aliases", problem)
                 continue
             self._use(record, self._alias_target_domain(alias), aliases=1)
             row.new_aliases.append(alias)
@@ -333,3 +337,13 @@ class Planner(AliasRows):
         )
         for column, message in over.items():
             self.problems.add(record.line, column, message)
+
+
+def _twice(name: str, first_line: int) -> Message:
+    return Message(N_("%(name)s appears twice (also on line %(line)s)"), name=name, line=first_line)
+
+
+def _advised(problem: str, advice: str) -> Message:
+    """A refusal with how this caller's user turns it around (the CLI's flag,
+    the page's checkbox)."""
+    return Message(N_("%(problem)s (%(advice)s)"), problem=as_message(problem), advice=as_message(advice))

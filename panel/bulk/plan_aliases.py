@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ..languages import N_, Message, as_message
 from ..models import Alias, AliasDomain, Domain, Mailbox
 from ..services import ServiceError, aliases, domains
 from .csvfile import Record
@@ -56,7 +57,8 @@ class AliasRows:
 
     def _plan_alias(self, record, address, domain, targets, active, alias: Alias | None, boxes) -> PlannedRow:
         if address in boxes:
-            raise ServiceError("email", f"{address} is a mailbox (its forwarding is set on the mailbox)")
+            is_mailbox = N_("%(address)s is a mailbox (its forwarding is set on the mailbox)")
+            raise ServiceError("email", Message(is_mailbox, address=address))
         row = PlannedRow(record.line, "create", domain, address, row_kind="alias", destinations=targets, active=active)
         if alias is None:
             aliases.parse_alias_address(address, new=True)
@@ -68,7 +70,8 @@ class AliasRows:
         if same:
             row.kind = "unchanged"
         elif not self.options.update:
-            raise ServiceError("email", f"the alias {address} already exists ({self.options.update_advice})")
+            exists = N_("the alias %(address)s already exists (%(advice)s)")
+            raise ServiceError("email", Message(exists, address=address, advice=as_message(self.options.update_advice)))
         else:
             row.kind = "update"
         return row
@@ -117,16 +120,18 @@ class AliasRows:
         if alias_domain is None or not self.actor.sees_domain(alias_domain.target_domain_id):
             aliases.check_new_alias_domain(self.session, self.actor, name, target.name)
             if name in self.new_domains:
-                raise ServiceError("email", f"{name} is a domain this file creates")
+                raise ServiceError("email", Message(N_("%(name)s is a domain this file creates"), name=name))
             return row
         if alias_domain.target_name != target.name:
-            raise ServiceError("email", f"{name} is already an alias domain of {alias_domain.target_name}")
+            already = N_("%(name)s is already an alias domain of %(target)s")
+            raise ServiceError("email", Message(already, name=name, target=alias_domain.target_name))
         self.actor.require_manage(alias_domain.target_domain_id)
         row.alias_domain = alias_domain
         if active in (None, alias_domain.active):
             row.kind = "unchanged"
         elif not self.options.update:
-            raise ServiceError("email", f"the alias domain {name} already exists ({self.options.update_advice})")
+            exists = N_("the alias domain %(name)s already exists (%(advice)s)")
+            raise ServiceError("email", Message(exists, name=name, advice=as_message(self.options.update_advice)))
         else:
             row.kind = "update"
         return row

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..languages import N_, Message, joined
 from ..models import Alias, AliasDomain, Domain, Mailbox
 from ..services import ServiceError, bulk, mailboxes
-from ..sizes import format_limit
+from ..sizes import format_size
 
 _TRUE = {"", "true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
@@ -38,42 +39,53 @@ class PlannedRow:
     destinations: list[str] = field(default_factory=list)  # an alias's; an alias domain's target
     active: bool | None = None  # an alias's or alias domain's; None: as it is (or true when new)
 
-    def describe(self) -> str:
+    def describe(self) -> Message:
         """What writing this row does, in words (a dry run's list)."""
         if self.row_kind == "alias":
-            text = "delivers to " + ", ".join(self.destinations)
+            items = [Message(N_("delivers to %(destinations)s"), destinations=", ".join(self.destinations))]
         elif self.row_kind == "alias_domain":
-            text = f"alias domain of {self.destinations[0]}"
+            items = [Message(N_("alias domain of %(target)s"), target=self.destinations[0])]
         elif self.kind == "create":
-            text = self._describe_new_mailbox()
+            items = self._describe_new_mailbox()
         else:
-            text = ", ".join(self._describe_changes()) or "aliases only"
+            items = self._describe_changes() or [Message(N_("aliases only"))]
         if self.row_kind != "mailbox" and self.active is False:
-            text += ", disabled"
-        if self.new_aliases:
-            text += "; new aliases: " + ", ".join(self.new_aliases)
-        return text
+            items.append(Message(N_("disabled")))
+        what = joined(items)
+        if not self.new_aliases:
+            return what
+        return Message(N_("%(what)s; new aliases: %(aliases)s"), what=what, aliases=", ".join(self.new_aliases))
 
-    def _describe_new_mailbox(self) -> str:
-        parts = [f"quota {format_limit(self.new.quota_bytes)}"]
+    def _describe_new_mailbox(self) -> list[Message]:
+        items = [Message(N_("quota %(quota)s"), quota=_limit(self.new.quota_bytes))]
         if self.new.name:
-            parts.append(f"name {self.new.name}")
+            items.append(Message(N_("name %(name)s"), name=self.new.name))
         if not self.new.active:
-            parts.append("disabled")
-        parts.append("generated password" if self.generate else "password given" if self.password else "hash given")
-        return ", ".join(parts)
+            items.append(Message(N_("disabled")))
+        if self.generate:
+            items.append(Message(N_("generated password")))
+        else:
+            items.append(Message(N_("password given") if self.password else N_("hash given")))
+        return items
 
-    def _describe_changes(self) -> list[str]:
-        parts = []
+    def _describe_changes(self) -> list[Message]:
+        items = []
         if "name" in self.changes:
-            parts.append(f"name {self.mailbox.name or '(none)'} → {mailboxes.parse_display_name(self.changes['name'])}")
+            was, now = self.mailbox.name or Message(N_("(none)")), mailboxes.parse_display_name(self.changes["name"])
+            items.append(Message(N_("name %(was)s → %(now)s"), was=was, now=now))
         if "quota" in self.changes:
-            parts.append(f"quota {format_limit(self.mailbox.quota_bytes)} → {format_limit(self.changes['quota'])}")
+            was, now = _limit(self.mailbox.quota_bytes), _limit(self.changes["quota"])
+            items.append(Message(N_("quota %(was)s → %(now)s"), was=was, now=now))
         if "active" in self.changes:
-            parts.append("enabled" if self.changes["active"] else "disabled")
+            items.append(Message(N_("enabled") if self.changes["active"] else N_("disabled")))
         if self.password or self.password_hash:
-            parts.append("new password")
-        return parts
+            items.append(Message(N_("new password")))
+        return items
+
+
+def _limit(number: int) -> str:
+    """A quota as :func:`panel.sizes.format_limit` says it, "unlimited" translatable."""
+    return format_size(number) if number else Message(N_("unlimited"))
 
 
 def parse_active(value: str | None) -> bool | None:
@@ -82,7 +94,7 @@ def parse_active(value: str | None) -> bool | None:
         return None if text == "" else True
     if text in _FALSE:
         return False
-    raise ServiceError("active", f"{value.strip()[:20]!r} is not true/false/1/0/yes/no")
+    raise ServiceError("active", Message(N_("%(value)s is not true/false/1/0/yes/no"), value=repr(value.strip()[:20])))
 
 
 def parse_kind(value: str | None) -> str:
@@ -91,7 +103,8 @@ def parse_kind(value: str | None) -> str:
         return "mailbox"
     if text in KINDS:
         return text
-    raise ServiceError("kind", f"{value.strip()[:20]!r} is not mailbox, alias or alias_domain")
+    not_a_kind = N_("%(value)s is not mailbox, alias or alias_domain")
+    raise ServiceError("kind", Message(not_a_kind, value=repr(value.strip()[:20])))
 
 
 def split_aliases(value: str | None) -> list[str]:

@@ -29,6 +29,8 @@
     out.appendChild(document.createTextNode("\n"));
   }
   var cursor = button.getAttribute("data-cursor");
+  // The words, in the page's language (logs/index.html).
+  function word(name) { return button.getAttribute("data-word-" + name); }
   var MAX_SHOWN = 5000;
 
   function poll() {
@@ -51,22 +53,22 @@
           if (empty) { empty.hidden = true; }
           out.scrollTop = out.scrollHeight;
         }
-        if (timer !== null) { status.textContent = "Following…"; }
+        if (timer !== null) { status.textContent = word("following"); }
       })
-      .catch(function (err) { status.textContent = "Follow paused: " + err.message; stop(); });
+      .catch(function (err) { status.textContent = word("paused").replace("{problem}", err.message); stop(); });
   }
 
   function start() {
     timer = window.setInterval(poll, 2000);
-    button.textContent = "Stop following";
-    status.textContent = "Following…";
+    button.textContent = word("stop");
+    status.textContent = word("following");
     poll();
   }
 
   function stop() {
     if (timer !== null) { window.clearInterval(timer); }
     timer = null;
-    button.textContent = "Follow new lines";
+    button.textContent = word("follow");
   }
 
   // The newest line is what a postmaster came for: start at the end.

@@ -19,6 +19,7 @@ from ..bulk import csvfile
 from ..bulk.exporter import streamed_export
 from ..bulk.importer import ImportFailed, Options, run_import
 from ..db import get_session
+from ..languages import N_, Message
 from ..models import MANAGERS
 from ..services import lists
 from .access import allow, current_actor
@@ -54,8 +55,8 @@ def import_page():
         update=_checked("update"),
         create_domains=_checked("create_domains") and current_actor().is_superadmin,
         scheme=current_app.config["HASH_SCHEME"].upper(),
-        update_advice="tick “Update existing mailboxes” to change it",
-        create_domains_advice="tick “Create domains that do not exist yet” to add it",
+        update_advice=Message(N_("tick “Update existing mailboxes” to change it")),
+        create_domains_advice=Message(N_("tick “Create domains that do not exist yet” to add it")),
     )
     session = get_session()
     try:

@@ -91,13 +91,16 @@ def epoch(stamp: int) -> str:
 
 
 def duration(seconds: int) -> str:
-    """A short age: "2d 3h", "4h 10m", "5m", "40s"."""
+    """A short age: "2d 3h", "4h 10m", "5m", "40s" (French "2 j 3 h",
+    "4 h 10 min", "5 min", "40 s")."""
     minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
     if days:
-        return f"{days}d {hours % 24}h"
+        return gettext("%(days)sd %(hours)sh", days=number(days), hours=hours % 24)
     if hours:
-        return f"{hours}h {minutes % 60}m"
-    return f"{minutes}m" if minutes else f"{seconds}s"
+        return gettext("%(hours)sh %(minutes)sm", hours=hours, minutes=minutes % 60)
+    if minutes:
+        return gettext("%(minutes)sm", minutes=minutes)
+    return gettext("%(seconds)ss", seconds=seconds)
 
 
 def since(stamp: int) -> str:

@@ -118,7 +118,7 @@ def test_forwardings_are_left_out_and_the_coverage_says_so(session, actor):
     assert "c@example.net" not in [r["aliases"] for r in csv.DictReader(io.StringIO(dump))]
     coverage = lists.export_coverage(session, actor)
     assert (coverage.mailboxes, coverage.aliases, coverage.alias_domains, coverage.forwardings) == (3, 6, 2, 1)
-    assert "not included: 1 mailbox forwardings" in coverage.sentence()
+    assert "not included: 1 mailbox forwarding and" in coverage.sentence()
     assert "3 domains (example.net, example.org, lists.org)" in coverage.sentence()
 
 

@@ -46,11 +46,11 @@ def test_dry_run_then_import_with_one_time_password_download(app, world):
     client = client_as(app, "superadmin")
     body = 'email,name\nnew@example.org,"<script>x</script>"\n'
     dry = _upload(client, body, dry_run=True)
-    assert dry.status_code == 200 and "1 mailboxes would be created" in dry.get_data(as_text=True)
+    assert dry.status_code == 200 and "1 mailbox would be created" in dry.get_data(as_text=True)
     assert _addresses(world) == ["alice@example.org", "olga@other.org"]
     done = _upload(client, body)
     page = done.get_data(as_text=True)
-    assert done.status_code == 200 and "1 mailboxes were created" in page
+    assert done.status_code == 200 and "1 mailbox was created" in page
     link = re.search(r'href="(/import/passwords/[^"]+)"', page).group(1)
     download = client.get(link)
     assert download.status_code == 200 and download.mimetype == "text/csv"

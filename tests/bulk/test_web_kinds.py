@@ -69,7 +69,7 @@ def test_the_sample_csv_is_offered_and_imports(app, world):
 
 def test_the_page_says_what_the_export_covers(app, world):
     page = html.unescape(client_as(app, "domainadmin").get("/import").get_data(as_text=True))
-    assert "The export covers 1 domains (example.org): 1 mailboxes, 1 aliases, 1 alias domains" in page
+    assert "The export covers 1 domain (example.org): 1 mailbox, 1 alias, 1 alias domain" in page
     assert "without password hashes" in page and "other.org" not in page
     full = html.unescape(client_as(app, "superadmin").get("/import").get_data(as_text=True))
     assert "2 domains (example.org, other.org): 2 mailboxes" in full and "with password hashes" in full
@@ -98,7 +98,7 @@ def test_cli_dry_run_lists_rows_and_export_says_what_it_covers(app, runner, worl
     assert _counts(world) == before
     export = runner.invoke(args=["users", "export", "--domain", "example.org"])
     assert export.exit_code == 0
-    assert "exported 1 domains (example.org): 1 mailboxes, 1 aliases, 1 alias domains" in export.stderr
+    assert "exported 1 domain (example.org): 1 mailbox, 1 alias, 1 alias domain" in export.stderr
     rows = list(csv.DictReader(io.StringIO(export.stdout)))
     assert [(r["email"], r["kind"]) for r in rows] == [
         ("alice@example.org", "mailbox"),

@@ -53,6 +53,16 @@ def test_follow_mode_appends_new_lines_as_text(tab, log_files):
     page.screenshot(path=str(ARTIFACTS / "logs-follow.png"), full_page=True)
 
 
+def test_follow_mode_speaks_the_pages_language(tab, log_files):
+    page, base = tab
+    page.context.set_extra_http_headers({"Accept-Language": "fr"})
+    page.goto(base + "/logs/")
+    page.get_by_role("button", name="Suivre les nouvelles lignes").click()
+    expect(page.locator("#follow-status")).to_have_text("Suivi en cours…")
+    page.get_by_role("button", name="Arrêter le suivi").click()
+    expect(page.get_by_role("button", name="Suivre les nouvelles lignes")).to_be_visible()
+
+
 def test_the_page_opens_at_the_newest_line(tab, log_files):
     page, base = tab
     postfix, _ = log_files

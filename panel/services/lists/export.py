@@ -15,7 +15,7 @@ from typing import Iterator
 from sqlalchemy import exists, func, not_, select
 from sqlalchemy.orm import Session
 
-from ...languages import N_, Message
+from ...languages import N_, Message, Nn_
 from ...models import Alias, AliasDestination, AliasDomain, Domain, Mailbox, QuotaUsage
 from ..actor import Actor
 from ..errors import NotFound
@@ -158,20 +158,36 @@ class Coverage:
     forwardings: int  # mailbox forwardings, which the export leaves out
     password_hashes: bool
 
-    def sentence(self) -> str:
-        names = ", ".join(self.domains)
+    def sentence(self) -> Message:
+        """``2 domains (a.org, b.org): 5 mailboxes, 3 aliases, 1 alias domain;
+        with password hashes; not included: the domains' settings``."""
+        names = ", ".join(self.domains) or Message(N_("none"))
         if self.domain_count > len(self.domains):
-            names += f" and {self.domain_count - len(self.domains)} more"
-        text = (
-            f"{self.domain_count} domains ({names or 'none'}): {self.mailboxes} mailboxes, "
-            f"{self.aliases} aliases, {self.alias_domains} alias domains"
-        )
-        text += "; with password hashes" if self.password_hashes else "; without password hashes"
+            more = self.domain_count - len(self.domains)
+            names = Message(N_("%(names)s and %(count)s more"), names=names, count=more)
         if self.forwardings:
-            text += f"; not included: {self.forwardings} mailbox forwardings and the domains' settings"
+            left_out = Message(
+                Nn_(
+                    "%(count)s mailbox forwarding and the domains' settings",
+                    "%(count)s mailbox forwardings and the domains' settings",
+                ),
+                count=self.forwardings,
+            )
         else:
-            text += "; not included: the domains' settings"
-        return text
+            left_out = Message(N_("the domains' settings"))
+        return Message(
+            N_(
+                "%(domains)s (%(names)s): %(mailboxes)s, %(aliases)s, %(alias_domains)s; %(hashes)s;"
+                " not included: %(left_out)s"
+            ),
+            domains=Message(Nn_("%(count)s domain", "%(count)s domains"), count=self.domain_count),
+            names=names,
+            mailboxes=Message(Nn_("%(count)s mailbox", "%(count)s mailboxes"), count=self.mailboxes),
+            aliases=Message(Nn_("%(count)s alias", "%(count)s aliases"), count=self.aliases),
+            alias_domains=Message(Nn_("%(count)s alias domain", "%(count)s alias domains"), count=self.alias_domains),
+            hashes=Message(N_("with password hashes") if self.password_hashes else N_("without password hashes")),
+            left_out=left_out,
+        )
 
 
 def export_coverage(session: Session, actor: Actor, domain: Domain | None = None) -> Coverage:
