@@ -124,8 +124,11 @@ def test_the_status_checks_speak_french(app, world, tmp_path):
     gone = tmp_path / "gone.log"
     app.config.update(POSTFIX_PID_FILE=str(running), DOVECOT_PID_FILE=str(tmp_path / "none.pid"), DOVECOT_LOG=str(gone))
     status.clear_cache()
-    page = html.unescape(_french_client(app, USERS["superadmin"], PASSWORD).get("/status").get_data(as_text=True))
+    french = _french_client(app, USERS["superadmin"], PASSWORD)
+    page = html.unescape(french.get("/status").get_data(as_text=True))
     assert f"Postfix : le processus maître {os.getpid()} tourne" in page
+    dashboard = html.unescape(french.get("/").get_data(as_text=True))
+    assert "Système de messagerie : en échec" in dashboard and "failing" not in dashboard
     assert f"Dovecot ne tourne pas (pas de fichier PID {tmp_path / 'none.pid'})" in page
     assert "démarrez-le : deploy/mailstack start" in page
     assert f"{gone} n'existe pas" in page and "réglez MAILPANEL_DOVECOT_LOG sur le fichier journal" in page
