@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from ..languages import N_, Message
 from ..models import Domain
 from . import dkim
 from .actor import Actor
@@ -40,29 +41,49 @@ def _line(name: str, kind: str, data: str) -> str:
 
 
 def zone_lines(domain_name: str, mail_host: str, keys: list[dkim.KeyInfo]) -> list[str]:
+    """The lines to paste into the domain's zone. A comment line is a
+    :class:`Message` (English here and in the CLI, the page's language on
+    the DNS page); the records themselves are never translated."""
     apex, host = f"{domain_name}.", f"{mail_host.rstrip('.')}."
     lines = [
-        f"; Mail records for {domain_name}, to publish in its zone.",
+        Message(N_("; Mail records for %(domain)s, to publish in its zone."), domain=domain_name),
         _line(apex, "MX", f"10 {host}"),
         _line(apex, "TXT", txt_strings("v=spf1 mx -all")),
     ]
     for key in keys:
-        lines.append(f"; DKIM selector {key.selector} ({key.algorithm}, {key.state})")
+        lines.append(
+            Message(
+                N_("; DKIM selector %(selector)s (%(algorithm)s, %(state)s)"),
+                selector=key.selector,
+                algorithm=key.algorithm,
+                state=key.state,
+            )
+        )
         lines.append(_line(f"{key.selector}._domainkey.{apex}", "TXT", txt_strings(dkim_value(key))))
     lines += [
-        "; DMARC: start with p=none and read the reports sent to rua; once all of the",
-        "; domain's mail passes DKIM or SPF, move to p=quarantine, then to p=reject.",
+        # One sentence on two comment lines, translated as a whole.
+        Message(
+            N_(
+                "; DMARC: start with p=none and read the reports sent to rua; once all of the\n"
+                "; domain's mail passes DKIM or SPF, move to p=quarantine, then to p=reject."
+            )
+        ),
         _line(f"_dmarc.{apex}", "TXT", txt_strings(f"v=DMARC1; p=none; rua=mailto:postmaster@{domain_name}")),
-        "; Mail client set-up (Thunderbird autoconfig, Outlook autodiscover, RFC 6186).",
+        Message(N_("; Mail client set-up (Thunderbird autoconfig, Outlook autodiscover, RFC 6186).")),
         _line(f"autoconfig.{apex}", "CNAME", host),
         _line(f"autodiscover.{apex}", "CNAME", host),
     ]
     lines += [_line(f"{service}.{apex}", "SRV", f"0 1 {port} {host}") for service, port in SRV]
     lines += [
-        "; TLS-RPT: receivers that fail to reach this host over TLS say so in daily reports.",
+        Message(N_("; TLS-RPT: receivers that fail to reach this host over TLS say so in daily reports.")),
         _line(f"_smtp._tls.{apex}", "TXT", txt_strings(f"v=TLSRPTv1; rua=mailto:postmaster@{domain_name}")),
-        "; MTA-STS (_mta-sts TXT) also needs its policy served over HTTPS at mta-sts."
-        f"{domain_name}: the panel does not serve it, so it is not listed here; the check reads it if you publish it.",
+        Message(
+            N_(
+                "; MTA-STS (_mta-sts TXT) also needs its policy served over HTTPS at mta-sts.%(domain)s:"
+                " the panel does not serve it, so it is not listed here; the check reads it if you publish it."
+            ),
+            domain=domain_name,
+        ),
     ]
     return lines
 

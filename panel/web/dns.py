@@ -7,6 +7,7 @@ from flask_babel import gettext, ngettext
 
 from ..db import get_session
 from ..i18n import translated
+from ..languages import Message
 from ..models import Role
 from ..services import ServiceError, dkim, dns_check, dns_records, lists
 from .access import allow, current_actor
@@ -31,7 +32,9 @@ def index(domain):
     live = [key for key in keys if key.state in dkim.LIVE_STATES]
     records = dns_records.zone_lines(row.name, current_app.config["MAIL_HOSTNAME"], live)
     report = dns_check.last(db, actor, row)
-    return render_template("dns/index.html", domain=row, records="\n".join(records), keys=keys, report=report)
+    # The comments in the page's language; the records as they are.
+    text = "\n".join(translated(line) if isinstance(line, Message) else line for line in records)
+    return render_template("dns/index.html", domain=row, records=text, keys=keys, report=report)
 
 
 @bp.post("/domains/<domain>/dns/check")

@@ -154,3 +154,25 @@ def test_dns_that_does_not_answer_is_said_in_french(app, world, dns_server):
     client.environ_base.update(FRENCH)
     page = html.unescape(post(client, "/domains/example.org/dns/check", follow_redirects=True).get_data(as_text=True))
     assert "Impossible d'interroger le DNS (le serveur DNS n'a pas répondu à temps)" in page
+
+
+def test_the_zone_comments_are_in_the_pages_language_and_the_records_unchanged(app, world):
+    """A French admin reads the comments of the lines to paste in French; the
+    records are the same lines as in English (and as the CLI prints them)."""
+    app.config["MAIL_HOSTNAME"] = HOST
+    client = client_as(app, "domainadmin")
+
+    def lines(**headers):
+        page = client.get(PAGE, headers=headers).get_data(as_text=True)
+        text = html.unescape(re.search(r'<pre id="dns-records"[^>]*>(.*?)</pre>', page, re.S).group(1))
+        return text.splitlines()
+
+    english, french = lines(), lines(**{"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert "; Mail records for example.org, to publish in its zone." in english
+    assert "; Enregistrements de messagerie de example.org, à publier dans sa zone." in french
+    assert any(line.startswith("; DMARC : commencez par p=none") for line in french)
+    assert not any("Mail records" in line or "DMARC: start" in line for line in french)
+    assert [line for line in english if not line.startswith(";")] == [
+        line for line in french if not line.startswith(";")
+    ]
+    assert len(english) == len(french) and sum(not line.startswith(";") for line in english) >= 12
