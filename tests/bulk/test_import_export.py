@@ -122,10 +122,13 @@ def test_export_neutralises_formulas_and_hides_hashes_from_domain_admins(session
     _setup(session, actor)
     mailboxes.create_mailbox(session, actor, "a@example.org", password="secret123", name="=1+2")
     mailboxes.create_mailbox(session, actor, "b@example.net", password="secret123", name="-minus")
+    # A catch-all is an address starting with "@", a formula to a spreadsheet.
+    aliases.create_alias(session, actor, "@example.org", ["a@example.org"])
     admin = admins.create_admin(session, actor, "dora", "domainadmin", "secret123", ["example.org"])
     session.commit()
     rows = list(csv.DictReader(io.StringIO(_export(session, actor))))
     assert [r["name"] for r in rows] == ["'-minus", "'=1+2"]
+    assert [r["aliases"] for r in rows] == ["", "'@example.org"]
     assert rows[0]["password_hash"].startswith("{ARGON2ID}")
     text = _export(session, Actor.from_admin(admin))
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -48,7 +48,6 @@ from .export import (
     export_alias_domains,
     export_chunks,
     export_coverage,
-    single_destination_aliases,
     usage_rows,
 )
 from .keyset import PAGE_SIZE, Page, encode_key
@@ -98,7 +97,6 @@ __all__ = [
     "recent_events",
     "search_aliases",
     "search_mailboxes",
-    "single_destination_aliases",
     "usage_rows",
     "visible_domain",
 ]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from sqlalchemy import exists, func, not_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ...languages import N_, Message, Nn_
 from ...models import Alias, AliasDestination, AliasDomain, Domain, Mailbox, QuotaUsage
@@ -36,21 +36,54 @@ def _domain_scope(actor: Actor, domain: Domain | None, column=Mailbox.domain_id)
     return [column == domain.id]
 
 
-def _not_a_forwarding():
-    return not_(exists().where(Mailbox.address == Alias.address))
+def _not_a_forwarding(mailbox=Mailbox):
+    return not_(exists().where(mailbox.address == Alias.address))
 
 
 def export_chunks(session: Session, actor: Actor, domain: Domain | None = None, chunk: int = CHUNK) -> Iterator[list]:
     """The mailboxes a manager sees (or one domain's), by domain and local
-    part, ``chunk`` rows at a time from a server-side cursor."""
+    part, ``chunk`` rows at a time from a server-side cursor. Each row's
+    ``aliases`` holds the aliases the CSV's ``aliases`` column carries for
+    it (:func:`_single_destination_aliases`), space-separated in no order,
+    or None: computed by the database beside each row, so the export makes
+    no further round trip (one per chunk cost a third of its time)."""
     actor.require_manager(N_("a full list of mailboxes is for the domain's admins"))
     query = (
-        select(Mailbox.address, Mailbox.name, Mailbox.password_hash, Mailbox.quota_bytes, Mailbox.active)
+        select(
+            Mailbox.address,
+            Mailbox.name,
+            Mailbox.password_hash,
+            Mailbox.quota_bytes,
+            Mailbox.active,
+            _single_destination_aliases(actor, domain).label("aliases"),
+        )
         .join(Domain, Domain.id == Mailbox.domain_id)
         .where(*_domain_scope(actor, domain))
         .order_by(Domain.name, Mailbox.local_part)
     )
     yield from session.execute(query.execution_options(yield_per=chunk)).partitions()
+
+
+def _single_destination_aliases(actor: Actor, domain: Domain | None):
+    """Aliases of the actor's domains (or of ``domain``) whose only
+    destination is the mailbox of the outer row: exactly what the
+    ``aliases`` column can express. Another tenant's alias may point there
+    too; it is theirs (and would not re-import). ``goto`` (the destinations
+    joined with commas, kept by :mod:`..aliases` for Postfix) equals the
+    mailbox's address exactly when it is the only destination, as an
+    address holds no comma; each row costs three index probes."""
+    return (
+        select(func.aggregate_strings(Alias.address, " "))
+        .join(AliasDestination, AliasDestination.alias_id == Alias.id)
+        .where(
+            AliasDestination.destination == Mailbox.address,
+            Alias.goto == Mailbox.address,
+            _not_a_forwarding(aliased(Mailbox)),
+            *_domain_scope(actor, domain, Alias.domain_id),
+        )
+        .correlate(Mailbox)
+        .scalar_subquery()
+    )
 
 
 def usage_rows(session: Session, actor: Actor, domain: Domain | None = None) -> Iterator:
@@ -69,56 +102,10 @@ def usage_rows(session: Session, actor: Actor, domain: Domain | None = None) -> 
     yield from session.execute(query.execution_options(yield_per=CHUNK))
 
 
-def single_destination_aliases(
-    session: Session, actor: Actor, addresses: list[str], domain: Domain | None = None
-) -> dict[str, list[str]]:
-    """Aliases of the actor's domains (or of ``domain``) whose only
-    destination is one of these mailboxes: exactly what the ``aliases``
-    column can express. Another tenant's alias may point here too; it is
-    theirs (and would not re-import)."""
-    if not addresses:
-        return {}
-    pointing = session.execute(
-        select(AliasDestination.alias_id, AliasDestination.destination).where(
-            AliasDestination.destination.in_(addresses)
-        )
-    ).all()
-    if not pointing:
-        return {}
-    single = set(
-        session.scalars(
-            select(AliasDestination.alias_id)
-            .where(AliasDestination.alias_id.in_([alias_id for alias_id, _ in pointing]))
-            .group_by(AliasDestination.alias_id)
-            .having(func.count() == 1)
-        )
-    )
-    if not single:
-        return {}
-    query = select(Alias.id, Alias.address).where(
-        Alias.id.in_(single), _not_a_forwarding(), *_domain_scope(actor, domain, Alias.domain_id)
-    )
-    names = dict(session.execute(query).all())
-    found: dict[str, list[str]] = {}
-    for alias_id, destination in pointing:
-        if alias_id in names:
-            found.setdefault(destination, []).append(names[alias_id])
-    for value in found.values():
-        value.sort()
-    return found
-
-
 def _in_aliases_column(actor: Actor, domain: Domain | None):
-    """An alias the ``aliases`` column carries: one destination, a mailbox
-    of the same export."""
-    only = (
-        select(func.min(AliasDestination.destination))
-        .where(AliasDestination.alias_id == Alias.id)
-        .having(func.count() == 1)
-        .correlate(Alias)
-        .scalar_subquery()
-    )
-    return exists().where(Mailbox.address == only, *_domain_scope(actor, domain))
+    """An alias the ``aliases`` column carries: one destination (``goto``
+    is that address), a mailbox of the same export."""
+    return exists().where(Mailbox.address == Alias.goto, *_domain_scope(actor, domain))
 
 
 def _alias_rows_query(actor: Actor, domain: Domain | None):
