@@ -45,6 +45,9 @@ sys.path.insert(0, str(ROOT))
 
 from panel.db import normalize_url  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from smtp_max_use import mailstack  # noqa: E402
+
 DOMAIN = "bench-conn.test"
 PASSWORD = "bench-password-1"
 
@@ -57,10 +60,6 @@ def cli(url: str, *args: str, stdin: str = "") -> None:
         [sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), *args],
         input=stdin, env=env, cwd=ROOT, check=True, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-
-
-def mailstack(command: str, env: dict) -> None:
-    subprocess.run([str(ROOT / "deploy" / "mailstack"), command], env=env, check=True, capture_output=True)
 
 
 def users(count: int) -> list[str]:
