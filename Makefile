@@ -8,11 +8,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Debian packages the test suite drives for real (mail stack with OpenDKIM, browser, and
 # nsd: the authoritative DNS server the DNS checks are tested against, on a loopback port;
-# nginx-light: deploy/nginx-mailpanel.conf is run, proxying to a loopback server; nodejs's npm
+# pgbouncer: deploy/mailstack's MAILSTACK_PGBOUNCER pooler; nginx-light: deploy/nginx-mailpanel.conf is run, proxying to a loopback server; nodejs's npm
 # installs axe-core, the accessibility audit the browser tests inject into every page).
 TEST_DEBS := postfix postfix-pgsql postfix-sqlite dovecot-core dovecot-imapd dovecot-pop3d \
              dovecot-lmtpd dovecot-pgsql dovecot-sqlite dovecot-sieve opendkim opendkim-tools libopendbx1-pgsql \
-             libopendbx1-sqlite3 chromium chromium-driver sqlite3 postgresql-client sudo nsd nginx-light nodejs
+             libopendbx1-sqlite3 pgbouncer chromium chromium-driver sqlite3 postgresql-client sudo nsd nginx-light nodejs
 
 .PHONY: run test lint setup system-deps clean mutation axe
 AXE := tests/browser/node_modules/axe-core/axe.min.js

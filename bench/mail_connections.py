@@ -6,7 +6,12 @@ and starts the stack on the database given, then stops it):
 
     createdb -h 127.0.0.1 -U postgres mailpanel_bench_mail
     flock /tmp/mailstack.lock .venv/bin/python bench/mail_connections.py \\
-        --url postgresql://postgres@127.0.0.1/mailpanel_bench_mail [--smtp 300] [--imap 100] [--hold 5]
+        --url postgresql://postgres@127.0.0.1/mailpanel_bench_mail [--smtp 300] [--imap 100] [--hold 5] \\
+        [--pgbouncer]
+
+``--pgbouncer`` configures the stack with MAILSTACK_PGBOUNCER=1 (the mail
+servers reach PostgreSQL through deploy/mailstack's PgBouncer) and also
+samples PgBouncer's client connections.
 
 ``--imap`` mailboxes are created (distinct users: Dovecot allows 10
 connections per user and address). Then, all at once, ``--smtp`` threads
@@ -88,6 +93,7 @@ class Sampler(threading.Thread):
         self.connections: list[int] = []
         self.by_application: collections.Counter = collections.Counter()
         self.smtpd: list[int] = []
+        self.pooled_clients: list[int] = []
 
     def run(self) -> None:
         with self.engine.connect() as conn:
@@ -102,6 +108,10 @@ class Sampler(threading.Thread):
                     self.by_application[name] = max(self.by_application[name], n)
                 ps = subprocess.run(["pgrep", "-c", "-x", "smtpd"], capture_output=True, text=True)
                 self.smtpd.append(int(ps.stdout.strip() or 0))
+                ss = subprocess.run(
+                    ["ss", "-Htn", "state", "established", "( sport = :6432 )"], capture_output=True, text=True
+                )
+                self.pooled_clients.append(len(ss.stdout.splitlines()))
                 self.stop.wait(0.2)
 
     def max_connections(self) -> int:
@@ -141,11 +151,13 @@ def main() -> None:
     parser.add_argument("--smtp", type=int, default=300)
     parser.add_argument("--imap", type=int, default=100)
     parser.add_argument("--hold", type=float, default=5.0)
+    parser.add_argument("--pgbouncer", action="store_true", help="through deploy/mailstack's PgBouncer")
     args = parser.parse_args()
 
     prepare(args.url, args.imap)
     mail_root = tempfile.mkdtemp(prefix="mailstack-bench-", dir="/var/tmp")
     env = dict(os.environ, MAILPANEL_DATABASE_URL=args.url, MAILSTACK_TEST="1", MAILPANEL_MAIL_ROOT=mail_root)
+    env["MAILSTACK_PGBOUNCER"] = "1" if args.pgbouncer else ""
     mailstack("configure", env)
     mailstack("restart", env)
     sampler = Sampler(args.url)
@@ -186,6 +198,8 @@ def main() -> None:
     print(f"connections to the mail database: peak {max(sampler.connections)} (PostgreSQL max_connections {limit})")
     for name, peak in sampler.by_application.most_common():
         print(f"  {name}: peak {peak}")
+    if args.pgbouncer:
+        print(f"PgBouncer's clients (Postfix and Dovecot processes): peak {max(sampler.pooled_clients)}")
     for failure in failures[:5]:
         print("  IMAP:", failure)
 
