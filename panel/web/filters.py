@@ -56,8 +56,46 @@ def size(number: int | None) -> str:
 
 
 def used(number: int | None) -> str:
-    """Bytes in use (0 is nothing)."""
-    return _localized_size(format_size(number))
+    """Bytes in use: 0 is "0B", with its unit like any other amount."""
+    return _localized_size(format_size(number) if number else "0B")
+
+
+def queue_words(name: str) -> str:
+    """A Postfix queue in words ("deferred" is "waiting to retry"); the
+    pages add Postfix's own name, the one mailq and the logs use."""
+    words = {
+        "active": pgettext("queue", "Being delivered"),
+        "deferred": pgettext("queue", "Waiting to retry"),
+        "hold": pgettext("queue", "On hold"),
+        "incoming": pgettext("queue", "Arriving"),
+        "maildrop": pgettext("queue", "Submitted, not yet picked up"),
+    }
+    return words.get(name, name)
+
+
+def check_words(name: str) -> str:
+    """A status check in words; its name (as /health and /metrics give it) stays beside."""
+    words = {
+        "postfix": gettext("Postfix running"),
+        "dovecot": gettext("Dovecot running"),
+        "database": gettext("Database"),
+        "queue": gettext("Mail queue"),
+        "queue_size": gettext("Messages waiting"),
+        "queue_age": gettext("Oldest message waiting to retry"),
+        "mail_lookups": gettext("Mail servers' lookups"),
+        "maps": gettext("Postfix maps"),
+        "dovecot passdb": gettext("Dovecot password lookup"),
+        "dovecot userdb": gettext("Dovecot mailbox lookup"),
+        "quota-status": gettext("Quota check before accepting mail"),
+        "quota_clone": gettext("Mailbox usage copied to the panel"),
+        "certificate": gettext("TLS certificate"),
+        "disk": gettext("Disk space for mail"),
+        "postfix_log": gettext("Postfix log"),
+        "dovecot_log": gettext("Dovecot log"),
+    }
+    if name.startswith("map "):
+        return gettext("Postfix map %(map)s", map=name[4:])
+    return words.get(name, name)
 
 
 def number(value: int | None) -> str:
@@ -146,6 +184,8 @@ def init_app(app) -> None:
         since=since,
         number=number,
         day=day,
+        queue_words=queue_words,
+        check_words=check_words,
     )
     app.jinja_env.globals.update(page_language=page_language, role_name=role_name)
     app.jinja_env.tests["future"] = in_future

@@ -228,5 +228,5 @@ def flush():
         flash(gettext("Postfix is trying every queued message now."))
     except ServiceError as exc:
         db.rollback()
-        flash(gettext("Flush failed: %(problem)s", problem=in_words(exc)), "error")
+        flash(gettext("The queue could not be retried: %(problem)s", problem=in_words(exc)), "error")
     return redirect(url_for("queue.index"))

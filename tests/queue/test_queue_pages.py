@@ -184,4 +184,32 @@ def test_with_postfix_stopped_the_page_says_so_with_503_and_no_buttons(
     text = page.get_data(as_text=True)
     assert page.status_code == 503
     assert "Postfix is not running" in text
-    assert "Flush the whole queue" not in text and "message(s)" not in text
+    assert "Retry every waiting message now" not in text and "message(s)" not in text and 'name="ids"' not in text
+
+
+def test_queues_are_named_in_words_beside_postfixs_names(queue_superadmin, fake_queue):
+    fake_queue.write([queue_line(1, queue="hold", size=0), queue_line(2)])
+    page = queue_superadmin.get("/queue/").get_data(as_text=True)
+    assert "Waiting to retry <small" in page and "(deferred)" in page and "On hold <small" in page
+    row = re.search(r'data-queue-id="A000001">(.*?)</tr>', page, re.S).group(1)
+    assert "<td>On hold</td>" in row and "<td>0B</td>" in row  # a size of 0 has its unit too
+    assert ">Retry every waiting message now</button>" in page and "postqueue" not in page
+    message = queue_superadmin.get("/queue/message/A000001").get_data(as_text=True)
+    assert "On hold <small" in message
+
+
+def test_an_empty_queue_says_so_and_offers_nothing_to_do(queue_superadmin, fake_queue):
+    fake_queue.write([])
+    response = queue_superadmin.get("/queue/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'id="queue-empty"' in page and "The queue is empty" in page
+    for absent in ("Retry every waiting message now", 'id="queue-actions"', 'id="queue-totals"', 'role="search"'):
+        assert absent not in page, absent
+
+
+def test_a_filter_matching_nothing_offers_no_action(queue_superadmin, fake_queue):
+    fake_queue.write([queue_line(1)])
+    page = queue_superadmin.get("/queue/?sender=nobody-like-this").get_data(as_text=True)
+    assert "0 messages match." in page and "No message matches." in page
+    assert 'name="action"' not in page and "Apply to selected" not in page
+    assert 'id="queue-empty"' not in page and 'role="search"' in page  # the queue is not empty: the filter stays

@@ -1,5 +1,7 @@
 """The status checks' thresholds and the parts that need no mail stack."""
 
+import re
+
 from panel.services import status
 from tests.helpers import certificate_file
 
@@ -101,3 +103,17 @@ def test_health_asks_live_while_the_dashboard_reads_a_cache(app, world, tmp_path
     assert 'data-check="postfix" data-state="ok"' in root.get("/status").get_data(as_text=True)  # still cached
     response = app.test_client().get("/health")
     assert (response.status_code, response.get_data(as_text=True)) == (503, "unavailable\n")
+
+
+def test_status_rows_are_named_in_words_and_a_failing_one_wears_a_badge(app, world, tmp_path):
+    from tests.helpers import client_as
+
+    app.config["POSTFIX_PID_FILE"] = str(tmp_path / "none.pid")
+    status.clear_cache()
+    page = client_as(app, "superadmin").get("/status").get_data(as_text=True)
+    row = re.search(r'<tr data-check="postfix" data-state="failing">(.*?)</tr>', page, re.S).group(1)
+    assert "Postfix running <small" in row and "<code>postfix</code>" in row  # the name /health gives, beside
+    assert '<span class="badge off">failing</span>' in row
+    database = re.search(r'<tr data-check="database" data-state="ok">(.*?)</tr>', page, re.S).group(1)
+    assert "Database <small" in database and '<span class="badge ok">ok</span>' in database
+    assert 'id="status-overall">Overall: <strong class="badge off">failing</strong>' in page

@@ -96,3 +96,10 @@ def test_metrics_count_the_traffic(app, world, worlds_logs, cli, session, actor)
     assert counted["received"] == 4 and counted["imap_failed"] == 2 and counted["rejected"] == 5
     stamps = {s.labels["log"]: s.value for s in families["mailpanel_traffic_ingested_timestamp_seconds"].samples}
     assert stamps["postfix"] > 0 and stamps["dovecot"] > 0
+
+
+def test_a_domain_admin_is_not_told_to_run_a_command(app, world):
+    page = client_as(app, "domainadmin").get("/traffic/").get_data(as_text=True)
+    assert "traffic-stale" in page and "these numbers are not current" in page
+    assert "flask traffic ingest" not in page and "cron" not in page
+    assert "set up by the server's administrator" in page
