@@ -18,7 +18,7 @@ once in ``interval_days``.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime, timezone
 
 from sqlalchemy.orm import Session
 
@@ -160,6 +160,20 @@ def quote(value: str) -> str:
 
 def _string_list(values) -> str:
     return "[" + ", ".join(quote(v) for v in values) + "]"
+
+
+def reply_state(row: Vacation | None, today: date | None = None) -> str:
+    """Whether the reply goes out today, as the script decides it (days in
+    UTC): "off", "on", "scheduled" (its first day is ahead) or "ended" (its
+    last day has passed)."""
+    if row is None or not row.active:
+        return "off"
+    today = today or datetime.now(timezone.utc).date()
+    if row.first_day and today < row.first_day:
+        return "scheduled"
+    if row.last_day and today > row.last_day:
+        return "ended"
+    return "on"
 
 
 def sieve_script(address: str, row: Vacation) -> str:

@@ -155,6 +155,7 @@ def two_factor_confirm():
         [(gettext("Recovery code %(number)d", number=i), code) for i, code in enumerate(codes, 1)],
         intro=gettext("Keep these recovery codes somewhere safe: each signs you in once if your phone is lost."),
         back=url_for("account.index"),
+        back_label=gettext("Back to your account"),
     )
     db.commit()
     return page

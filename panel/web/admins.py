@@ -38,6 +38,7 @@ def _show_password(db, admin, password, title: str):
         [(gettext("Password"), password.plain)],
         intro=gettext("The password of %(username)s: hand it over now.", username=admin.username),
         back=url_for("admins.index"),
+        back_label=gettext("Back to the administrators"),
     )
 
 

@@ -15,6 +15,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from werkzeug.urls import iri_to_uri
 
@@ -89,7 +90,7 @@ def code():
     pending = session.get(PENDING)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_FOR:
         session.pop(PENDING, None)
-        flash("Log in again: the code was not entered in time.")
+        flash(gettext("Log in again: the code was not entered in time."))
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return render_template("auth/code.html", values={}, errors={})
@@ -151,5 +152,5 @@ def logout():
     db.commit()
     logout_user()
     session.clear()
-    flash("You have been logged out.")
+    flash(gettext("You have been logged out."))
     return redirect(url_for("auth.login"))

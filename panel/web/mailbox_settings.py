@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ..db import get_session
 from ..models import MANAGERS
@@ -46,7 +47,15 @@ def vacation_page(db, actor, mailbox, place: Place):
     if request.method == "GET":
         row = vacation.get_vacation(db, actor, mailbox)
         values = _vacation_values(row)
-        return render_template("mailbox_settings/vacation.html", mailbox=mailbox, place=place, values=values, errors={})
+        return render_template(
+            "mailbox_settings/vacation.html",
+            mailbox=mailbox,
+            place=place,
+            values=values,
+            errors={},
+            current=row,
+            state=vacation.reply_state(row),
+        )
     form = request.form
     try:
         if form.get("action") == "off":
@@ -69,9 +78,9 @@ def vacation_page(db, actor, mailbox, place: Place):
         return render_form("mailbox_settings/vacation.html", error, values=values, mailbox=mailbox, place=place)
     db.commit()
     flash(
-        "The out-of-office reply has been saved."
+        gettext("The out-of-office reply has been saved.")
         if checkbox("active") and form.get("action") != "off"
-        else "The out-of-office reply is off."
+        else gettext("The out-of-office reply is off.")
     )
     return redirect(place.url("vacation"))
 
@@ -103,10 +112,10 @@ def forwarding_page(db, actor, mailbox, place: Place):
     try:
         if request.form.get("action") == "off":
             forwarding.stop_forwarding(db, actor, mailbox)
-            message = "Forwarding is off: mail is delivered here only."
+            message = gettext("Forwarding is off: mail is delivered here only.")
         else:
             forwarding.set_forwarding(db, actor, mailbox, request.form.get("destinations", ""), checkbox("keep_copy"))
-            message = "Forwarding has been saved."
+            message = gettext("Forwarding has been saved.")
     except ServiceError as error:
         db.rollback()
         values = dict(request.form, keep_copy=checkbox("keep_copy"))
@@ -139,10 +148,11 @@ def app_passwords_page(db, actor, mailbox, place: Place):
         return page, 422
     page = redirect_to_secret(
         db,
-        f"App password “{row.name}”",
-        [("App password", secret)],
-        intro=f"Type it into the mail app instead of the password of {mailbox.address}.",
+        gettext("App password “%(name)s”", name=row.name),
+        [(gettext("App password"), secret)],
+        intro=gettext("Type it into the mail app instead of the password of %(address)s.", address=mailbox.address),
         back=place.url("app_passwords"),
+        back_label=gettext("Back to the app passwords"),
     )
     db.commit()
     return page
@@ -167,7 +177,7 @@ def revoke_app_password(db, actor, mailbox, place: Place, ident):
     row = app_passwords.get(db, actor, mailbox, ident)
     app_passwords.revoke(db, actor, mailbox, row)
     db.commit()
-    flash(f"The app password “{row.name}” no longer works.")
+    flash(gettext("The app password “%(name)s” no longer works.", name=row.name))
     return redirect(place.url("app_passwords"))
 
 

@@ -41,21 +41,27 @@ def _scheme() -> str:
     return current_app.config["HASH_SCHEME"].upper()
 
 
-def _after_reset(actor, mailbox) -> str:
-    """Where staff go back to after a password change: helpdesk to the search."""
+def _after_reset(actor, mailbox) -> tuple[str, str]:
+    """Where staff go back to after a password change, and the link's words:
+    helpdesk to the search."""
     if actor.role is Role.HELPDESK:
-        return url_for("mailboxes.search", q=mailbox.address)
-    return url_for("mailboxes.index", domain=mailbox.domain.name)
+        return url_for("mailboxes.search", q=mailbox.address), gettext("Back to the search")
+    return _to_mailboxes(mailbox)
 
 
-def _show_password(db, mailbox, password, title: str, back: str):
+def _to_mailboxes(mailbox) -> tuple[str, str]:
+    domain = mailbox.domain.name
+    return url_for("mailboxes.index", domain=domain), gettext("Back to the mailboxes of %(domain)s", domain=domain)
+
+
+def _show_password(db, mailbox, password, title: str, back: tuple[str, str]):
     return redirect_to_secret(
         db,
         title,
         [(gettext("Password"), password.plain)],
         intro=gettext("The new password of %(address)s: give it to the user now.", address=mailbox.address),
-        back=back,
-        back_label=gettext("Done"),
+        back=back[0],
+        back_label=back[1],
     )
 
 
@@ -155,10 +161,8 @@ def create(domain):
             error.fields["local_part"] = error.fields.pop("address")
         return render_form("mailboxes/new.html", error, domain=lists.visible_domain(db, actor, domain))
     if generated:
-        back = url_for("mailboxes.index", domain=row.name)
-        page = _show_password(
-            db, mailbox, password, gettext("Mailbox %(address)s created", address=mailbox.address), back
-        )
+        title = gettext("Mailbox %(address)s created", address=mailbox.address)
+        page = _show_password(db, mailbox, password, title, _to_mailboxes(mailbox))
         db.commit()
         return page
     db.commit()
@@ -240,7 +244,7 @@ def password(address):
         return page
     db.commit()
     flash(gettext("The password of %(address)s has been changed.", address=mailbox.address))
-    return redirect(back)
+    return redirect(back[0])
 
 
 @bp.route("/mailboxes/<address:address>/delete", methods=["GET", "POST"])

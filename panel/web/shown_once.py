@@ -15,9 +15,10 @@ bp = Blueprint("shown_once", __name__)
 _KEYS = "shown_once"
 
 
-def redirect_to_secret(db, title: str, secrets: list[tuple[str, str]], *, intro: str, back: str, back_label="Done"):
+def redirect_to_secret(db, title: str, secrets: list[tuple[str, str]], *, intro: str, back: str, back_label: str):
     """Hold ``secrets`` ((label, value) pairs) for one display; the caller
-    commits, then returns this redirect."""
+    commits, then returns this redirect. ``back_label`` names where ``back``
+    leads ("Back to the app passwords"): the page's one way on."""
     display_id, key = shown_once.hold(
         db,
         g.web_session_id,

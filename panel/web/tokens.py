@@ -44,6 +44,7 @@ def create():
         [(gettext("Token"), token)],
         intro=gettext("Store the token now."),
         back=url_for("tokens.index"),
+        back_label=gettext("Back to the API tokens"),
     )
     session.commit()
     return page

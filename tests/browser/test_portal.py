@@ -51,7 +51,7 @@ def test_the_owner_uses_the_portal(panel):
     page.get_by_role("button", name="Make an app password").click()
     expect(page.locator("main")).to_contain_text("Type it into the mail app")
     panel.shot("app-password-shown-once")
-    page.get_by_role("link", name="Done").click()
+    page.get_by_role("link", name="Back to the app passwords").click()
     expect(page.get_by_role("row").filter(has_text="Phone")).to_be_visible()
     panel.shot("app-passwords")
 

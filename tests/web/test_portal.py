@@ -200,3 +200,54 @@ def test_an_admin_name_may_not_contain_an_at_sign(app, world):
         {"username": "eve@example.org", "role": "helpdesk", "password": "long-enough-42", "domains": "example.org"},
     )
     assert response.status_code == 422 and "@" in response.get_data(as_text=True)
+
+
+def test_the_vacation_page_says_whether_the_reply_goes_out_today(app, world):
+    client = client_as(app, "mailbox")
+
+    def state() -> tuple[str, str]:
+        page = client.get("/me/vacation").get_data(as_text=True)
+        match = re.search(r'id="vacation-state" data-state="(\w+)">(.*?)</p>', page, re.S)
+        return match.group(1), re.sub(r"<[^>]+>", "", match.group(2))
+
+    assert state() == ("off", "Off No automatic reply is sent.")
+    post(client, "/me/vacation", {"active": "1", "body": "Away.", "last_day": "2030-01-31", "interval_days": "7"})
+    assert state() == ("on", "On Mail is answered automatically until 2030-01-31 included.")
+    form = {"active": "1", "body": "Away.", "first_day": "2030-02-01", "last_day": "2030-03-01", "interval_days": "7"}
+    post(client, "/me/vacation", form)
+    assert state() == ("scheduled", "Scheduled Mail will be answered automatically from 2030-02-01 to 2030-03-01.")
+    post(client, "/me/vacation", {"action": "off"})
+    assert state()[0] == "off"
+
+
+def test_reply_state_follows_the_scripts_days():
+    from datetime import date
+
+    from panel.services.vacation import reply_state
+
+    row = Vacation(active=True, first_day=date(2030, 2, 1), last_day=date(2030, 2, 10))
+    assert [reply_state(row, date(2030, 1, 31)), reply_state(row, date(2030, 2, 1))] == ["scheduled", "on"]
+    assert [reply_state(row, date(2030, 2, 10)), reply_state(row, date(2030, 2, 11))] == ["on", "ended"]
+    assert reply_state(None) == "off" and reply_state(Vacation(active=False)) == "off"
+    assert reply_state(Vacation(active=True), date(1999, 1, 1)) == "on"  # no days: until switched off
+
+
+def test_the_portals_messages_and_shown_once_links_speak_french(app, world):
+    client = client_as(app, "mailbox")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    saved = post(client, "/me/forwarding", {"destinations": "bob@example.org", "keep_copy": "1"})
+    assert "Le transfert a été enregistré." in client.get(saved.headers["Location"]).get_data(as_text=True)
+    off = post(client, "/me/vacation", {"action": "off"})
+    assert "La réponse d&#39;absence est désactivée." in client.get(off.headers["Location"]).get_data(as_text=True)
+    made = post(client, "/me/app-passwords", {"name": "Téléphone", "protocols": ["imap"]})
+    shown = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "Mot de passe d&#39;application « Téléphone »" in shown
+    assert '<a href="/me/app-passwords">Retour aux mots de passe d&#39;application</a>' in shown
+    gone = client.get(made.headers["Location"])
+    assert gone.status_code == 410
+    assert 'href="/me/">Retour aux réglages de votre boîte</a>' in gone.get_data(as_text=True)
+    with world() as session:
+        row = session.scalar(select(AppPassword))
+    revoked = post(client, f"/me/app-passwords/{row.id}/revoke")
+    page = client.get(revoked.headers["Location"]).get_data(as_text=True)
+    assert "Le mot de passe d&#39;application « Téléphone » ne fonctionne plus." in page
