@@ -23,27 +23,23 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import json
 import os
 import poplib
 import re
 import smtplib
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
 from tests import mailstack_fixture as stack
-from tests.mailstack_fixture import mailstack_command, message, queue_id
-from tests.pg_cluster import own_cluster
+from tests.mailstack_fixture import drop_queued, mailstack_command, message, queue_id
+from tests.pg_cluster import own_cluster, panel_cli
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 DOMAIN = "restart.test"
 MAILBOX, SENDER = f"box@{DOMAIN}", f"sender@{DOMAIN}"
 DISABLED, RETURNS = f"off@{DOMAIN}", f"returns@{DOMAIN}"  # RETURNS sends to DISABLED and gets its bounces
@@ -67,16 +63,6 @@ DELIVERY_WAIT_S = 300
 PROBE_TIMEOUT = 30
 LMTP_SOCKET = "/var/spool/postfix/private/dovecot-lmtp"
 DELIVERY = re.compile(r"postfix/\S+\[\d+\]: ([0-9A-Za-z]+): to=<([^>]+)>.* status=(\w+)")
-
-
-def _cli(url: str, *args: str, stdin: str = "") -> str:
-    env = dict(os.environ, MAILPANEL_DATABASE_URL=url, MAILPANEL_SECRET_KEY="x")
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), *args],
-        input=stdin, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 class MailLog(threading.Thread):
@@ -218,42 +204,26 @@ class Probe:
         return True
 
 
-def _drop_queued(domain: str) -> None:
-    """Delete what the queue holds from or for ``domain``: a message of an
-    earlier run that was still deferred (waiting for Dovecot's next try)
-    would otherwise be delivered or bounce during this one, and be counted
-    as this run's (seen in CI: five bounces for three messages)."""
-    listing = subprocess.run(["postqueue", "-j"], capture_output=True, text=True, timeout=30, check=True).stdout
-    ours = []
-    for line in listing.splitlines():
-        entry = json.loads(line)
-        addresses = [entry.get("sender", "")] + [r.get("address", "") for r in entry.get("recipients", [])]
-        if any(address.endswith("@" + domain) for address in addresses):
-            ours.append(entry["queue_id"])
-    if ours:
-        subprocess.run(["postsuper", "-d", "-"], input="\n".join(ours) + "\n", text=True, timeout=60, check=True)
-
-
 @pytest.fixture
 def stack_on_own_cluster(mailstack):
     """The stack configured on a fresh cluster of this test's own, with no
     mail of an earlier run queued; the session's configuration is restored
     after, whatever happened."""
-    _drop_queued(DOMAIN)
+    drop_queued(DOMAIN)
     with own_cluster("mprestart") as cluster:
         url = cluster.createdb("panel")
-        _cli(url, "db", "upgrade")
-        _cli(url, "domain", "add", DOMAIN)
+        panel_cli(url, "db", "upgrade")
+        panel_cli(url, "domain", "add", DOMAIN)
         for address in (MAILBOX, SENDER, DISABLED, RETURNS):
-            _cli(url, "mailbox", "add", address, "--password-stdin", stdin=PASSWORD + "\n")
-        _cli(url, "mailbox", "disable", DISABLED)
+            panel_cli(url, "mailbox", "add", address, "--password-stdin", stdin=PASSWORD + "\n")
+        panel_cli(url, "mailbox", "disable", DISABLED)
         env = dict(mailstack.env, MAILPANEL_DATABASE_URL=url)
         try:
             mailstack_command("configure", env)
             mailstack_command("restart", env)
             yield cluster, env
         finally:
-            _drop_queued(DOMAIN)
+            drop_queued(DOMAIN)
             mailstack_command("configure", mailstack.env)
             mailstack_command("restart", mailstack.env)
 

@@ -9,41 +9,26 @@ restart of the panel. The cluster is the test's own (tests/pg_cluster.py).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.helpers import PASSWORD, token_in
 from tests.live import gunicorn_server
-from tests.pg_cluster import own_cluster
+from tests.pg_cluster import own_cluster, panel_cli
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["/", "/domains/", "/domains/outage.example/mailboxes", "/audit/", "/account/"]
-
-
-def _cli(url: str, *args: str, stdin: str = "") -> str:
-    env = dict(os.environ, MAILPANEL_DATABASE_URL=url, MAILPANEL_SECRET_KEY="x")
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", str(ROOT / "app.py"), *args],
-        input=stdin, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
 def panel_database():
     with own_cluster("mpoutage") as cluster:
         url = cluster.createdb("panel")
-        _cli(url, "db", "upgrade")
-        _cli(url, "admin", "create", "root", "--role", "superadmin", "--password-stdin", stdin=PASSWORD + "\n")
-        _cli(url, "domain", "add", "outage.example")
-        token = _cli(url, "api-token", "create", "root").strip().splitlines()[-1]
+        panel_cli(url, "db", "upgrade")
+        panel_cli(url, "admin", "create", "root", "--role", "superadmin", "--password-stdin", stdin=PASSWORD + "\n")
+        panel_cli(url, "domain", "add", "outage.example")
+        token = panel_cli(url, "api-token", "create", "root").strip().splitlines()[-1]
         yield cluster, url, token
 
 
