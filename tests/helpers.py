@@ -175,3 +175,16 @@ DOMAIN_FORM_MISTAKES = {
     "total_quota_bytes": "lots",
     "default_quota_bytes": "2G",
 }
+
+
+_BEFORE_PUNCTUATION = re.compile(r"(?<=\S) ([;?!:])(?=\s|$|[)»\"'<])")
+
+
+def fr(text: str) -> str:
+    """French as the catalogue writes it: a no-break space (narrow before
+    ; ? !, U+00A0 before : and inside « ») where the literal has an
+    ordinary one, so a test's expected French stays readable and still
+    proves the typography reached the page (tests/test_translations.py
+    checks the catalogue itself)."""
+    text = _BEFORE_PUNCTUATION.sub(lambda m: ("\u00a0" if m.group(1) == ":" else "\u202f") + m.group(1), text)
+    return text.replace("« ", "«\u00a0").replace(" »", "\u00a0»")

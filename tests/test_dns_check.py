@@ -15,6 +15,7 @@ from panel.languages import N_, Message, Nn_
 from panel.services import dkim, dns_check, dns_records, domains
 from panel.services.dns_lookup import Lookup
 from panel.services.dns_rules import MISSING, OK, UNKNOWN, WRONG, Finding
+from tests.helpers import fr
 
 HOST = "mx.host.example"
 ADDRESS = "192.0.2.25"
@@ -298,7 +299,10 @@ def test_a_finding_read_back_from_json_keeps_its_english_and_its_french(app):
     with app.test_request_context("/", headers={"Accept-Language": "fr"}):
         assert [translated(f.reason) for f in kept] == [
             f"le MX pointe ailleurs, pas vers {HOST}",
-            f"le MX pointe d'abord ailleurs : mx0.elsewhere.example a une valeur de préférence plus basse que {HOST}",
+            fr(
+                "le MX pointe d'abord ailleurs : mx0.elsewhere.example a une valeur de préférence"
+                f" plus basse que {HOST}"
+            ),
             f"publiez 0 1 993 {HOST}",
             "publié et valide",
         ]

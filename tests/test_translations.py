@@ -115,3 +115,20 @@ def test_the_compiled_catalogue_is_the_committed_one(french):
 
 def _key(value):
     return value if isinstance(value, str) else tuple(value)
+
+
+# French typography: no line may break before ; : ! ? or inside « »,
+# so those take a no-break space (U+202F, narrow, before ; ! ?; U+00A0
+# before : and inside the guillemets), never an ordinary one.
+BREAKABLE_SPACE = re.compile(r" [:;?!](?=\s|$|[)»\"'<])| »|« ")
+
+
+def test_french_punctuation_takes_no_break_spaces(french):
+    problems = []
+    for m in french:
+        if not m.id:
+            continue
+        for s in m.string if isinstance(m.string, (list, tuple)) else [m.string]:
+            for found in BREAKABLE_SPACE.finditer(s):
+                problems.append(f"{s!r}: an ordinary space at {found.group()!r}")
+    assert problems == []

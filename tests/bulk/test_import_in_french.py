@@ -17,7 +17,7 @@ from panel.i18n import translated
 from panel.languages import N_, Message
 from panel.models import Admin
 from panel.services import Actor, ServiceError, tokens
-from tests.helpers import PASSWORD, USERS, bearer, login, post, world_state
+from tests.helpers import PASSWORD, USERS, bearer, fr, login, post, world_state
 
 FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}
 
@@ -68,16 +68,22 @@ def test_a_refused_imports_lines_read_in_french_hash_schemes_included(app, world
     assert response.status_code == 422
     listed = re.search(r'<ul class="problems">(.*?)</ul>', response.get_data(as_text=True), re.S).group(1)
     assert [html.unescape(p) for p in re.findall(r"<code>(.*?)</code>", listed)] == [
-        "ligne 2 : password_hash : schéma d'empreinte {MD5} non pris en charge ;"
-        f" utilisez l'un de ceux-ci : {SCHEMES}",
-        "ligne 3 : password_hash : empreinte {ARGON2ID} mal formée",
-        "ligne 4 : email : la boîte aux lettres alice@example.org existe déjà"
-        " (cochez « Mettre à jour les boîtes aux lettres existantes » pour appliquer la modification)",
-        "ligne 5 : active : 'maybe' n'est pas true/false/1/0/yes/no",
-        "ligne 6 : email : le domaine nowhere.org n'est pas hébergé ici"
-        " (cochez « Créer les domaines qui n'existent pas encore » pour l'ajouter)",
-        "ligne 7 : kind : 'weird' n'est ni mailbox, ni alias, ni alias_domain",
-        "ligne 8 : email : x@example.org figure deux fois (aussi à la ligne 2)",
+        fr(
+            "ligne 2 : password_hash : schéma d'empreinte {MD5} non pris en charge ;"
+            f" utilisez l'un de ceux-ci : {SCHEMES}"
+        ),
+        fr("ligne 3 : password_hash : empreinte {ARGON2ID} mal formée"),
+        fr(
+            "ligne 4 : email : la boîte aux lettres alice@example.org existe déjà"
+            " (cochez « Mettre à jour les boîtes aux lettres existantes » pour appliquer la modification)"
+        ),
+        fr("ligne 5 : active : 'maybe' n'est pas true/false/1/0/yes/no"),
+        fr(
+            "ligne 6 : email : le domaine nowhere.org n'est pas hébergé ici"
+            " (cochez « Créer les domaines qui n'existent pas encore » pour l'ajouter)"
+        ),
+        fr("ligne 7 : kind : 'weird' n'est ni mailbox, ni alias, ni alias_domain"),
+        fr("ligne 8 : email : x@example.org figure deux fois (aussi à la ligne 2)"),
     ]
     assert world_state(world) == before
 
@@ -118,16 +124,16 @@ def test_a_dry_runs_rows_and_summary_read_in_french(app, world):
             "boîte aux lettres",
             "new@example.org",
             "création",
-            "quota 1G, nom Neo, mot de passe généré ; nouveaux alias : neo@example.org",
+            fr("quota 1G, nom Neo, mot de passe généré ; nouveaux alias : neo@example.org"),
         ),
         ("3", "boîte aux lettres", "alice@example.org", "mise à jour", "nom Alice → Alice B, désactivé"),
         ("4", "alias", "team@example.org", "création", "distribue à alice@example.org, new@example.org, désactivé"),
         ("5", "domaine alias", "example.com", "création", "domaine alias de example.org"),
     ]
-    assert (
+    assert fr(
         "4 lignes : 1 boîte aux lettres à créer, 1 à mettre à jour, 0 sans changement ; 2 alias à créer ;"
-        " 1 domaine alias à créer, 0 à mettre à jour, 0 sans changement." in _page(response)
-    )
+        " 1 domaine alias à créer, 0 à mettre à jour, 0 sans changement."
+    ) in _page(response)
     assert world_state(world) == before
 
 
@@ -149,8 +155,11 @@ def test_the_same_dry_run_stays_english_for_the_cli(app, world, runner, tmp_path
 def test_what_the_export_covers_reads_in_french(app, world):
     page = _page(_french_client(app, "domainadmin").get("/import"))
     assert (
-        "L'export couvre 1 domaine (example.org) : 1 boîte aux lettres, 1 alias, 1 domaine alias ;"
-        " sans les empreintes des mots de passe ; non inclus : les réglages des domaines." in page
+        fr(
+            "L'export couvre 1 domaine (example.org) : 1 boîte aux lettres, 1 alias, 1 domaine alias ;"
+            " sans les empreintes des mots de passe ; non inclus : les réglages des domaines."
+        )
+        in page
     )
 
 
@@ -163,4 +172,4 @@ def test_a_write_refused_after_the_check_reads_in_french_and_stays_english(app):
     [problem] = refused.value.problems
     assert problem == "line 7: aliases: a@example.org is already an alias"
     with app.test_request_context("/import", headers={"Accept-Language": "fr"}):
-        assert translated(problem) == "ligne 7 : aliases : a@example.org est déjà un alias"
+        assert translated(problem) == fr("ligne 7 : aliases : a@example.org est déjà un alias")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from panel.db import get_session
 from panel.models import DkimKey, DnsCheck
 from panel.services import Actor, dkim, dns_records, domains
-from tests.helpers import client_as, post
+from tests.helpers import client_as, fr, post
 
 PAGE = "/domains/example.org/dns"
 
@@ -143,7 +143,7 @@ def test_the_reasons_of_a_kept_check_are_shown_in_french(app, world, dns_server)
     assert mx["reason"] == f"MX points elsewhere, not to {HOST}" and mx["reason_values"] == {"host": HOST}
     page = html.unescape(client.get(PAGE).get_data(as_text=True))
     assert f"le MX pointe ailleurs, pas vers {HOST}" in page
-    assert f"le SPF ne couvre pas cet hôte : {HOST} (192.0.2.25) n'est pas autorisé à envoyer" in page
+    assert fr(f"le SPF ne couvre pas cet hôte : {HOST} (192.0.2.25) n'est pas autorisé à envoyer") in page
     assert "la clé publiée est celle du panneau (active)" in page
     assert "MX points elsewhere" not in page and "SPF lacks" not in page
 
@@ -170,7 +170,7 @@ def test_the_zone_comments_are_in_the_pages_language_and_the_records_unchanged(a
     english, french = lines(), lines(**{"Accept-Language": "fr-FR,fr;q=0.9"})
     assert "; Mail records for example.org, to publish in its zone." in english
     assert "; Enregistrements de messagerie de example.org, à publier dans sa zone." in french
-    assert any(line.startswith("; DMARC : commencez par p=none") for line in french)
+    assert any(line.startswith(fr("; DMARC : commencez par p=none")) for line in french)
     assert not any("Mail records" in line or "DMARC: start" in line for line in french)
     assert [line for line in english if not line.startswith(";")] == [
         line for line in french if not line.startswith(";")

@@ -9,7 +9,7 @@ from html import unescape
 from sqlalchemy import select
 
 from panel.models import Admin, Mailbox
-from tests.helpers import MAILBOX_PASSWORD, PASSWORD, USERS, login, post
+from tests.helpers import MAILBOX_PASSWORD, PASSWORD, USERS, fr, login, post
 
 FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5"}
 
@@ -176,7 +176,7 @@ def test_the_mailbox_alias_and_domain_pages_in_french(app, world):
     aliases = _page(client, "/domains/example.org/aliases")
     assert "Nouvel alias" in aliases and "Domaines alias" in aliases and "New alias" not in aliases
     assert "Nombre maximal de boîtes aux lettres" in _page(client, "/domains/example.org/edit")
-    assert "<h1>Désactiver example.org ?</h1>" in _page(client, "/domains/example.org/disable")
+    assert fr("<h1>Désactiver example.org ?</h1>") in _page(client, "/domains/example.org/disable")
     assert "Importer des boîtes aux lettres" in _page(client, "/import")
 
 

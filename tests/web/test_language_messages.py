@@ -14,7 +14,7 @@ from panel.db import get_session
 from panel.i18n import translated
 from panel.languages import N_, Message, Nn_
 from panel.services import Actor, ServiceError, domains
-from tests.helpers import DOMAIN_FORM_MISTAKES, PASSWORD, USERS, client_as, field_errors, login, post, world_state
+from tests.helpers import DOMAIN_FORM_MISTAKES, PASSWORD, USERS, client_as, field_errors, fr, login, post, world_state
 
 FRENCH = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9"}
 
@@ -32,13 +32,15 @@ def test_the_domain_form_tells_every_mistake_in_french(app, world):
     assert response.status_code == 422
     assert field_errors(response) == {
         "name": (
-            "example..org a deux points à la suite (ou un point à une extrémité) :"
-            " chaque partie entre deux points doit avoir un nom"
+            fr(
+                "example..org a deux points à la suite (ou un point à une extrémité) :"
+                " chaque partie entre deux points doit avoir un nom"
+            )
         ),
-        "description": "doit tenir sur une ligne : il contient un saut de ligne (U+2028)",
+        "description": fr("doit tenir sur une ligne : il contient un saut de ligne (U+2028)"),
         "max_mailboxes": "ne peut pas être négatif",
         "max_aliases": "doit être un nombre entier",
-        "total_quota_bytes": "'lots' n'est pas une taille ; indiquez des octets ou une unité comme 500M ou 2G",
+        "total_quota_bytes": fr("'lots' n'est pas une taille ; indiquez des octets ou une unité comme 500M ou 2G"),
         "default_quota_bytes": "dépasse le plus grand quota d'une boîte aux lettres (1G)",
     }
     assert world_state(world) == before
@@ -98,7 +100,7 @@ def test_the_admin_forms_roles_and_a_stale_page_link_in_french(app, world):
     assert options == {"superadmin": "superadmin", "domainadmin": "admin de domaine", "helpdesk": "assistance"}
     stale = client.get("/domains/example.org/mailboxes?sort=usage&before=u|%s|a@example.org" % 2**63)
     assert stale.status_code == 400
-    assert "ce lien de page n'est pas valable ; repartez de la première page" in html.unescape(
+    assert fr("ce lien de page n'est pas valable ; repartez de la première page") in html.unescape(
         stale.get_data(as_text=True)
     )
 
@@ -126,11 +128,11 @@ def test_the_status_checks_speak_french(app, world, tmp_path):
     status.clear_cache()
     french = _french_client(app, USERS["superadmin"], PASSWORD)
     page = html.unescape(french.get("/status").get_data(as_text=True))
-    assert f"Postfix : le processus maître {os.getpid()} tourne" in page
+    assert fr(f"Postfix : le processus maître {os.getpid()} tourne") in page
     dashboard = html.unescape(french.get("/").get_data(as_text=True))
-    assert "Système de messagerie : en échec" in dashboard and "failing" not in dashboard
+    assert fr("Système de messagerie : en échec") in dashboard and "failing" not in dashboard
     assert f"Dovecot ne tourne pas (pas de fichier PID {tmp_path / 'none.pid'})" in page
-    assert "démarrez-le : deploy/mailstack start" in page
+    assert fr("démarrez-le : deploy/mailstack start") in page
     assert f"{gone} n'existe pas" in page and "réglez MAILPANEL_DOVECOT_LOG sur le fichier journal" in page
     assert "is not running" not in page and "does not exist" not in page
     status.clear_cache()
@@ -174,6 +176,6 @@ def test_audit_details_read_in_french(app, world):
         admins.update_admin(session, actor, helper, all_domains=False, domain_names=["example.org"])
         session.commit()
     page = html.unescape(_french_client(app, USERS["superadmin"], PASSWORD).get("/audit/").get_data(as_text=True))
-    assert "activé oui → non; nom aucun → Ann; quota 1G → 2G; sessions fermées : 0" in page
+    assert fr("activé oui → non; nom aucun → Ann; quota 1G → 2G; sessions fermées : 0") in page
     assert "domaines (tous les domaines) → example.org;" in page and "boîtes max. 10 → illimité" in page
     assert "sessions ended" not in page and "max mailboxes" not in page

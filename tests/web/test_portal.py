@@ -11,7 +11,7 @@ from sqlalchemy import select
 from panel import passwords
 from panel.models import Alias, AppPassword, AuditEvent, Domain, Mailbox, Vacation, WebSession
 from panel.services import Actor, domains, mailboxes
-from tests.helpers import MAILBOX_PASSWORD, client_as, login, post
+from tests.helpers import MAILBOX_PASSWORD, client_as, fr, login, post
 
 ALICE = "alice@example.org"
 NEW = "a-new-mailbox-pass-7"
@@ -241,7 +241,7 @@ def test_the_portals_messages_and_shown_once_links_speak_french(app, world):
     assert "La réponse d&#39;absence est désactivée." in client.get(off.headers["Location"]).get_data(as_text=True)
     made = post(client, "/me/app-passwords", {"name": "Téléphone", "protocols": ["imap"]})
     shown = client.get(made.headers["Location"]).get_data(as_text=True)
-    assert "Mot de passe d&#39;application « Téléphone »" in shown
+    assert fr("Mot de passe d&#39;application « Téléphone »") in shown
     assert '<a href="/me/app-passwords">Retour aux mots de passe d&#39;application</a>' in shown
     gone = client.get(made.headers["Location"])
     assert gone.status_code == 410
@@ -250,4 +250,4 @@ def test_the_portals_messages_and_shown_once_links_speak_french(app, world):
         row = session.scalar(select(AppPassword))
     revoked = post(client, f"/me/app-passwords/{row.id}/revoke")
     page = client.get(revoked.headers["Location"]).get_data(as_text=True)
-    assert "Le mot de passe d&#39;application « Téléphone » ne fonctionne plus." in page
+    assert fr("Le mot de passe d&#39;application « Téléphone » ne fonctionne plus.") in page
