@@ -11,8 +11,8 @@ of requests); the web layer translates what it shows with :func:`translated`.
 
 from __future__ import annotations
 
-from flask import g, has_request_context, request
-from flask_babel import Babel, get_translations, gettext, ngettext
+from flask import has_request_context, request
+from flask_babel import Babel, gettext, ngettext
 from flask_login import current_user
 
 from .languages import DEFAULT, LANGUAGE_NAMES, LANGUAGES, Message
@@ -57,15 +57,6 @@ def translated(message: str) -> str:
     return gettext(message.template, **values)
 
 
-def _page_catalogue():
-    if not has_request_context():
-        return get_translations()
-    catalogue = g.get("_page_catalogue")
-    if catalogue is None:
-        catalogue = g._page_catalogue = get_translations()
-    return catalogue
-
-
 def in_words(error) -> str:
     """A ServiceError's messages in the page's language, without the
     code's field names: for a flash or an error page."""
@@ -77,17 +68,5 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
     babel.init_app(app, locale_selector=select_locale)
-    # The templates' _() and ngettext() look the catalogue up once a request,
-    # not once a string: Flask-Babel's own callables resolve the app, the
-    # domain, the locale and the cache on every call (~400 calls, a few ms,
-    # on a list page of 50 rows). The page's language does not change
-    # within a request (Flask-Babel keeps it on the request context too).
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _page_catalogue().ugettext(s),
-        ngettext=lambda s, p, n: _page_catalogue().ungettext(s, p, n),
-        newstyle=True,
-        pgettext=lambda c, s: _page_catalogue().upgettext(c, s),
-        npgettext=lambda c, s, p, n: _page_catalogue().unpgettext(c, s, p, n),
-    )
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.filters["translated"] = translated
