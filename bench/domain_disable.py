@@ -7,7 +7,8 @@
 copies the domain's flag to every mailbox and alias row the mail servers
 read (`domain_active`), in the caller's one transaction. For the domain and
 for a small one, disabled and then enabled again (each committed), this
-prints: the wall time to commit; the WAL it wrote; and, from a second
+prints: the wall time to commit; the WAL the cluster wrote meanwhile
+(run it on a quiet cluster: other writers count too); and, from a second
 connection probing Postfix's mailbox map every 0.1 s meanwhile, how long
 the map still answered the old state (until the commit: readers are never
 blocked, they see the old rows) and the slowest probe of another domain
