@@ -66,8 +66,12 @@ class Domain(Base):
         CheckConstraint("max_quota_bytes >= 0", name="max_quota_nonneg"),
         CheckConstraint("total_quota_bytes >= 0", name="total_quota_nonneg"),
         CheckConstraint("default_quota_bytes >= 0", name="default_quota_nonneg"),
-        Index("ix_domains_mailbox_count", "mailbox_count"),
     )
+
+
+# The dashboard's largest domains, in the query's order (count descending,
+# name ascending): ten index entries read, however many domains tie.
+Index("ix_domains_by_size", Domain.mailbox_count.desc(), Domain.name)
 
 
 class DomainName(Base):
