@@ -74,9 +74,14 @@ def test_every_road_gives_the_same_pages(session, clustered, monkeypatch, budget
     assert forward == backward == clustered
 
 
-def test_too_many_clustered_matches_for_the_trigram_index_are_walked_on(session, clustered, monkeypatch):
-    monkeypatch.setattr(list_search, "SEARCH_WALK_BUDGET", 3)
-    monkeypatch.setattr(list_search, "SORTED_MATCHES_MAX", 5)  # fewer than the 20 matches
+@pytest.mark.parametrize("walk, sort_max", [(3, 5), (1, 1)], ids=["two-rounds", "many-rounds"])
+def test_too_many_clustered_matches_for_the_trigram_index_are_walked_on(
+    session, clustered, monkeypatch, walk, sort_max
+):
+    # Fewer than the 20 matches may be sorted: the search goes in rounds,
+    # each sorting twice as many matches or walking twice as far as the last.
+    monkeypatch.setattr(list_search, "SEARCH_WALK_BUDGET", walk)
+    monkeypatch.setattr(list_search, "SORTED_MATCHES_MAX", sort_max)
     forward, backward = _walk(session, Actor.system("t"), "zoe", 7)
     assert forward == backward == clustered
 

@@ -76,11 +76,11 @@ def _addresses_past(session: Session, needle: str, scope: list, start: str | Non
     """The next ``count`` matching addresses past ``start`` (nearest first),
     as the mailbox search finds them (ix_aliases_address_trgm on
     PostgreSQL; SQLite always walks uq_aliases_address)."""
-    where = [contains(Alias.address, needle), *scope]
+    where = list(scope)
     if start is not None:
         where.append(Alias.address < start if backwards else Alias.address > start)
     trigram = _indexable(needle) and session.get_bind().dialect.name == "postgresql"
-    return addresses_in_order(session, Alias.address, where, backwards, count, trigram)
+    return addresses_in_order(session, Alias.address, contains(Alias.address, needle), where, backwards, count, trigram)
 
 
 def alias_domains_of(session: Session, actor: Actor, domain: Domain) -> list[AliasDomain]:
