@@ -15,7 +15,7 @@ from flask import has_request_context, request
 from flask_babel import Babel, gettext, ngettext
 from flask_login import current_user
 
-from .languages import DEFAULT, LANGUAGE_NAMES, LANGUAGES, Message
+from .languages import DEFAULT, LANGUAGE_NAMES, LANGUAGES, SEMICOLONS, Message, as_message, joined
 
 babel = Babel()
 
@@ -61,7 +61,7 @@ def in_words(error) -> str:
     """A ServiceError's messages in the page's language, without the
     code's field names: for a flash or an error page."""
     messages = error.fields.values() if error.fields else [error.message]
-    return "; ".join(translated(message) for message in messages)
+    return translated(as_message(joined([as_message(m) for m in messages], SEMICOLONS)))
 
 
 def init_app(app) -> None:

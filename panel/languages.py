@@ -63,6 +63,10 @@ def as_message(text: str) -> Message:
     return text if isinstance(text, Message) else Message(text)
 
 
+# joined()'s template for sentences or details in a row ("a; b").
+SEMICOLONS = N_("%(first)s; %(rest)s")
+
+
 def joined(items: list[str], template: str = N_("%(first)s, %(rest)s")) -> str:
     """Items of a list ("quota 1G", "name Anna") as one Message, ``template``
     putting one between the first and the rest: English "a, b, c"; a page

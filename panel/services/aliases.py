@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_address, normalize_alias_address
-from ..languages import N_, Message, why
+from ..languages import N_, SEMICOLONS, Message, as_message, joined, why
 from ..models import Alias, AliasDestination, AliasDomain
 from . import audit, domains
 from .actor import Actor
@@ -40,12 +40,12 @@ def parse_destinations(values) -> list[str]:
         try:
             address = normalize_address(value)
         except AddressError as exc:
-            bad.append(f"{value.strip()[:80]}: {exc}")
+            bad.append(Message(N_("%(key)s: %(value)s"), key=value.strip()[:80], value=as_message(why(exc))))
             continue
         if address not in result:
             result.append(address)
     if bad:
-        shown = "; ".join(bad[:10])
+        shown = joined(bad[:10], SEMICOLONS)
         if len(bad) > 10:
             shown = Message(N_("%(shown)s; and %(count)s more"), shown=shown, count=len(bad) - 10)
         raise ServiceError("destinations", shown)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from ..languages import N_, Message, Nn_, why
+from ..languages import N_, SEMICOLONS, Message, Nn_, joined, why
 from . import dns_policy
 from .dkim import KeyInfo
 from .dns_lookup import Lookup, Unreachable, host
@@ -191,7 +191,7 @@ def check_dmarc(ctx: Context, record: str, name: str) -> Finding:
 
 def _tag_invalid(record: str, problems: list[str]) -> Message:
     """The problems (dns_policy's, in English) are one value of the sentence."""
-    return Message(N_("%(record)s tag invalid: %(problems)s"), record=record, problems="; ".join(problems))
+    return Message(N_("%(record)s tag invalid: %(problems)s"), record=record, problems=joined(problems, SEMICOLONS))
 
 
 @_asked

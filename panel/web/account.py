@@ -12,6 +12,7 @@ from flask_login import current_user, logout_user
 
 from ..db import get_session
 from ..i18n import translated
+from ..languages import SEMICOLONS, joined
 from ..services import ServiceError, account, admins, second_factor, web_sessions
 from .access import ALL_ROLES, allow, current_actor, must_enrol_second_factor
 from .forms import render_form
@@ -175,7 +176,8 @@ def two_factor_disable():
         problems["code"] = gettext("is not a current code or an unused recovery code")
     if problems:
         db.rollback()
-        flash(gettext("Two-factor authentication is still on: %(problems)s", problems="; ".join(problems.values())))
+        listed = translated(joined(list(problems.values()), SEMICOLONS))
+        flash(gettext("Two-factor authentication is still on: %(problems)s", problems=listed))
         return redirect(url_for("account.two_factor"))
     second_factor.disable(db, current_actor(), admin)
     db.commit()

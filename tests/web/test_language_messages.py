@@ -10,8 +10,10 @@ import html
 import pickle
 import re
 
+import pytest
+
 from panel.db import get_session
-from panel.i18n import translated
+from panel.i18n import in_words, translated
 from panel.languages import N_, Message, Nn_
 from panel.services import Actor, ServiceError, domains
 from tests.helpers import DOMAIN_FORM_MISTAKES, PASSWORD, USERS, client_as, field_errors, fr, login, post, world_state
@@ -176,6 +178,58 @@ def test_audit_details_read_in_french(app, world):
         admins.update_admin(session, actor, helper, all_domains=False, domain_names=["example.org"])
         session.commit()
     page = html.unescape(_french_client(app, USERS["superadmin"], PASSWORD).get("/audit/").get_data(as_text=True))
-    assert fr("activé oui → non; nom aucun → Ann; quota 1G → 2G; sessions fermées : 0") in page
-    assert "domaines (tous les domaines) → example.org;" in page and "boîtes max. 10 → illimité" in page
+    assert fr("activé oui → non ; nom aucun → Ann ; quota 1G → 2G ; sessions fermées : 0") in page
+    assert fr("domaines (tous les domaines) → example.org ;") in page and "boîtes max. 10 → illimité" in page
     assert "sessions ended" not in page and "max mailboxes" not in page
+
+
+def test_french_pages_join_a_list_with_french_typography(app, world, tmp_path):
+    """Where the panel puts several messages or names in one sentence, a
+    French page writes "a ; b" and "clé : valeur" (a no-break space before
+    the punctuation), not the English "a; b"."""
+    from panel.services import aliases, status
+    from panel.services.aliases import parse_destinations
+
+    two = ServiceError("a", Message(N_("must be a whole number")), b=Message(N_("cannot be negative")))
+    with pytest.raises(ServiceError) as bad:
+        parse_destinations(["not-an-address", "bob@@x"])
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert in_words(two) == fr("doit être un nombre entier ; ne peut pas être négatif")
+        assert translated(bad.value.fields["destinations"]) == fr(
+            "not-an-address : une adresse contient exactement un @ ; bob@@x : une adresse contient exactement un @"
+        )
+    with app.test_request_context():
+        assert in_words(two) == "must be a whole number; cannot be negative"
+
+    # The alias form in French: both bad destinations in one message.
+    client, before = _french_client(app, USERS["domainadmin"], PASSWORD), world_state(world)
+    form = {"local_part": "sales", "destinations": "not-an-address\nbob@@x", "active": "1"}
+    response = post(client, "/domains/example.org/aliases/new", form)
+    assert response.status_code == 422 and world_state(world) == before
+    assert field_errors(response)["destinations"] == fr(
+        "not-an-address : une adresse contient exactement un @ ; bob@@x : une adresse contient exactement un @"
+    )
+
+    # The domain list's alias domains, one and several.
+    with app.app_context():
+        session, actor = get_session(), Actor.system("test")
+        aliases.create_alias_domain(session, actor, "example.com", "example.org")
+        aliases.create_alias_domain(session, actor, "other.net", "other.org")
+        session.commit()
+    root = _french_client(app, USERS["superadmin"], PASSWORD)
+    page = root.get("/domains/").get_data(as_text=True)
+    assert fr("domaines alias : example.com, example.net</small>") in page
+    assert fr("domaine alias : other.net</small>") in page and "alias domain" not in page
+
+    # The dashboard's failing checks: "nom : raison" (the mail root is made
+    # missing so that at least the disk check fails on any machine).
+    app.config["MAIL_ROOT"] = str(tmp_path / "missing")
+    status.clear_cache()
+    try:
+        strip = re.search(r'<section id="status-strip".*?</section>', root.get("/").get_data(as_text=True), re.S)
+    finally:
+        status.clear_cache()
+    lines = re.findall(r"<li>(.*?)</li>", strip.group(0))
+    disk = [line for line in lines if line.startswith("disk")]
+    assert disk and disk[0].startswith(fr("disk : impossible d&#39;examiner ")), lines
+    assert all(re.match(r"[a-z_]+\u00a0: ", line) for line in lines), lines

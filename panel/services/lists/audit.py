@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...languages import N_
+from ...languages import N_, SEMICOLONS
 from ...models import Admin, AuditEvent
 from ...sizes import format_limit
 from ..actor import Actor
@@ -290,4 +290,10 @@ def audit_details(event: AuditEvent, words=_same) -> str:
             parts.append(words(CHANGED) % {"key": _label(key, words), "old": old, "new": new})
         else:
             parts.append(words(STATED) % {"key": _label(key, words), "value": _shown(key, value, words)})
-    return "; ".join(parts)
+    if not parts:
+        return ""
+    # "a; b" in the reader's typography (French: "a ; b").
+    between, shown = words(SEMICOLONS), parts[-1]
+    for part in reversed(parts[:-1]):
+        shown = between % {"first": part, "rest": shown}
+    return shown
