@@ -61,7 +61,7 @@ def in_words(error) -> str:
     """A ServiceError's messages in the page's language, without the
     code's field names: for a flash or an error page."""
     messages = error.fields.values() if error.fields else [error.message]
-    return translated(as_message(joined([as_message(m) for m in messages], SEMICOLONS)))
+    return translated(joined([as_message(m) for m in messages], SEMICOLONS))
 
 
 def init_app(app) -> None:
