@@ -86,6 +86,29 @@ def test_too_many_clustered_matches_for_the_trigram_index_are_walked_on(
     assert forward == backward == clustered
 
 
+@pytest.mark.parametrize("estimate, gathers", [(0, True), (10**6, False)], ids=["unknown", "far-above-the-cap"])
+def test_a_round_skips_the_gather_when_more_matches_are_expected_than_it_may_sort(
+    session, clustered, monkeypatch, estimate, gathers
+):
+    # Past the first walk, each round may gather SORTED_MATCHES_MAX matches
+    # through the trigram index; with an estimate far above that cap the
+    # gather would only come back full, so the rounds walk instead, and the
+    # pages stay the same.
+    monkeypatch.setattr(list_search, "SEARCH_WALK_BUDGET", 3)
+    monkeypatch.setattr(list_search, "SORTED_MATCHES_MAX", 2)
+    monkeypatch.setattr(list_search, "FEW_MATCHES", -1)  # never the trigram-first road
+    monkeypatch.setattr(list_search, "_estimated_matches", lambda session, needle: estimate)
+    statements = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
+    try:
+        forward, backward = _walk(session, Actor.system("t"), "zoe", 7)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    assert forward == backward == clustered
+    assert any("matches AS MATERIALIZED" in statement for statement in statements) is gathers
+
+
 def test_needles_without_a_trigram_still_search_but_do_not_sort(session, clustered, monkeypatch):
     monkeypatch.setattr(list_search, "SEARCH_WALK_BUDGET", 3)
     actor = Actor.system("t")
