@@ -264,3 +264,35 @@ def test_the_menu_folds_behind_a_button_on_a_phone_without_script(chromium, live
         expect(menu.get_by_role("link", name="Domains")).to_be_visible()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_audit_log_is_a_column_of_cards_on_a_phone_with_every_detail_in_view(
+    chromium, live_server, world, database_url
+):
+    # A table wider than a phone scrolls in its box; the audit table instead
+    # shows each event as a card, so its details are read without scrolling
+    # sideways (in a box, they sat off to the right of rows a word wide).
+    context = chromium.new_context(viewport={"width": 390, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(live_server + "/login")
+        page.get_by_label("Username").fill(USERS["superadmin"])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        page.goto(live_server + "/audit/")
+        cells = page.locator("table.audit td.details")
+        filled = cells.filter(has_text=re.compile(r"\S"))
+        assert filled.count() > 0
+        label = filled.first.evaluate("c => getComputedStyle(c, '::before').content")
+        assert label == '"Details: "'  # its label, from data-label
+        width = page.evaluate("() => window.innerWidth")
+        for box in cells.evaluate_all("cells => cells.map(c => c.getBoundingClientRect().toJSON())"):
+            if box["width"]:  # an empty cell is hidden
+                assert box["right"] <= width and box["width"] > width / 2, box
+        page.set_viewport_size({"width": 1280, "height": 800})  # a wide screen keeps the table
+        assert page.locator("table.audit thead").evaluate("e => getComputedStyle(e).position") != "absolute"
+        assert page.locator("table.audit tr").nth(1).evaluate("e => getComputedStyle(e).display") == "table-row"
+    finally:
+        context.close()
