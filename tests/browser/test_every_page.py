@@ -287,6 +287,9 @@ def test_the_audit_log_is_a_column_of_cards_on_a_phone_with_every_detail_in_view
         assert filled.count() > 0
         label = filled.first.evaluate("c => getComputedStyle(c, '::before').content")
         assert label == '"Details: "'  # its label, from data-label
+        page.evaluate("() => { document.documentElement.lang = 'fr'; }")  # French typography: « Détails : »
+        assert filled.first.evaluate("c => getComputedStyle(c, '::before').content") == '"Details\u00a0: "'
+        page.evaluate("() => { document.documentElement.lang = 'en'; }")
         width = page.evaluate("() => window.innerWidth")
         for box in cells.evaluate_all("cells => cells.map(c => c.getBoundingClientRect().toJSON())"):
             if box["width"]:  # an empty cell is hidden
