@@ -487,3 +487,11 @@ def test_domain_list_shows_stored_mail_from_quota_clone(app, world):
     html = _text(client_as(app, "superadmin").get("/domains/"))
     row = html[html.index("example.org</a>") : html.index("other.org</a>")]
     assert "1.5M" in row and "3 messages" in row
+
+
+def test_the_token_list_gives_each_time_its_zone(app, world):
+    client = client_as(app, "domainadmin")
+    post(client, "/tokens/", {"name": "script"})
+    page = client.get("/tokens/").get_data(as_text=True)
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", page)  # the new token's creation
+    assert re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?! UTC)", page) == []
