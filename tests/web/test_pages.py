@@ -269,7 +269,7 @@ def _many_mailboxes(app, count: int):
 
 
 def _addresses(html: str) -> list[str]:
-    return re.findall(r'<td><a href="/mailboxes/[^"]+">([^<]+)</a></td>', html)
+    return re.findall(r'<td[^>]*><a href="/mailboxes/[^"]+">([^<]+)</a></td>', html)
 
 
 def _follow(client, url: str, rel: str) -> str | None:

@@ -98,7 +98,7 @@ def test_the_account_page_lists_the_sessions(app, world):
     client = client_as(app, "helpdesk")
     client_as(app, "helpdesk")
     html = client.get("/account/").get_data(as_text=True)
-    assert html.count("<tr><td>") == 2 and "(this one)" in html
+    assert html.count("<tr><td data-label=") == 2 and "(this one)" in html
 
 
 def test_an_idle_session_expires(app, world):
