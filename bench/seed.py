@@ -9,7 +9,8 @@ pick random existing keys:
 - mailboxes ``u{j}@d{i}.example``: the first ``big_domain`` in domain 1, the rest
   spread round-robin over the other domains;
 - aliases ``a{k}@d{i}.example`` -> ``u{k}@...`` of the same domain where possible;
-- alias domains ``alias{i}.example`` -> ``d{i}.example`` for i <= 1000.
+- alias domains ``alias{i}.example`` -> ``d{i}.example`` for i <= 1000;
+- an app password for every 100th mailbox.
 Every row goes in with a few INSERT ... SELECT statements, then counters are
 recomputed and the tables analysed.
 """
@@ -118,8 +119,9 @@ def seed(
                 "quota_allocated_bytes = (SELECT coalesce(sum(quota_bytes), 0) FROM mailboxes m WHERE m.domain_id = domains.id)"
             )
         )
+        seed_app_passwords(conn, pw)
         if dialect == "postgresql":
-            for table in ("domains", "mailboxes", "aliases", "alias_destinations", "alias_domains"):
+            for table in ("domains", "mailboxes", "aliases", "alias_destinations", "alias_domains", "app_passwords"):
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
@@ -127,6 +129,19 @@ def seed(
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
     log(f"seeded in {time.perf_counter() - started:.1f}s")
+
+
+def seed_app_passwords(conn, secret_hash: str, every: int = 100) -> None:
+    """An app password for every ``every``-th mailbox (a phone), so that the
+    plan of Dovecot's app-password lookup is the plan of a table in use:
+    on an empty table PostgreSQL rightly scans it (bench/explain_lookups.py)."""
+    conn.execute(
+        text(
+            "INSERT INTO app_passwords (mailbox_id, name, secret_hash, protocols, created_at) "
+            "SELECT id, 'phone', :secret, ',imap,pop3,smtp,', CURRENT_TIMESTAMP FROM mailboxes WHERE id % :every = 0"
+        ),
+        {"secret": secret_hash, "every": every},
+    )
 
 
 def load_quota_usage(conn, select_sql: str) -> None:
