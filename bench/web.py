@@ -246,8 +246,13 @@ def markdown(rows, iterations: int, mailboxes: int, big: int, domains_: int, aud
     over = [f"{label} ({full[1] / empty[1]:.1f}×)" for label, _p, empty, full in targeted if full[1] > 3 * empty[1]]
     lines += [
         "",
-        f"Re-run: `.venv/bin/python bench/web.py {'' if mailboxes == 1_000_000 else f'--mailboxes {mailboxes} --big-domain {big} --domains {domains_} '}--write-docs` "
-        "(at 1M about 5 minutes: seeding takes ~2; `--reuse` skips it).",
+        f"Re-run: `.venv/bin/python bench/web.py {'' if mailboxes == 1_000_000 else f'--url postgresql://postgres@127.0.0.1/mailpanel_bench_{size.lower()} --mailboxes {mailboxes} --big-domain {big} --domains {domains_} '}--write-docs` "
+        + (
+            "(at 1M about 5 minutes: seeding takes ~2; `--reuse` skips it)."
+            if mailboxes == 1_000_000
+            else "(at 10M seeding takes ~19 minutes and the audit trail ~5 more, then ~6 minutes of requests; "
+            "`--reuse` skips the seeding)."
+        ),
         "",
         f"**Target (the pages the issue names, every row but the last {len(EXTRA)} searches): "
         f"over 100 ms at p95: {', '.join(slow) or 'none'}; over 3× the empty database: "
