@@ -10,7 +10,7 @@ from sqlalchemy import select
 from panel import passwords
 from panel.db import get_session
 from panel.models import Admin, AuditEvent, Domain, Mailbox, QuotaUsage
-from panel.services import Actor, mailboxes
+from panel.services import Actor, dkim, mailboxes
 from panel.services.lists import search as list_search
 from tests.helpers import PASSWORD, client_as, csrf_token, login, post
 
@@ -489,9 +489,16 @@ def test_domain_list_shows_stored_mail_from_quota_clone(app, world):
     assert "1.5M" in row and "3 messages" in row
 
 
-def test_the_token_list_gives_each_time_its_zone(app, world):
+def test_the_token_list_and_the_dkim_keys_give_each_time_its_zone(app, world):
     client = client_as(app, "domainadmin")
     post(client, "/tokens/", {"name": "script"})
-    page = client.get("/tokens/").get_data(as_text=True)
-    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", page)  # the new token's creation
-    assert re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?! UTC)", page) == []
+    with app.app_context():
+        session = get_session()
+        domain = session.scalars(select(Domain).where(Domain.name == "example.org")).one()
+        system = Actor.system("t")
+        dkim.activate(session, system, domain, dkim.generate(session, system, domain, "one").selector)
+        session.commit()
+    for url in ("/tokens/", "/domains/example.org/dns"):
+        page = client.get(url).get_data(as_text=True)
+        assert len(re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", page)) >= 1, url  # created (and activated)
+        assert re.findall(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?! UTC)", page) == [], url
