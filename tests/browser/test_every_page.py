@@ -244,15 +244,20 @@ def test_every_page_fits_a_phone_and_passes_the_audit_light_and_dark(
     assert sweep.problems == [], "\n".join(sweep.problems)
 
 
+def _log_in_as_superadmin(page, base: str) -> None:
+    """By the English labels (a context without a French locale)."""
+    page.goto(base + "/login")
+    page.get_by_label("Username").fill(USERS["superadmin"])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_menu_folds_behind_a_button_on_a_phone_without_script(chromium, live_server, database_url):
     context = chromium.new_context(viewport={"width": 390, "height": 800}, java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(live_server + "/login")
-        page.get_by_label("Username").fill(USERS["superadmin"])
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        _log_in_as_superadmin(page, live_server)
         menu = page.get_by_role("navigation", name="Main")
         expect(menu.get_by_role("link", name="Domains")).to_be_hidden()
         page.get_by_text("Menu", exact=True).click()
@@ -276,10 +281,7 @@ def test_the_audit_log_is_a_column_of_cards_on_a_phone_with_every_detail_in_view
     context = chromium.new_context(viewport={"width": 390, "height": 800})
     try:
         page = context.new_page()
-        page.goto(live_server + "/login")
-        page.get_by_label("Username").fill(USERS["superadmin"])
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        _log_in_as_superadmin(page, live_server)
         page.wait_for_url(lambda url: "/login" not in url)
         page.goto(live_server + "/audit/")
         cells = page.locator("table.audit td.details")
@@ -297,5 +299,30 @@ def test_the_audit_log_is_a_column_of_cards_on_a_phone_with_every_detail_in_view
         page.set_viewport_size({"width": 1280, "height": 800})  # a wide screen keeps the table
         assert page.locator("table.audit thead").evaluate("e => getComputedStyle(e).position") != "absolute"
         assert page.locator("table.audit tr").nth(1).evaluate("e => getComputedStyle(e).display") == "table-row"
+        # Tables the sweep's world leaves empty, with a row each, on a phone:
+        # a token and a DKIM key, their times with the zone; screenshots to look at.
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.goto(live_server + "/tokens/")
+        page.locator("main input[name=name]").fill("script")
+        page.get_by_role("button", name="Create token").click()
+        page.goto(live_server + "/tokens/")
+        created = page.locator("table.cards td[data-label=Created]")
+        expect(created).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$"))
+        page.goto(live_server + "/domains/example.org/dns")
+        page.get_by_role("button", name="Make a new key").click()
+        made = page.locator("table.cards td[data-label=Made]")  # a card on a phone, like the token
+        expect(made).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$"))
+        assert made.evaluate("c => c.getBoundingClientRect().width") > 390 / 2
+        assert page.evaluate(_MEASURE)[0] <= 390
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "superadmin-dns-with-a-key-390.png"), full_page=True)
+        page.goto(live_server + "/tokens/")
+        page.screenshot(path=str(SHOTS / "superadmin-tokens-with-a-token-390.png"), full_page=True)
+        page.set_extra_http_headers({"Accept-Language": "fr-FR"})  # and in French
+        for url, name in (("/tokens/", "tokens-with-a-token"), ("/domains/example.org/dns", "dns-with-a-key")):
+            page.goto(live_server + url)
+            expect(page.locator("html")).to_have_attribute("lang", "fr")
+            assert page.evaluate(_MEASURE)[0] <= 390
+            page.screenshot(path=str(SHOTS / f"superadmin-{name}-390-fr.png"), full_page=True)
     finally:
         context.close()
