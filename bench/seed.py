@@ -90,8 +90,8 @@ def seed(
         conn.execute(
             text(
                 f"{_with(dialect)} {_series(dialect, 's', aliases)} "
-                "INSERT INTO aliases (id, domain_id, address, active, domain_active, goto, created_at, updated_at) "
-                f"SELECT i, {dom}, 'a' || i || '@d' || ({dom}) || '.example', TRUE, TRUE, "
+                "INSERT INTO aliases (id, domain_id, address, active, goto, created_at, updated_at) "
+                f"SELECT i, {dom}, 'a' || i || '@d' || ({dom}) || '.example', TRUE, "
                 f"'u' || i || '@d' || ({dom}) || '.example', {now}, {now} FROM s"
             )
         )
@@ -108,8 +108,8 @@ def seed(
         conn.execute(
             text(
                 f"{_with(dialect)} {_series(dialect, 's', min(alias_domains, domains))} "
-                "INSERT INTO alias_domains (id, name, target_domain_id, target_name, target_active, active, created_at) "
-                f"SELECT i, 'alias' || i || '.example', i, 'd' || i || '.example', TRUE, TRUE, {now} FROM s"
+                "INSERT INTO alias_domains (id, name, target_domain_id, target_name, active, created_at) "
+                f"SELECT i, 'alias' || i || '.example', i, 'd' || i || '.example', TRUE, {now} FROM s"
             )
         )
         conn.execute(

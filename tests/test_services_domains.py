@@ -136,6 +136,58 @@ def test_disable_and_enable_are_audited(session, actor):
     assert actions == ["domain.create", "domain.disable", "domain.enable"]
 
 
+def test_a_disable_writes_the_domain_row_alone_and_every_lookup_sees_it_at_commit(session, actor):
+    """Migration 0025: the mail servers read the domain's own flag, so a
+    disable is one row however big the domain (at 10M it used to rewrite 4M
+    copies in one transaction), seen at commit from another connection."""
+    from sqlalchemy import create_engine, event, text
+
+    domain = domains.create_domain(session, actor, "big.example")
+    domains.create_domain(session, actor, "other.example")
+    for n in range(5):
+        mailboxes.create_mailbox(session, actor, f"u{n}@big.example", password="password-1")
+        aliases.create_alias(session, actor, f"a{n}@big.example", [f"u{n}@big.example"])
+    mailboxes.create_mailbox(session, actor, "keep@other.example", password="password-1")
+    aliases.create_alias_domain(session, actor, "alias.example", "big.example")
+    session.commit()
+    engine = session.get_bind()
+    # A plain reader of its own, as Postfix and Dovecot are (the panel's
+    # engine would BEGIN IMMEDIATE on SQLite and wait for the writer).
+    reader = create_engine(engine.url.render_as_string(hide_password=False))
+
+    def visible() -> dict:
+        with reader.connect() as conn:
+            return {
+                view: sorted(conn.execute(text(f"SELECT {column} FROM {view}")).scalars())
+                for view, column in (("mailserver_mailboxes", "address"), ("mailserver_aliases", "address"),
+                                     ("mailserver_alias_domains", "name"))
+            }
+
+    before = visible()
+    assert "u3@big.example" in before["mailserver_mailboxes"] and before["mailserver_alias_domains"] == ["alias.example"]
+    writes = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+            writes.append(statement.split("(")[0].split(" SET ")[0].strip())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        domains.set_domain_active(session, actor, domain, False)
+        session.flush()
+        assert visible() == before  # not committed yet: the servers see the old state
+        session.commit()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert sorted(set(writes)) == ["INSERT INTO audit_events", "UPDATE domains"], writes
+    assert visible() == {"mailserver_mailboxes": ["keep@other.example"], "mailserver_aliases": [],
+                         "mailserver_alias_domains": []}
+    domains.set_domain_active(session, actor, domain, True)
+    session.commit()
+    assert visible() == before
+    reader.dispose()
+
+
 def test_over_limits_names_each_limit_a_batch_would_break(session, actor):
     domain = domains.create_domain(
         session,

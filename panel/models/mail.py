@@ -96,16 +96,12 @@ class Mailbox(Base):
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"))
     local_part: Mapped[str] = mapped_column(String(64))
     # Unique through uq_mailboxes_address below (an index that also covers
-    # the flags Postfix filters on).
+    # what Postfix filters on: the flag and the domain's id).
     address: Mapped[str] = mapped_column(String(ADDRESS_MAX))
     name: Mapped[str] = mapped_column(String(255), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     quota_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # A copy of domains.active, kept by services.domains.set_domain_active, so
-    # the mail servers' lookups read one table (PostgreSQL plans every
-    # Postfix query afresh and a join costs more to plan than to run).
-    domain_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Relative to MAIL_ROOT; chosen at creation and never changed, so a
     # rename never orphans the mail on disk.
     maildir: Mapped[str] = mapped_column(String(255), unique=True)
@@ -132,7 +128,8 @@ class Mailbox(Base):
 
     @property
     def is_active(self) -> bool:
-        return bool(self.active and self.domain_active)
+        # The domain's own flag: the one the mail servers read (migration 0025).
+        return bool(self.active and self.domain.active)
 
     @property
     def username(self) -> str:
@@ -156,13 +153,14 @@ class Mailbox(Base):
             sqlite_where=text("active = 0"),  # as SQLAlchemy writes NOT active there
         ),
         # On PostgreSQL: Postfix's mailbox lookups are index-only scans (the
-        # flags), and the panel's search walks it in address order filtering
-        # on the index alone (domain_id, search_text); see migration 0009.
+        # flag, and domain_id for the domain's own flag: migration 0025), and
+        # the panel's search walks it in address order filtering on the index
+        # alone (domain_id, search_text); see migration 0009.
         Index(
             "uq_mailboxes_address",
             "address",
             unique=True,
-            postgresql_include=["active", "domain_active", "domain_id", "search_text"],
+            postgresql_include=["active", "domain_id", "search_text"],
         ),
     )
 
@@ -177,10 +175,8 @@ class Alias(Base):
     domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="RESTRICT"))
     address: Mapped[str] = mapped_column(String(ADDRESS_MAX), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Copies for the one-table Postfix lookup (see Mailbox.domain_active):
-    # the domain's flag, and the destinations joined with commas, which
-    # Postfix reads as a list. Kept by services.aliases.
-    domain_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A copy for the one-table Postfix lookup: the destinations joined with
+    # commas, which Postfix reads as a list. Kept by services.aliases.
     goto: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -220,10 +216,9 @@ class AliasDomain(Base):
     name: Mapped[str] = mapped_column(String(DOMAIN_MAX), unique=True)
     target_domain_id: Mapped[int] = mapped_column(ForeignKey("domains.id", ondelete="CASCADE"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Copies of the target's name (domains are never renamed) and active
-    # flag, for the one-table Postfix lookup; kept by the services.
+    # A copy of the target's name (domains are never renamed), for the
+    # one-table Postfix lookup; kept by the services.
     target_name: Mapped[str] = mapped_column(String(DOMAIN_MAX), default="", server_default="")
-    target_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     target: Mapped[Domain] = relationship(lazy="joined", innerjoin=True)

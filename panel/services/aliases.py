@@ -104,7 +104,6 @@ def add_alias(
         destinations=[AliasDestination(destination=d) for d in targets],
     )
     domains.reserve_alias(session, domain)
-    alias.domain_active = domains.current_active(session, domain)
     insert_unique(session, alias, "address", Message(N_("the alias %(address)s already exists"), address=address))
     if audit_action:
         audit.record(
@@ -178,7 +177,6 @@ def create_alias_domain(session: Session, actor: Actor, name: str, target: str, 
         target=target_domain,
         active=bool(active),
         target_name=target_domain.name,
-        target_active=domains.current_active(session, target_domain),
     )
     insert_unique(
         session,

@@ -79,8 +79,7 @@ def create_mailboxes(session: Session, actor: Actor, domain: Domain, batch: list
         raise Conflict("address", Message(N_("%(address)s is already an alias"), address=taken))
     _reserve(session, domain, len(batch), sum(m.quota_bytes for m in batch))
     now = utcnow()
-    domain_active = domains.current_active(session, domain)
-    rows = [_row(domain, m, now, domain_active) for m in batch]
+    rows = [_row(domain, m, now) for m in batch]
     try:
         with session.begin_nested():
             # Core inserts (no ORM objects): one multi-row statement per batch.
@@ -123,7 +122,7 @@ def _reserve(session: Session, domain: Domain, count: int, quota_bytes: int) -> 
     domains.reserve_quota(session, domain, quota_bytes)
 
 
-def _row(domain: Domain, new: NewMailbox, now, domain_active: bool) -> dict:
+def _row(domain: Domain, new: NewMailbox, now) -> dict:
     if not new.password_hash:
         raise ServiceError("password", Message(N_("%(address)s: no password hash"), address=new.address))
     return {
@@ -134,7 +133,6 @@ def _row(domain: Domain, new: NewMailbox, now, domain_active: bool) -> dict:
         "password_hash": passwords.check_hash(new.password_hash),
         "quota_bytes": new.quota_bytes,
         "active": new.active,
-        "domain_active": domain_active,
         "maildir": mailboxes.new_maildir(domain.name),
         "created_at": now,
         "updated_at": now,

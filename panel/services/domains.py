@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..addresses import AddressError, normalize_domain
 from ..languages import N_, Message, Nn_, why
-from ..models import Alias, AliasDomain, Domain, DomainName, Mailbox
+from ..models import AliasDomain, Domain, DomainName, Mailbox
 from ..sizes import SizeError, format_amount, parse_count, parse_size
 from . import audit
 from .actor import Actor
@@ -240,39 +240,11 @@ def set_user_rights(
 def set_domain_active(session: Session, actor: Actor, domain: Domain, active: bool) -> Domain:
     actor.require_superadmin()
     if domain.active != active:
+        # One row, whatever the domain's size: the mail servers read this
+        # very flag (migration 0025), so every lookup sees it at the commit.
         domain.active = active
-        # Flush first: the domain row's lock orders this against concurrent
-        # creates (see current_active), then copy the flag to the rows the
-        # mail servers read.
-        session.flush()
-        _copy_active(session, domain)
         audit.record(session, actor, "domain.enable" if active else "domain.disable", domain.name, domain_id=domain.id)
     return domain
-
-
-def _copy_active(session: Session, domain: Domain) -> None:
-    for table, column, key in (
-        (Mailbox, Mailbox.domain_active, Mailbox.domain_id),
-        (Alias, Alias.domain_active, Alias.domain_id),
-        (AliasDomain, AliasDomain.target_active, AliasDomain.target_domain_id),
-    ):
-        session.execute(
-            update(table)
-            .where(key == domain.id)
-            .values({column: domain.active})
-            .execution_options(synchronize_session=False)
-        )
-    session.expire_all()
-
-
-def current_active(session: Session, domain: Domain) -> bool:
-    """The domain's active flag, read under its row lock.
-
-    A mailbox or alias copies this flag when it is created; reading it
-    locked (after the limit reservation, which locks the row anyway) means a
-    concurrent enable/disable either sees the new row or is seen by it.
-    """
-    return bool(session.execute(select(Domain.active).where(Domain.id == domain.id).with_for_update()).scalar_one())
 
 
 def delete_domain(session: Session, actor: Actor, domain: Domain) -> None:

@@ -160,7 +160,7 @@ def _read_account(session: Session, name: str, remote_addr: str | None) -> Attem
         # address keeps its name: admins are looked up first.
         mailbox = session.scalar(select(Mailbox).where(Mailbox.address == name))
         if mailbox is not None:
-            active = bool(mailbox.active and mailbox.domain_active)
+            active = mailbox.is_active
             return Attempt(name, remote_addr, None, mailbox.password_hash, active, mailbox_id=mailbox.id)
     if admin is None:
         return Attempt(name, remote_addr, None, _dummy_hash(), False)

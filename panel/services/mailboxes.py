@@ -151,7 +151,6 @@ def create_mailbox(
         maildir=new_maildir(domain.name),
     )
     domains.reserve_mailbox(session, domain, quota_bytes)
-    mailbox.domain_active = domains.current_active(session, domain)
     insert_unique(session, mailbox, "address", Message(N_("the mailbox %(address)s already exists"), address=address))
     audit.record(
         session,

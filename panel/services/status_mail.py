@@ -87,7 +87,7 @@ def known_keys(session) -> tuple[str | None, str | None]:
     domain = session.scalar(select(Domain.name).where(Domain.active).order_by(Domain.name).limit(1))
     if domain is None:
         return None, None
-    query = select(Mailbox.address).where(Mailbox.active, Mailbox.domain_active)
+    query = select(Mailbox.address).join(Domain).where(Mailbox.active, Domain.active)
     mailbox = session.scalar(query.order_by(Mailbox.address).limit(1))
     return domain, mailbox
 
