@@ -233,7 +233,10 @@ def postmap_once(spec: str, keys: list[str]) -> tuple[float, int]:
     started = time.perf_counter()
     result = subprocess.run(
         ["postmap", "-c", str(confdir), "-q", "-", spec],
-        input="\n".join(keys) + "\n", capture_output=True, text=True, timeout=900,
+        input="\n".join(keys) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     elapsed = time.perf_counter() - started
     # Exit status 1 means "not found" but also a fatal error, and a failed

@@ -159,8 +159,11 @@ def test_a_disable_writes_the_domain_row_alone_and_every_lookup_sees_it_at_commi
         with reader.connect() as conn:
             return {
                 view: sorted(conn.execute(text(f"SELECT {column} FROM {view}")).scalars())
-                for view, column in (("mailserver_mailboxes", "address"), ("mailserver_aliases", "address"),
-                                     ("mailserver_alias_domains", "name"))
+                for view, column in (
+                    ("mailserver_mailboxes", "address"),
+                    ("mailserver_aliases", "address"),
+                    ("mailserver_alias_domains", "name"),
+                )
             }
 
     before = visible()
@@ -181,8 +184,11 @@ def test_a_disable_writes_the_domain_row_alone_and_every_lookup_sees_it_at_commi
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert sorted(set(writes)) == ["INSERT INTO audit_events", "UPDATE domains"], writes
-    assert visible() == {"mailserver_mailboxes": ["keep@other.example"], "mailserver_aliases": [],
-                         "mailserver_alias_domains": []}
+    assert visible() == {
+        "mailserver_mailboxes": ["keep@other.example"],
+        "mailserver_aliases": [],
+        "mailserver_alias_domains": [],
+    }
     domains.set_domain_active(session, actor, domain, True)
     session.commit()
     assert visible() == before
