@@ -4,8 +4,9 @@
         [--domain d1.example] [--small d2.example]
 
 `domains.set_domain_active` (the service the panel, CLI and API call)
-copies the domain's flag to every mailbox and alias row the mail servers
-read (`domain_active`), in the caller's one transaction. For the domain and
+writes the domain's own row, which the mail servers' views read in place
+(migration 0025; until then it copied the flag onto every mailbox and alias
+row, in the caller's one transaction). For the domain and
 for a small one, disabled and then enabled again (each committed), this
 prints: the wall time to commit; the WAL the cluster wrote meanwhile
 (run it on a quiet cluster: other writers count too); and, from a second

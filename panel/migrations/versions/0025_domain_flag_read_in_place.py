@@ -55,6 +55,20 @@ BEGIN
 END
 $fn$"""
 
+# Postfix's mailbox map (virtual_mailbox_maps, and the sender login map)
+# through a function too, like the recipient map (0019): a plain query that
+# calls the gate measured ~1.5x the floor against ~1.0x for the recipient
+# function, whose inner plans, the gate's call included, stay cached.
+MAILBOX_FUNCTION = "mailserver_mailbox"
+
+_MAILBOX_FUNCTION_SQL = f"""
+CREATE FUNCTION {MAILBOX_FUNCTION}(wanted text) RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path = public AS $fn$
+BEGIN
+  RETURN QUERY SELECT m.address::text FROM mailserver_mailboxes m WHERE m.address = wanted;
+END
+$fn$"""
+
 _GATE = {
     "postgresql": f"{FUNCTION}({{column}})",
     "sqlite": "(SELECT d.active FROM domains d WHERE d.id = {column})",
@@ -148,6 +162,12 @@ def upgrade() -> None:
         # SQLite 3.35+ drops a column in place (no index or view names it now).
         bind.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
     _create_views(bind, _views(bind.dialect.name), grants)
+    if postgresql:
+        # Invoker's rights: the caller reads mailserver_mailboxes, which it may.
+        bind.exec_driver_sql(_MAILBOX_FUNCTION_SQL)
+        bind.exec_driver_sql(f"REVOKE EXECUTE ON FUNCTION {MAILBOX_FUNCTION}(text) FROM PUBLIC")
+        for grantee in grants["mailserver_mailboxes"]:
+            bind.exec_driver_sql(f'GRANT EXECUTE ON FUNCTION {MAILBOX_FUNCTION}(text) TO "{grantee}"')
 
 
 def downgrade() -> None:
@@ -160,5 +180,6 @@ def downgrade() -> None:
         bind.exec_driver_sql(f"UPDATE {table} SET {column} = (SELECT d.active FROM domains d WHERE d.id = {table}.{key})")
     if postgresql:
         _address_index(bind, "active, domain_active, domain_id, search_text")
+        bind.exec_driver_sql(f"DROP FUNCTION {MAILBOX_FUNCTION}(text)")
         bind.exec_driver_sql(f"DROP FUNCTION {FUNCTION}(integer)")
     _create_views(bind, PREVIOUS, grants)
