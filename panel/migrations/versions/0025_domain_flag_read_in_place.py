@@ -69,6 +69,19 @@ BEGIN
 END
 $fn$"""
 
+# And the alias map of smtpd_sender_login_maps, for the same reason
+# (1.21x the floor as a plain query). Local part and domain apart, as
+# Postfix passes them ('%u', '%d': it suppresses the '@domain' key).
+ALIAS_FUNCTION = "mailserver_alias"
+
+_ALIAS_FUNCTION_SQL = f"""
+CREATE FUNCTION {ALIAS_FUNCTION}(lookup_local text, lookup_domain text) RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path = public AS $fn$
+BEGIN
+  RETURN QUERY SELECT v.destination::text FROM mailserver_aliases v WHERE v.address = lookup_local || '@' || lookup_domain;
+END
+$fn$"""
+
 _GATE = {
     "postgresql": f"{FUNCTION}({{column}})",
     "sqlite": "(SELECT d.active FROM domains d WHERE d.id = {column})",
@@ -163,11 +176,15 @@ def upgrade() -> None:
         bind.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
     _create_views(bind, _views(bind.dialect.name), grants)
     if postgresql:
-        # Invoker's rights: the caller reads mailserver_mailboxes, which it may.
-        bind.exec_driver_sql(_MAILBOX_FUNCTION_SQL)
-        bind.exec_driver_sql(f"REVOKE EXECUTE ON FUNCTION {MAILBOX_FUNCTION}(text) FROM PUBLIC")
-        for grantee in grants["mailserver_mailboxes"]:
-            bind.exec_driver_sql(f'GRANT EXECUTE ON FUNCTION {MAILBOX_FUNCTION}(text) TO "{grantee}"')
+        # Invoker's rights: the caller reads the views, which it may.
+        for sql, signature, view in (
+            (_MAILBOX_FUNCTION_SQL, f"{MAILBOX_FUNCTION}(text)", "mailserver_mailboxes"),
+            (_ALIAS_FUNCTION_SQL, f"{ALIAS_FUNCTION}(text, text)", "mailserver_aliases"),
+        ):
+            bind.exec_driver_sql(sql)
+            bind.exec_driver_sql(f"REVOKE EXECUTE ON FUNCTION {signature} FROM PUBLIC")
+            for grantee in grants[view]:
+                bind.exec_driver_sql(f'GRANT EXECUTE ON FUNCTION {signature} TO "{grantee}"')
 
 
 def downgrade() -> None:
@@ -180,6 +197,7 @@ def downgrade() -> None:
         bind.exec_driver_sql(f"UPDATE {table} SET {column} = (SELECT d.active FROM domains d WHERE d.id = {table}.{key})")
     if postgresql:
         _address_index(bind, "active, domain_active, domain_id, search_text")
+        bind.exec_driver_sql(f"DROP FUNCTION {ALIAS_FUNCTION}(text, text)")
         bind.exec_driver_sql(f"DROP FUNCTION {MAILBOX_FUNCTION}(text)")
         bind.exec_driver_sql(f"DROP FUNCTION {FUNCTION}(integer)")
     _create_views(bind, PREVIOUS, grants)
