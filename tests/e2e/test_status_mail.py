@@ -82,7 +82,12 @@ def test_a_map_pointed_at_a_broken_query_fails_its_check(mail, app, new_mailbox,
     copy = tmp_path / "maps"
     shutil.copytree(status_mail.MAP_DIR, copy)
     broken = copy / "postfix-mailboxes.cf"
-    broken.write_text(broken.read_text().replace("mailserver_mailboxes", "mailserver_no_such_view"))
+    # The whole query line: on PostgreSQL it is a function call (migration
+    # 0025) that names no view, so renaming one would break nothing.
+    lines = broken.read_text().splitlines()
+    query = "query = SELECT address FROM mailserver_no_such_view WHERE address = '%s'"
+    assert sum(line.startswith("query = ") for line in lines) == 1
+    broken.write_text("\n".join(query if line.startswith("query = ") else line for line in lines) + "\n")
     results = run_checks(app, POSTFIX_MAP_DIR=str(copy))
     assert results["map postfix-mailboxes"].state == status.FAILING, results["map postfix-mailboxes"]
     assert "the query fails" in results["map postfix-mailboxes"].reason
