@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, event, func, select, text
 
 from panel.models import AuditEvent, Domain, Role
 from panel.services import Actor, Conflict, Forbidden, NotFound, ServiceError, aliases, domains, mailboxes
@@ -140,8 +140,6 @@ def test_a_disable_writes_the_domain_row_alone_and_every_lookup_sees_it_at_commi
     """Migration 0025: the mail servers read the domain's own flag, so a
     disable is one row however big the domain (at 10M it used to rewrite 4M
     copies in one transaction), seen at commit from another connection."""
-    from sqlalchemy import create_engine, event, text
-
     domain = domains.create_domain(session, actor, "big.example")
     domains.create_domain(session, actor, "other.example")
     for n in range(5):
@@ -166,33 +164,35 @@ def test_a_disable_writes_the_domain_row_alone_and_every_lookup_sees_it_at_commi
                 )
             }
 
-    before = visible()
-    assert "u3@big.example" in before["mailserver_mailboxes"]
-    assert before["mailserver_alias_domains"] == ["alias.example"]
-    writes = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
-            writes.append(statement.split("(")[0].split(" SET ")[0].strip())
-
-    event.listen(engine, "before_cursor_execute", record)
     try:
-        domains.set_domain_active(session, actor, domain, False)
-        session.flush()
-        assert visible() == before  # not committed yet: the servers see the old state
+        before = visible()
+        assert "u3@big.example" in before["mailserver_mailboxes"]
+        assert before["mailserver_alias_domains"] == ["alias.example"]
+        writes = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+                writes.append(statement.split("(")[0].split(" SET ")[0].strip())
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            domains.set_domain_active(session, actor, domain, False)
+            session.flush()
+            assert visible() == before  # not committed yet: the servers see the old state
+            session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        assert sorted(set(writes)) == ["INSERT INTO audit_events", "UPDATE domains"], writes
+        assert visible() == {
+            "mailserver_mailboxes": ["keep@other.example"],
+            "mailserver_aliases": [],
+            "mailserver_alias_domains": [],
+        }
+        domains.set_domain_active(session, actor, domain, True)
         session.commit()
+        assert visible() == before
     finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert sorted(set(writes)) == ["INSERT INTO audit_events", "UPDATE domains"], writes
-    assert visible() == {
-        "mailserver_mailboxes": ["keep@other.example"],
-        "mailserver_aliases": [],
-        "mailserver_alias_domains": [],
-    }
-    domains.set_domain_active(session, actor, domain, True)
-    session.commit()
-    assert visible() == before
-    reader.dispose()
+        reader.dispose()
 
 
 def test_over_limits_names_each_limit_a_batch_would_break(session, actor):
