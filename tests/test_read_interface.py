@@ -185,12 +185,30 @@ def test_sender_login_map(session, data):
 def test_dovecot_queries(session, actor, data):
     [(user, password, via)] = lookup(session, "dovecot-password", "jane@example.org")
     assert user == "jane@example.org" and password.startswith("{ARGON2ID}$argon2id$") and via == "main"
-    [(home, quota_rule)] = lookup(session, "dovecot-user", "jane@example.org")
+    [(home, quota_rule, tempfail)] = lookup(session, "dovecot-user", "jane@example.org")
     maildir = mailboxes.get_mailbox(session, actor, "jane@example.org").maildir
     assert home == f"/var/vmail/{maildir}"
     assert quota_rule == f"*:bytes={1024**3}"
+    assert tempfail is None  # a NULL field is no field: the user's lookup succeeds
     users = {row[0] for row in lookup(session, "dovecot-iterate", "")}
     assert users == {"jane@example.org", "joe@example.org"}
+
+
+def test_an_empty_key_is_a_temporary_failure_without_an_sql_error(session, data):
+    """Dovecot 2.3 puts '' where it could not escape %u (its connection still
+    reconnecting). That key must not read as "user unknown" (no row: LMTP
+    550, a bounce), nor fail the query (the driver then drops its connection,
+    and the reconnect fails more escapes): the password queries answer two
+    rows (Dovecot: "multiple matches", an internal failure), the user query
+    one row with the userdb field tempfail."""
+    for name in ("dovecot-password", "dovecot-app-password"):
+        rows = lookup(session, name, "", password="1-secret")
+        assert rows == [(None, None, None), (None, None, None)], name
+        # The guard is the empty key alone: any real key answers at most one row.
+        assert len(lookup(session, name, "jane@example.org", password="1-secret")) <= 1
+        assert lookup(session, name, "nobody@example.org", password="1-secret") == []
+    assert lookup(session, "dovecot-user", "") == [(None, None, "yes")]
+    assert lookup(session, "dovecot-user", "nobody@example.org") == []
 
 
 def test_quotes_in_keys_are_escaped_not_executed(session, data):
