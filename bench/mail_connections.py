@@ -10,8 +10,9 @@ and starts the stack on the database given, then stops it):
         [--pgbouncer]
 
 ``--pgbouncer`` configures the stack with MAILSTACK_PGBOUNCER=1 (the mail
-servers reach PostgreSQL through deploy/mailstack's PgBouncer) and also
-samples PgBouncer's client connections.
+servers reach PostgreSQL through deploy/mailstack's PgBouncer, its default)
+and also samples PgBouncer's client connections; without it, with
+MAILSTACK_PGBOUNCER=0 (direct connections).
 
 ``--imap`` mailboxes are created (distinct users: Dovecot allows 10
 connections per user and address). Then, all at once, ``--smtp`` threads
@@ -157,7 +158,7 @@ def main() -> None:
     prepare(args.url, args.imap)
     mail_root = tempfile.mkdtemp(prefix="mailstack-bench-", dir="/var/tmp")
     env = dict(os.environ, MAILPANEL_DATABASE_URL=args.url, MAILSTACK_TEST="1", MAILPANEL_MAIL_ROOT=mail_root)
-    env["MAILSTACK_PGBOUNCER"] = "1" if args.pgbouncer else ""
+    env["MAILSTACK_PGBOUNCER"] = "1" if args.pgbouncer else "0"
     mailstack("configure", env)
     mailstack("restart", env)
     sampler = Sampler(args.url)

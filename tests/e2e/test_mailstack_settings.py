@@ -54,3 +54,42 @@ def test_a_template_placeholder_without_a_value_is_an_error(script):
     assert script.fill("a = {{x}}", {"x": 1}) == "a = 1"
     with pytest.raises(script.Failure):
         script.fill("a = {{missing}}", {})
+
+
+POSTGRESQL = {"kind": "postgresql", "host": "127.0.0.1", "port": "5432", "database": "mail", "user": "u", "password": "p"}
+SQLITE = {"kind": "sqlite", "path": "/srv/panel.sqlite"}
+
+
+@pytest.mark.parametrize(
+    ("value", "db", "standbys", "wanted"),
+    [
+        (None, POSTGRESQL, [], True),  # the default on PostgreSQL: the outage recovery needs it
+        (None, POSTGRESQL, [("10.0.0.2", "5432")], False),  # replicas: libpq's host list instead
+        (None, SQLITE, [], False),
+        ("0", POSTGRESQL, [], False),
+        ("off", POSTGRESQL, [], False),
+        ("1", POSTGRESQL, [], True),
+        ("yes", POSTGRESQL, [], True),
+    ],
+)
+def test_pgbouncer_is_the_default_on_postgresql(script, monkeypatch, value, db, standbys, wanted):
+    if value is None:
+        monkeypatch.delenv("MAILSTACK_PGBOUNCER", raising=False)
+    else:
+        monkeypatch.setenv("MAILSTACK_PGBOUNCER", value)
+    assert script.pgbouncer_wanted(db, standbys) is wanted
+
+
+def test_pgbouncer_settings_that_cannot_work_are_refused_with_a_reason(script, monkeypatch, tmp_path):
+    monkeypatch.setenv("MAILSTACK_PGBOUNCER", "maybe")
+    with pytest.raises(script.Failure, match="must be 1 or 0"):
+        script.pgbouncer_wanted(POSTGRESQL, [])
+    monkeypatch.setenv("MAILSTACK_PGBOUNCER", "1")
+    with pytest.raises(script.Failure, match="needs a PostgreSQL"):
+        script.pgbouncer_wanted(SQLITE, [])
+    # The default asks for a program that is not there: say so, and how to do without.
+    monkeypatch.delenv("MAILSTACK_PGBOUNCER")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(script.Failure, match="MAILSTACK_PGBOUNCER=0"):
+        script.pgbouncer_wanted(POSTGRESQL, [])
+    assert script.pgbouncer_wanted(SQLITE, []) is False  # SQLite never needs it

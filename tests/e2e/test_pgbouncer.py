@@ -1,7 +1,8 @@
-"""MAILSTACK_PGBOUNCER=1: Postfix and Dovecot reach PostgreSQL through the
-PgBouncer deploy/mailstack runs, so many SMTP sessions hold no more server
-connections than the pool (docs/performance.md, "Mail servers' database
-connections"). On SQLite the setting is refused with a reason."""
+"""MAILSTACK_PGBOUNCER (the default on PostgreSQL): Postfix and Dovecot reach
+PostgreSQL through the PgBouncer deploy/mailstack runs, so many SMTP sessions
+hold no more server connections than the pool (docs/performance.md, "Mail
+servers' database connections"); MAILSTACK_PGBOUNCER=0 connects them
+directly. On SQLite the setting is refused with a reason."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def postgresql(mail) -> bool:
 
 @pytest.fixture
 def pooled(mail):
-    """The stack reconfigured through PgBouncer, then back to direct connections."""
+    """The stack reconfigured through a PgBouncer of POOL connections, then
+    back to the session's configuration."""
     plain_env = mail.env
     try:
         mail.env = dict(plain_env, MAILSTACK_PGBOUNCER="1", MAILSTACK_PGBOUNCER_POOL=str(POOL))
@@ -109,3 +111,31 @@ def test_mail_flows_through_pgbouncer_within_its_pool(request, mail, new_mailbox
     assert replies == [250] * SESSIONS
     assert len(clients) > POOL  # the processes' connections end at the pooler ...
     assert 0 < peak <= POOL  # ... and PostgreSQL sees the pool
+
+
+def test_pooled_by_default_on_postgresql_and_direct_with_0(mail, new_mailbox):
+    """The session's stack was configured with no MAILSTACK_PGBOUNCER."""
+    maps = sorted(Path("/etc/postfix/mailstack").glob("*.cf"))
+    dovecot_sql = Path("/etc/dovecot/mailstack/sql.conf.ext")
+    if not postgresql(mail):
+        assert "pgbouncer" not in mail.command("status")
+        return
+    assert "pgbouncer: running" in mail.command("status")
+    assert maps and all(f"hosts = inet:127.0.0.1:{PORT}\n" in path.read_text() for path in maps)
+    database_port = str(make_url(mail.database_url).port or 5432)
+    plain_env = mail.env
+    try:
+        mail.env = dict(plain_env, MAILSTACK_PGBOUNCER="0")
+        mail.command("configure")
+        mail.command("restart")
+        assert "pgbouncer" not in mail.command("status")
+        assert all(f":{database_port}\n" in path.read_text() for path in maps)
+        assert f"port={database_port} " in dovecot_sql.read_text()
+        address = new_mailbox("direct@e2e.test")
+        assert mail.rcpt(address)[0] == 250
+        assert mail.imap_login_ok(address, "correct-horse-1")
+    finally:
+        mail.env = plain_env
+        mail.command("configure")
+        mail.command("restart")
+    assert "pgbouncer: running" in mail.command("status")
