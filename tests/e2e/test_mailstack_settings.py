@@ -56,7 +56,14 @@ def test_a_template_placeholder_without_a_value_is_an_error(script):
         script.fill("a = {{missing}}", {})
 
 
-POSTGRESQL = {"kind": "postgresql", "host": "127.0.0.1", "port": "5432", "database": "mail", "user": "u", "password": "p"}
+POSTGRESQL = {
+    "kind": "postgresql",
+    "host": "127.0.0.1",
+    "port": "5432",
+    "database": "mail",
+    "user": "u",
+    "password": "p",
+}
 SQLITE = {"kind": "sqlite", "path": "/srv/panel.sqlite"}
 
 

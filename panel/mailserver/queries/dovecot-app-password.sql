@@ -13,4 +13,5 @@
 -- connection and reconnects, and every reconnect made more escapes fail, a
 -- loop that kept logins failing for minutes after the database was back.
 SELECT username AS user, secret_hash AS password, CAST(id AS TEXT) AS userdb_login_via FROM mailserver_app_passwords WHERE username = '%u' AND '%w' LIKE CAST(id AS TEXT) || '-%%' AND protocols LIKE '%%,%s,%%' AND (expires_at IS NULL OR expires_at > CURRENT_TIMESTAMP)
-UNION ALL SELECT NULL, NULL, NULL FROM (SELECT 1 UNION ALL SELECT 2) AS twice WHERE '%u' = ''
+UNION ALL SELECT NULL, NULL, NULL WHERE '%u' = ''
+UNION ALL SELECT NULL, NULL, NULL WHERE '%u' = ''

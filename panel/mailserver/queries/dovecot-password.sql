@@ -8,4 +8,5 @@
 -- connection and reconnects, and every reconnect made more escapes fail, a
 -- loop that kept logins failing for minutes after the database was back.
 SELECT address AS user, password, 'main' AS userdb_login_via FROM mailserver_mailboxes WHERE address = '%u'
-UNION ALL SELECT NULL, NULL, NULL FROM (SELECT 1 UNION ALL SELECT 2) AS twice WHERE '%u' = ''
+UNION ALL SELECT NULL, NULL, NULL WHERE '%u' = ''
+UNION ALL SELECT NULL, NULL, NULL WHERE '%u' = ''
