@@ -39,7 +39,9 @@ DATABASE_REFUSED = "The database refused a value (too long or malformed); nothin
 
 
 # Postfix's SQLite client has no busy timeout and dies on "database is
-# locked"; WAL lets its readers proceed while we write. Our own writers wait.
+# locked"; WAL lets its readers proceed while we write (and deploy/sqlite/keeper
+# keeps a closing connection from locking out an opening one). Our own
+# writers wait.
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 

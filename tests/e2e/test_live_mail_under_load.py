@@ -7,10 +7,12 @@ IMAP, 200 messages arrive on port 25. Afterwards: every message is in the
 mailbox, Postfix logged no fatal error and bounced nothing, the import made
 its 5,000 mailboxes, and no page answered 5xx.
 
-On SQLite this is the case Postfix's client is weakest at: it treats a lock
-it waited ~1 s for as fatal (the process dies; the mail waits for a retry).
-The panel keeps its writes short and the database in WAL mode, where
-readers never wait for a writer; this test is the proof.
+On SQLite this is the case Postfix's client is weakest at: it sets no busy
+timeout and treats a lock met while preparing a query as fatal (the process
+dies; the mail waits for a retry). The panel keeps its writes short and the
+database in WAL mode, where readers never wait for a writer, and
+deploy/sqlite/keeper keeps closing connections from locking out opening
+ones (tests/test_sqlite_keeper.py); this test is the proof.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ the mail servers get no more access to the database than they need."""
 
 from __future__ import annotations
 
+import fcntl
 import grp
 import os
 import sqlite3
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from panel.mailserver import queries as mailserver_queries
+from tests.mailstack_fixture import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -73,9 +75,31 @@ def test_status_exit_code_reports_a_running_stack(mailstack):
         cwd=Path(__file__).resolve().parents[2],
     )
     assert result.returncode == 0, result.stdout
-    # On PostgreSQL the mail servers reach the database through PgBouncer by default.
-    pooled = ["pgbouncer:", "running"] if make_url(mailstack.database_url).get_backend_name() == "postgresql" else []
-    assert result.stdout.split() == [*pooled, "dovecot:", "running", "opendkim:", "running", "postfix:", "running"]
+    # On PostgreSQL the mail servers reach the database through PgBouncer by
+    # default; on SQLite deploy/sqlite/keeper holds the file for them.
+    postgresql = make_url(mailstack.database_url).get_backend_name() == "postgresql"
+    first = ["pgbouncer:", "running"] if postgresql else ["sqlite-keeper:", "running"]
+    assert result.stdout.split() == [*first, "dovecot:", "running", "opendkim:", "running", "postfix:", "running"]
+
+
+def test_on_sqlite_the_keeper_holds_the_panels_file_and_nothing_on_postgresql(mailstack):
+    url = make_url(mailstack.database_url)
+    keeper = Path("/run/mailstack-sqlite-keeper.pid")
+    if url.get_backend_name() == "postgresql":
+        assert not Path("/etc/mailstack/sqlite.path").exists()
+        assert not keeper.exists()
+        return
+    pid = int(keeper.read_text())
+    args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+    assert [arg.decode() for arg in args[-2:]] == [str(PROJECT_ROOT / "deploy/sqlite/keeper"), url.database]
+    # No connection that closes can take the lock that makes a Postfix lookup
+    # opening at that moment die (tests/test_sqlite_keeper.py).
+    fd = os.open(url.database, os.O_RDWR)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 0x40000000)
+    finally:
+        os.close(fd)
 
 
 def test_loopback_test_mode_listens_on_127_0_0_1_only_and_never_relays_out(mailstack):
