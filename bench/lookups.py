@@ -54,7 +54,7 @@ from panel.mailserver import queries as mq  # noqa: E402
 BENCH_PASSWORD = "benchmark-password"  # what bench/seed.py hashes for every mailbox
 FLOOR = "floor (quota_usage primary key)"
 FLOOR_QUERY = "SELECT username FROM quota_usage WHERE username = '%s'"
-RUNS = 5
+RUNS = 5  # --runs: on a noisy VM more runs give a steadier best
 
 
 def load_mailstack():
@@ -125,13 +125,6 @@ KINDS = {
     "disabled mailbox, catch-all domain": "refused at RCPT, the catch-all spares it",
 }
 BEFORE_MISS = "postfix-aliases, miss for a mailbox (before 0018)"
-
-
-def _sample(conn, sql: str, count: int, rng: random.Random) -> list[str]:
-    rows = [r[0] for r in conn.execute(text(sql))]  # text(): '%' is escaped for the driver
-    if not rows:
-        raise SystemExit(f"no keys for: {sql} (seed the database with --seed)")
-    return [rng.choice(rows) for _ in range(count)]
 
 
 def sample_keys(url: str, count: int) -> dict[str, tuple[str, list[str]]]:
@@ -247,13 +240,13 @@ def postmap_once(spec: str, keys: list[str]) -> tuple[float, int]:
     return elapsed, len({line.split("\t", 1)[0] for line in result.stdout.splitlines()})
 
 
-def time_postmaps(specs: dict[str, str], sample: dict) -> dict[str, tuple[float, int]]:
+def time_postmaps(specs: dict[str, str], sample: dict, runs: int = RUNS) -> dict[str, tuple[float, int]]:
     """label -> (best µs per key, distinct keys found). Runs are interleaved
     (every label once, then again ...) so drift on a shared machine hits all
     alike; the best run is the least disturbed one."""
     best: dict[str, float] = {}
     found: dict[str, int] = {}
-    for _ in range(RUNS):
+    for _ in range(runs):
         for label, (name, keys) in sample.items():
             seconds, found[label] = postmap_once(specs[name], keys)
             best[label] = min(best.get(label, seconds), seconds)
@@ -334,7 +327,7 @@ def time_doveadm(conf: Path, args_for, users: list[str]) -> float:
 # ------------------------------------------------------------------ main
 
 
-def bench_database(url: str, keys: int, logins: int) -> dict:
+def bench_database(url: str, keys: int, logins: int, runs: int = RUNS) -> dict:
     stack = load_mailstack()
     db = stack.parse_database(url)
     ensure_catchalls(url)
@@ -344,7 +337,7 @@ def bench_database(url: str, keys: int, logins: int) -> dict:
     set_active(url, disabled, False)
     try:
         specs = write_maps(stack, db, directory)
-        postfix = time_postmaps(specs, sample)
+        postfix = time_postmaps(specs, sample, runs)
         if not postfix[FLOOR][1]:
             # A floor that misses times an empty lookup, and every ratio lies.
             raise SystemExit("the floor found none of its keys: quota_usage is empty (seed with --seed)")
@@ -369,14 +362,14 @@ def bench_database(url: str, keys: int, logins: int) -> dict:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def markdown(results: dict, keys: int, logins: int) -> str:
+def markdown(results: dict, keys: int, logins: int, runs: int = RUNS) -> str:
     backends = list(results)
     labels = list(next(iter(results.values()))["postfix"])
     labels.remove(FLOOR)
     lines = [
         f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.node()} "
         f"({os.cpu_count()} cores, {platform.platform()}); {keys} random keys per row, "
-        f"best of {RUNS} interleaved `postmap -q -` runs.",
+        f"best of {runs} interleaved `postmap -q -` runs.",
         "",
         "| map (query file): keys | " + " | ".join(f"{b} µs/key | × floor" for b in backends) + " |",
         "| --- | " + " | ".join("---: | ---:" for _ in backends) + " |",
@@ -433,6 +426,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--keys", type=int, default=2000)
     parser.add_argument("--logins", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=RUNS, help="interleaved postmap runs per map; the best counts")
     args = parser.parse_args(argv)
     databases = {}
     if args.pg_url:
@@ -447,8 +441,8 @@ def main(argv=None) -> None:
             print(f"seeding {backend} ...", file=sys.stderr)
             seed_database(url, args.mailboxes)
         print(f"{backend}:", file=sys.stderr)
-        results[backend] = bench_database(url, args.keys, args.logins)
-    print(markdown(results, args.keys, args.logins))
+        results[backend] = bench_database(url, args.keys, args.logins, args.runs)
+    print(markdown(results, args.keys, args.logins, args.runs))
 
 
 if __name__ == "__main__":
