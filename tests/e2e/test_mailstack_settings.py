@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +103,28 @@ def test_pgbouncer_settings_that_cannot_work_are_refused_with_a_reason(script, m
     with pytest.raises(script.Failure, match="MAILSTACK_PGBOUNCER=0"):
         script.pgbouncer_wanted(POSTGRESQL, [])
     assert script.pgbouncer_wanted(SQLITE, []) is False  # SQLite never needs it
+
+
+def test_the_keeper_is_known_by_its_command_line_not_by_the_pid_file_alone(script, tmp_path, monkeypatch):
+    """stop kills what sqlite_keeper() names: never a process that took a
+    dead keeper's pid, and also a keeper started from another checkout."""
+    db = tmp_path / "panel.sqlite"
+    sqlite3.connect(db).execute("PRAGMA journal_mode=WAL").connection.close()
+    pid_file = tmp_path / "keeper.pid"
+    monkeypatch.setattr(script, "SQLITE_KEEPER_PID", pid_file)
+    other = subprocess.Popen(["sleep", "60"])
+    elsewhere = tmp_path / "elsewhere" / "sqlite" / "keeper"
+    elsewhere.parent.mkdir(parents=True)
+    elsewhere.write_bytes(script.SQLITE_KEEPER.read_bytes())
+    keeper = subprocess.Popen([sys.executable, str(elsewhere), str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert keeper.stdout.readline() == f"holding {db}\n"
+        assert script.sqlite_keeper() is None  # no pid file
+        pid_file.write_text(f"{other.pid}\n")
+        assert script.sqlite_keeper() is None  # a live process, not a keeper
+        pid_file.write_text(f"{keeper.pid}\n")
+        assert script.sqlite_keeper() == (keeper.pid, str(db))
+    finally:
+        for process in (other, keeper):
+            process.terminate()
+            process.wait(timeout=10)
