@@ -63,3 +63,37 @@ def test_views_answer_on_both_databases(empty_url):
         for view in VIEWS:
             assert conn.execute(text(f"SELECT count(*) FROM {view}")).scalar() == 0
     engine.dispose()
+
+
+def test_the_owners_map_functions_ignore_the_callers_search_path():
+    """The recipient and mailbox maps run with their owner's rights and no SET
+    search_path (migration 0026): a caller whose search_path puts its own
+    always-true ``=`` before pg_catalog must still get only the real answers."""
+    url = make_url(normalize_url(PG_URL))
+    url = fresh_postgres(url.set(database=url.database + "_migrations").render_as_string(hide_password=False))
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO domains (name, description, active, max_mailboxes, max_aliases, max_quota_bytes,"
+            " total_quota_bytes, default_quota_bytes, mailbox_count, alias_count, quota_allocated_bytes,"
+            " created_at, updated_at) VALUES ('example.org', '', true, 0, 0, 0, 0, 0, 0, 1, 0, now(), now())"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO aliases (domain_id, address, active, goto, created_at, updated_at)"
+            " SELECT id, 'sales@example.org', true, 'boss@example.net', now(), now() FROM domains"
+        )
+        conn.exec_driver_sql("CREATE SCHEMA hijack")
+        conn.exec_driver_sql(
+            "CREATE FUNCTION hijack.always(text, text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true'"
+        )
+        conn.exec_driver_sql("CREATE OPERATOR hijack.= (LEFTARG = text, RIGHTARG = text, FUNCTION = hijack.always)")
+        conn.exec_driver_sql("SET LOCAL search_path = hijack, pg_catalog, public")
+        # The control: this caller's own query does take the always-true '='.
+        assert conn.exec_driver_sql("SELECT count(*) FROM aliases WHERE address::text = 'nobody'").scalar() == 1
+        assert conn.exec_driver_sql("SELECT mailserver_recipient('sales', 'example.org')").scalars().all() == [
+            "boss@example.net"
+        ]
+        assert conn.exec_driver_sql("SELECT mailserver_recipient('nobody', 'example.org')").scalars().all() == []
+        assert conn.exec_driver_sql("SELECT mailserver_mailbox('nobody@example.org')").scalars().all() == []
+    engine.dispose()

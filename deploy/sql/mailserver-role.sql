@@ -22,8 +22,10 @@ GRANT SELECT, INSERT, UPDATE ON quota_usage TO :"role";
 -- Dovecot's last_login plugin writes the last login of each address.
 GRANT SELECT, INSERT, UPDATE ON last_logins TO :"role";
 -- The lookup functions (alias domains: migration 0008; catch-alls: 0012).
--- Invoker's rights, so they read only what the views above let the role
--- read; a function granted here without its views would fail at lookup.
+-- Most have invoker's rights, so they read only what the views above let
+-- the role read. The domain gate (0025), the recipient map and the mailbox
+-- map (0026) run with their owner's rights: each answers for one key
+-- exactly what the views would, no more.
 SELECT format('GRANT EXECUTE ON FUNCTION %s TO %I', p.oid::regprocedure, :'role')
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'public' AND p.proname LIKE 'mailserver\_%' \gexec
