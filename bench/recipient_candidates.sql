@@ -4,7 +4,7 @@
 -- *_set: SECURITY DEFINER, the tables joined to domains inside (plans cached per
 --        connection), so the domain gate is a join, not a function call per row.
 -- *_noset: the same without the SET clause (saved and restored on every call);
---        every table and operator schema-qualified instead, so a caller's
+--        every table, operator and type schema-qualified instead, so a caller's
 --        search_path cannot put its own objects in the definer's query.
 -- _set forms.
 CREATE OR REPLACE FUNCTION exp_recipient_set(lookup_local text, lookup_domain text) RETURNS SETOF text
@@ -39,9 +39,9 @@ $fn$;
 CREATE OR REPLACE FUNCTION exp_recipient_noset(lookup_local text, lookup_domain text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE SECURITY DEFINER AS $fn$
 DECLARE
-  domain_name text := lookup_domain;
-  wanted text := lookup_local OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) lookup_domain;
-  answer text;
+  domain_name pg_catalog.text := lookup_domain;
+  wanted pg_catalog.text := lookup_local OPERATOR(pg_catalog.||) '@' OPERATOR(pg_catalog.||) lookup_domain;
+  answer pg_catalog.text;
 BEGIN
   FOR hop IN 1..2 LOOP
     SELECT a.goto INTO answer FROM public.aliases a JOIN public.domains d ON d.id OPERATOR(pg_catalog.=) a.domain_id
@@ -75,7 +75,7 @@ $fn$;
 CREATE OR REPLACE FUNCTION exp_mailbox_noset(wanted text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE SECURITY DEFINER AS $fn$
 BEGIN
-  RETURN QUERY SELECT m.address::text FROM public.mailboxes m JOIN public.domains d ON d.id OPERATOR(pg_catalog.=) m.domain_id
+  RETURN QUERY SELECT m.address::pg_catalog.text FROM public.mailboxes m JOIN public.domains d ON d.id OPERATOR(pg_catalog.=) m.domain_id
    WHERE m.address OPERATOR(pg_catalog.=) wanted AND m.active AND d.active;
 END
 $fn$;

@@ -19,9 +19,11 @@ domain). They return what the views would return for that one key, and
 nothing else; EXECUTE stays granted to the mail servers' role only.
 
 No ``SET search_path`` either: the setting is saved and restored on every
-call (~3 µs). Instead every table, and every operator, is schema-qualified
-(``public.``, ``OPERATOR(pg_catalog.=)``), so nothing the caller puts on its
-own search_path can stand in for them in the owner's query. The views and
+call (~3 µs). Instead every table, operator and type is schema-qualified
+(``public.``, ``OPERATOR(pg_catalog.=)``, ``pg_catalog.text``), so nothing
+the caller puts on its own search_path can stand in for them in the owner's
+query. The types too: PL/pgSQL resolves its variables' types on the
+caller's search_path when a session first calls the function. The views and
 the gate stay: Dovecot's queries and the other maps read them.
 
 Measured with bench/recipient_candidates.py (docs/performance.md).
@@ -42,9 +44,9 @@ RECIPIENT = f"""
 CREATE OR REPLACE FUNCTION mailserver_recipient(lookup_local text, lookup_domain text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE SECURITY DEFINER AS $fn$
 DECLARE
-  domain_name text := lookup_domain;
-  wanted text := lookup_local {_CAT} '@' {_CAT} lookup_domain;
-  answer text;
+  domain_name pg_catalog.text := lookup_domain;
+  wanted pg_catalog.text := lookup_local {_CAT} '@' {_CAT} lookup_domain;
+  answer pg_catalog.text;
 BEGIN
   FOR hop IN 1..2 LOOP
     -- 1. the alias (an alias on a mailbox's address wins)
@@ -89,7 +91,7 @@ MAILBOX = f"""
 CREATE OR REPLACE FUNCTION mailserver_mailbox(wanted text) RETURNS SETOF text
 LANGUAGE plpgsql STABLE SECURITY DEFINER AS $fn$
 BEGIN
-  RETURN QUERY SELECT m.address::text FROM public.mailboxes m JOIN public.domains d ON d.id {_EQ} m.domain_id
+  RETURN QUERY SELECT m.address::pg_catalog.text FROM public.mailboxes m JOIN public.domains d ON d.id {_EQ} m.domain_id
    WHERE m.address {_EQ} wanted AND m.active AND d.active;
 END
 $fn$"""
